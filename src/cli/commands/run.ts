@@ -1,0 +1,85 @@
+import { existsSync } from "node:fs";
+import { checkDirectories, createDirectories } from "../../config/check-dirs.js";
+import type { RunConfig } from "../../config/config.js";
+import type { RawRunOptions } from "../../config/options.js";
+import { readDotEnv, resolveRunConfig } from "../../config/resolve.js";
+import { SluiceError } from "../../core/errors.js";
+import { IngestService } from "../../service/ingest-service.js";
+import { createLogger } from "../../telemetry/logger.js";
+import { wire } from "../wire.js";
+
+/** Parses and checks everything before touching the disk; a problem is one line on stderr and exit 2. */
+export function loadRunConfig(flags: Partial<Record<keyof RawRunOptions, unknown>>): RunConfig | number {
+  try {
+    const cwd = process.cwd();
+    const config = resolveRunConfig(flags, process.env, readDotEnv(cwd), cwd);
+    checkDirectories(config);
+    if (config.dryRun && !existsSync(config.input)) {
+      throw new SluiceError(
+        "SLUICE_ERR_DIR_UNUSABLE",
+        `--input ${config.input} does not exist (a dry run creates nothing)`,
+      );
+    }
+    return config;
+  } catch (err) {
+    process.stderr.write(`sluice: ${err instanceof SluiceError ? err.message : (err as Error).message}\n`);
+    return 2;
+  }
+}
+
+export async function runCommand(flags: Partial<Record<keyof RawRunOptions, unknown>>): Promise<number> {
+  const config = loadRunConfig(flags);
+  if (typeof config === "number") return config;
+  if (!config.dryRun) createDirectories(config);
+  const log = createLogger(config.logLevel);
+  let wired: Awaited<ReturnType<typeof wire>>;
+  try {
+    wired = await wire(config, log);
+  } catch (err) {
+    process.stderr.write(`sluice: cannot open state or directories: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const service = new IngestService(wired);
+  let stopping: Promise<void> | null = null;
+  const stop = (signal: string) => {
+    if (stopping) {
+      log.warn({ event: "shutdown_forced", signal });
+      service.abortInFlight();
+      return;
+    }
+    log.info({ event: "shutdown_requested", signal, in_flight: service.runner.inFlight() });
+    stopping = service.stop();
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  log.info({
+    event: "sluice_started",
+    input: config.input,
+    warehouse: config.warehouse,
+    manifests: config.manifests,
+    errors: config.errors,
+    state_path: config.dryRun ? null : config.statePath,
+    mode: config.mode,
+    stability_seconds: config.stabilityMs / 1000,
+    concurrency: config.concurrency,
+    once: config.once,
+    dry_run: config.dryRun,
+  });
+  await service.start();
+  if (config.once) {
+    await Promise.race([service.drained(), new Promise<void>((r) => process.once("SIGTERM", r).once("SIGINT", r))]);
+    if (!stopping) stopping = service.stop();
+  }
+  if (stopping) await stopping;
+  else
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (stopping) {
+          clearInterval(check);
+          void stopping.then(resolve);
+        }
+      }, 50);
+    });
+  log.info({ event: "sluice_stopped" });
+  return 0;
+}

@@ -1,0 +1,54 @@
+import type { RunConfig } from "../config/config.js";
+import { DirSyncer } from "../durable/fsync.js";
+import { Hasher } from "../hashing/hasher.js";
+import { HashWorkerPool } from "../hashing/worker-pool.js";
+import { ManifestWriter } from "../manifest/manifest-writer.js";
+import type { IngestContext } from "../pipeline/context.js";
+import { ErrorDirectory } from "../quarantine/error-directory.js";
+import { SqliteStateStore } from "../store/sqlite/sqlite-store.js";
+import type { Logger } from "../telemetry/logger.js";
+import { Metrics } from "../telemetry/metrics.js";
+import { LocalWarehouse } from "../warehouse/local-warehouse.js";
+
+export interface Wired {
+  ctx: IngestContext;
+  abort: AbortController;
+  close(): Promise<void>;
+}
+
+/** The one place that picks the concrete store, warehouse and hasher. */
+export async function wire(config: RunConfig, log: Logger): Promise<Wired> {
+  const abort = new AbortController();
+  const dirs = new DirSyncer();
+  // Dry runs keep state in memory only: nothing may be written to disk.
+  const store = new SqliteStateStore(config.dryRun ? ":memory:" : config.statePath);
+  const pool = new HashWorkerPool(config.hashWorkers);
+  const warehouse = new LocalWarehouse(config.warehouse, dirs);
+  const errorsDir = new ErrorDirectory(config.errors, dirs);
+  const manifests = new ManifestWriter(config.manifests, dirs);
+  if (!config.dryRun) {
+    await warehouse.open();
+    await errorsDir.open();
+  }
+  const ctx: IngestContext = {
+    config,
+    store,
+    hasher: new Hasher(pool, config.inlineHashMaxBytes),
+    warehouse,
+    manifests,
+    errorsDir,
+    dirs,
+    log,
+    metrics: new Metrics(),
+    signal: abort.signal,
+  };
+  return {
+    ctx,
+    abort,
+    async close() {
+      await manifests.close();
+      await store.close();
+      await pool.close();
+    },
+  };
+}

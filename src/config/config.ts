@@ -1,0 +1,22 @@
+/** The resolved, validated, frozen configuration every module receives. */
+export interface RunConfig {
+  readonly input: string;
+  readonly warehouse: string;
+  readonly manifests: string;
+  readonly errors: string;
+  readonly statePath: string;
+  readonly mode: "stability" | "sidecar";
+  readonly stabilityMs: number;
+  readonly scanIntervalMs: number;
+  readonly concurrency: number;
+  readonly recursive: boolean;
+  readonly dryRun: boolean;
+  readonly logLevel: "trace" | "debug" | "info" | "warn" | "error";
+  readonly once: boolean;
+  readonly ignore: readonly string[];
+  readonly metricsIntervalMs: number;
+  readonly maxAttempts: number;
+  /** Files up to this size are hashed on the main thread; larger ones in a worker. */
+  readonly inlineHashMaxBytes: number;
+  readonly hashWorkers: number;
+}

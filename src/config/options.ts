@@ -1,0 +1,163 @@
+/**
+ * Every user-settable option of `sluice run`, in one table: the CLI flag, the
+ * environment variable (also read from `.env`), the default and the help text.
+ * The README's usage table and `--help` both come from here.
+ */
+export interface OptionSpec {
+  key: keyof RawRunOptions;
+  flag: string;
+  env: string;
+  kind: "string" | "number" | "boolean" | "list";
+  default: string | number | boolean | string[];
+  help: string;
+}
+
+export interface RawRunOptions {
+  input: string;
+  warehouse: string;
+  manifests: string;
+  errors: string;
+  statePath: string;
+  mode: string;
+  stabilitySeconds: number;
+  scanInterval: number;
+  concurrency: number;
+  recursive: boolean;
+  dryRun: boolean;
+  logLevel: string;
+  once: boolean;
+  ignore: string[];
+  metricsInterval: number;
+  maxAttempts: number;
+}
+
+export const RUN_OPTIONS: readonly OptionSpec[] = [
+  {
+    key: "input",
+    flag: "--input <dir>",
+    env: "SLUICE_INPUT",
+    kind: "string",
+    default: "./data/staging",
+    help: "staging directory to watch",
+  },
+  {
+    key: "warehouse",
+    flag: "--warehouse <dir>",
+    env: "SLUICE_WAREHOUSE",
+    kind: "string",
+    default: "./data/warehouse",
+    help: "warehouse root; files land in ingest_date=YYYY-MM-DD/",
+  },
+  {
+    key: "manifests",
+    flag: "--manifests <dir>",
+    env: "SLUICE_MANIFESTS",
+    kind: "string",
+    default: "./data/manifests",
+    help: "manifest root; one JSONL line per file under YYYY/MM/DD/HH/manifest.jsonl",
+  },
+  {
+    key: "errors",
+    flag: "--errors <dir>",
+    env: "SLUICE_ERRORS",
+    kind: "string",
+    default: "./data/errors",
+    help: "where failed files go, each with a .error.json beside it",
+  },
+  {
+    key: "statePath",
+    flag: "--state-path <file>",
+    env: "SLUICE_STATE_PATH",
+    kind: "string",
+    default: "./data/state/sluice.db",
+    help: "SQLite state database (created if missing)",
+  },
+  {
+    key: "mode",
+    flag: "--mode <mode>",
+    env: "SLUICE_MODE",
+    kind: "string",
+    default: "stability",
+    help: "completion detection: stability (size+mtime unchanged for the window) or sidecar (NAME.ok appears)",
+  },
+  {
+    key: "stabilitySeconds",
+    flag: "--stability-seconds <n>",
+    env: "SLUICE_STABILITY_SECONDS",
+    kind: "number",
+    default: 5,
+    help: "stability window in seconds, measured between sluice's own observations (decimals and 0 allowed)",
+  },
+  {
+    key: "scanInterval",
+    flag: "--scan-interval <seconds>",
+    env: "SLUICE_SCAN_INTERVAL",
+    kind: "number",
+    default: 10,
+    help: "full rescan period, the safety net for lost file-system events",
+  },
+  {
+    key: "concurrency",
+    flag: "--concurrency <n>",
+    env: "SLUICE_CONCURRENCY",
+    kind: "number",
+    default: 32,
+    help: "files processed at once",
+  },
+  {
+    key: "recursive",
+    flag: "--recursive",
+    env: "SLUICE_RECURSIVE",
+    kind: "boolean",
+    default: false,
+    help: "also watch subdirectories (their relative path is kept in the warehouse)",
+  },
+  {
+    key: "dryRun",
+    flag: "--dry-run",
+    env: "SLUICE_DRY_RUN",
+    kind: "boolean",
+    default: false,
+    help: "log what would be done; change nothing on disk or in state",
+  },
+  {
+    key: "logLevel",
+    flag: "--log-level <level>",
+    env: "SLUICE_LOG_LEVEL",
+    kind: "string",
+    default: "info",
+    help: "trace | debug | info | warn | error",
+  },
+  {
+    key: "once",
+    flag: "--once",
+    env: "SLUICE_ONCE",
+    kind: "boolean",
+    default: false,
+    help: "ingest what is present, wait for pending files to become ready or vanish, then exit 0",
+  },
+  {
+    key: "ignore",
+    flag: "--ignore <glob...>",
+    env: "SLUICE_IGNORE",
+    kind: "list",
+    default: [],
+    help: "extra glob(s) of names to ignore (comma-separated in the environment); hidden files, *.tmp, *.part, *.swp are always ignored",
+  },
+  {
+    key: "metricsInterval",
+    flag: "--metrics-interval <seconds>",
+    env: "SLUICE_METRICS_INTERVAL",
+    kind: "number",
+    default: 10,
+    help: "how often the metrics log line is written (0 = only at exit)",
+  },
+  {
+    key: "maxAttempts",
+    flag: "--max-attempts <n>",
+    env: "SLUICE_MAX_ATTEMPTS",
+    kind: "number",
+    default: 3,
+    help: "attempts at reading a source file before it goes to the error directory",
+  },
+];

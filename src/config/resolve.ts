@@ -1,0 +1,101 @@
+import { existsSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { resolve as resolvePath } from "node:path";
+import { parseEnv } from "node:util";
+import { SluiceError } from "../core/errors.js";
+import type { RunConfig } from "./config.js";
+import { type OptionSpec, type RawRunOptions, RUN_OPTIONS } from "./options.js";
+import { runOptionsSchema } from "./schema.js";
+
+type Source = { value: unknown; from: string };
+
+/** Reads `.env` in the working directory without touching process.env. */
+export function readDotEnv(cwd: string): Record<string, string> {
+  const path = resolvePath(cwd, ".env");
+  if (!existsSync(path)) return {};
+  return parseEnv(readFileSync(path, "utf8")) as Record<string, string>;
+}
+
+function coerce(spec: OptionSpec, src: Source): unknown {
+  const { value, from } = src;
+  if (typeof value !== "string") return value;
+  switch (spec.kind) {
+    case "number": {
+      const n = value.trim() === "" ? Number.NaN : Number(value);
+      if (!Number.isFinite(n)) throw new SluiceError("SLUICE_ERR_CONFIG", `${from}: "${value}" is not a number`);
+      return n;
+    }
+    case "boolean": {
+      const v = value.trim().toLowerCase();
+      if (["1", "true", "yes", "on"].includes(v)) return true;
+      if (["", "0", "false", "no", "off"].includes(v)) return false;
+      throw new SluiceError("SLUICE_ERR_CONFIG", `${from}: "${value}" is not a boolean (use true or false)`);
+    }
+    case "list":
+      return value
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
+    default:
+      return value;
+  }
+}
+
+function flagName(spec: OptionSpec): string {
+  return spec.flag.split(" ")[0] ?? spec.flag;
+}
+
+/**
+ * Merges the layers (flag > environment > .env > default), validates, and
+ * returns a frozen config with absolute paths. Throws SluiceError on the first
+ * problem, naming where the bad value came from.
+ */
+export function resolveRunConfig(
+  flags: Partial<Record<keyof RawRunOptions, unknown>>,
+  env: NodeJS.ProcessEnv,
+  dotEnv: Record<string, string>,
+  cwd: string,
+): RunConfig {
+  const raw: Record<string, unknown> = {};
+  for (const spec of RUN_OPTIONS) {
+    let src: Source;
+    if (flags[spec.key] !== undefined) src = { value: flags[spec.key], from: flagName(spec) };
+    else if (env[spec.env] !== undefined) src = { value: env[spec.env], from: spec.env };
+    else if (dotEnv[spec.env] !== undefined) src = { value: dotEnv[spec.env], from: `.env ${spec.env}` };
+    else src = { value: spec.default, from: "default" };
+    raw[spec.key] = coerce(spec, src);
+  }
+  const parsed = runOptionsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = String(issue?.path[0] ?? "");
+    const spec = RUN_OPTIONS.find((s) => s.key === key);
+    const where = spec ? `${flagName(spec)} / ${spec.env}` : key;
+    throw new SluiceError(
+      "SLUICE_ERR_CONFIG",
+      `${where}: ${issue?.message ?? "invalid value"} (got ${JSON.stringify(raw[key])})`,
+    );
+  }
+  const o = parsed.data;
+  const abs = (p: string) => resolvePath(cwd, p);
+  return Object.freeze({
+    input: abs(o.input),
+    warehouse: abs(o.warehouse),
+    manifests: abs(o.manifests),
+    errors: abs(o.errors),
+    statePath: abs(o.statePath),
+    mode: o.mode,
+    stabilityMs: Math.round(o.stabilitySeconds * 1000),
+    scanIntervalMs: Math.round(o.scanInterval * 1000),
+    concurrency: o.concurrency,
+    recursive: o.recursive,
+    dryRun: o.dryRun,
+    logLevel: o.logLevel,
+    once: o.once,
+    ignore: Object.freeze([...o.ignore]),
+    metricsIntervalMs: Math.round(o.metricsInterval * 1000),
+    maxAttempts: o.maxAttempts,
+    inlineHashMaxBytes: 1 << 20,
+    hashWorkers: Math.max(1, Math.min(4, availableParallelism())),
+  });
+}

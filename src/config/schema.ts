@@ -1,0 +1,23 @@
+import { z } from "zod";
+
+/** What a user may write, after flag/env/.env merging; unknown keys are rejected. */
+export const runOptionsSchema = z
+  .object({
+    input: z.string().min(1),
+    warehouse: z.string().min(1),
+    manifests: z.string().min(1),
+    errors: z.string().min(1),
+    statePath: z.string().min(1),
+    mode: z.enum(["stability", "sidecar"]),
+    stabilitySeconds: z.number().finite().min(0).max(86_400),
+    scanInterval: z.number().finite().positive().max(86_400),
+    concurrency: z.number().int().min(1).max(1024),
+    recursive: z.boolean(),
+    dryRun: z.boolean(),
+    logLevel: z.enum(["trace", "debug", "info", "warn", "error"]),
+    once: z.boolean(),
+    ignore: z.array(z.string().min(1)),
+    metricsInterval: z.number().finite().min(0),
+    maxAttempts: z.number().int().min(1).max(100),
+  })
+  .strict();

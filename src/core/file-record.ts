@@ -1,0 +1,41 @@
+import type { FileState } from "./file-state.js";
+
+/** What sluice knows about one source file, as persisted in the state store. */
+export interface FileRecord {
+  ingestId: string;
+  /** Absolute path of the file in staging when it was discovered. */
+  sourcePath: string;
+  /** Path relative to the staging directory (kept in the warehouse name). */
+  name: string;
+  device: number;
+  inode: number;
+  size: number;
+  mtimeMs: number;
+  sha256: string | null;
+  state: FileState;
+  /** Absolute path in the warehouse (reserved before the move happens). */
+  warehousePath: string | null;
+  duplicateOf: string | null;
+  /** Absolute path of the sidecar (`NAME.ok`) that made this file ready, if any. */
+  sidecarPath: string | null;
+  ingestedAt: string | null;
+  manifestPath: string | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  errorPath: string | null;
+  attempts: number;
+  discoveredAt: string;
+  updatedAt: string;
+}
+
+/** The identity of a file generation on disk: used to tell "the same file" from a replacement. */
+export interface FileIdentity {
+  device: number;
+  inode: number;
+  size: number;
+  mtimeMs: number;
+}
+
+export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
+  return a.device === b.device && a.inode === b.inode && a.size === b.size && a.mtimeMs === b.mtimeMs;
+}

@@ -1,0 +1,24 @@
+import type { RunConfig } from "../config/config.js";
+import type { DirSyncer } from "../durable/fsync.js";
+import type { Hasher } from "../hashing/hasher.js";
+import type { ManifestWriter } from "../manifest/manifest-writer.js";
+import type { ErrorDirectory } from "../quarantine/error-directory.js";
+import type { StateStore } from "../store/state-store.js";
+import type { Logger } from "../telemetry/logger.js";
+import type { Metrics } from "../telemetry/metrics.js";
+import type { LocalWarehouse } from "../warehouse/local-warehouse.js";
+
+/** Everything a pipeline stage may use; wired once in cli/wire.ts. */
+export interface IngestContext {
+  config: RunConfig;
+  store: StateStore;
+  hasher: Hasher;
+  warehouse: LocalWarehouse;
+  manifests: ManifestWriter;
+  errorsDir: ErrorDirectory;
+  dirs: DirSyncer;
+  log: Logger;
+  metrics: Metrics;
+  /** Aborted on shutdown: endless retries (warehouse down) give up and leave the state for the next start. */
+  signal: AbortSignal;
+}

@@ -1,0 +1,182 @@
+import { rm } from "node:fs/promises";
+import { ERROR_CATALOG, type ErrorCode, SluiceError } from "../core/errors.js";
+import { newIngestId } from "../core/ids.js";
+import { crashPoint } from "../durable/crash-points.js";
+import type { Candidate } from "../watch/candidate.js";
+import type { IngestContext } from "./context.js";
+import { emitFinished } from "./file-events.js";
+import {
+  NotReadyError,
+  type Outcome,
+  ShutdownError,
+  SinkWriteError,
+  SourceReadError,
+  VanishedError,
+} from "./outcomes.js";
+import { backoffMs, retryUntilDone, sleep } from "./retry.js";
+import { decideStage } from "./stages/decide.js";
+import { finishStage } from "./stages/finish.js";
+import { quarantineStage } from "./stages/quarantine.js";
+import { type HashedSource, hashSource, openSource } from "./stages/read-source.js";
+import { freeTarget, storeStage } from "./stages/store.js";
+
+class GaveUpReading extends Error {
+  constructor(
+    readonly attempts: number,
+    readonly last: SourceReadError,
+  ) {
+    super(last.message);
+  }
+}
+
+/**
+ * Opens and hashes the source; a source that cannot be read is tried
+ * `maxAttempts` times with backoff, while a warehouse that cannot take the
+ * temp copy is waited for indefinitely.
+ */
+async function readWithRetries(ctx: IngestContext, c: Candidate, ingestId: string): Promise<HashedSource> {
+  let attempts = 0;
+  for (let sinkRound = 1; ; ) {
+    attempts++;
+    try {
+      const opened = await openSource(c.path, c.identity);
+      try {
+        return await hashSource(ctx, opened, ingestId);
+      } catch (err) {
+        await opened.fh.close();
+        throw err;
+      }
+    } catch (err) {
+      if (err instanceof SinkWriteError) {
+        attempts--;
+        const delay = backoffMs(sinkRound++, 100, 30_000);
+        ctx.log.warn({
+          event: "write_retry",
+          what: "warehouse: temp copy",
+          code: err.errno,
+          error: err.message,
+          retry_in_ms: Math.round(delay),
+        });
+        await sleep(delay, ctx.signal);
+        continue;
+      }
+      if (!(err instanceof SourceReadError)) throw err;
+      if (attempts >= ctx.config.maxAttempts) throw new GaveUpReading(attempts, err);
+      ctx.log.warn({ event: "read_retry", path: c.path, attempt: attempts, code: err.errno, error: err.message });
+      await sleep(backoffMs(attempts, 250, 5_000), ctx.signal);
+    }
+  }
+}
+
+function errorInfo(code: ErrorCode, detail: string, attempts: number) {
+  return { code, message: `${detail} (${ERROR_CATALOG[code].hint})`, attempts };
+}
+
+/** One ready file through the whole state machine. */
+export async function ingestCandidate(ctx: IngestContext, c: Candidate): Promise<Outcome> {
+  const ingestId = newIngestId();
+  const startedAt = performance.now();
+  ctx.log.debug({ event: "file_ready", path: c.path, name: c.name, size: c.identity.size, ingest_id: ingestId });
+  const discovered = retryUntilDone(
+    "state: discovered",
+    () =>
+      ctx.store.recordDiscovered({
+        ingestId,
+        sourcePath: c.path,
+        name: c.name,
+        ...c.identity,
+        sidecarPath: c.sidecar?.path ?? null,
+      }),
+    ctx.log,
+    ctx.signal,
+  );
+  let src: HashedSource | null = null;
+  let stored = false;
+  try {
+    try {
+      src = await readWithRetries(ctx, c, ingestId);
+    } finally {
+      await discovered;
+    }
+    crashPoint("after-discover");
+    if (src.tmpPath) crashPoint("after-copy");
+    if (c.sidecar?.sha256 && c.sidecar.sha256 !== src.sha256) {
+      const detail = `content SHA-256 ${src.sha256} does not match ${c.sidecar.sha256} in ${c.sidecar.path}`;
+      throw new SluiceError("SLUICE_ERR_CHECKSUM_MISMATCH", detail);
+    }
+    const decision = await decideStage(ctx, ingestId, c.name, src.sha256);
+    crashPoint("after-hash");
+    if (decision.kind === "new") {
+      const target = await freeTarget(ctx, ingestId, decision.warehousePath, src.sha256);
+      stored = true;
+      await storeStage(ctx, ingestId, c.path, src, target);
+    } else if (src.tmpPath) {
+      await rm(src.tmpPath, { force: true });
+    }
+    const rec = await finishStage(ctx, ingestId);
+    emitFinished(ctx, rec, startedAt);
+    return rec.state === "duplicate" ? "duplicate" : "ingested";
+  } catch (err) {
+    return await handleFailure(ctx, c, ingestId, startedAt, err, stored);
+  } finally {
+    await src?.fh.close().catch(() => undefined);
+  }
+}
+
+async function handleFailure(
+  ctx: IngestContext,
+  c: Candidate,
+  ingestId: string,
+  startedAt: number,
+  err: unknown,
+  stored: boolean,
+): Promise<Outcome> {
+  if (err instanceof ShutdownError) return "aborted";
+  if (err instanceof NotReadyError && !stored) {
+    ctx.log.debug({ event: "file_not_ready", path: c.path, reason: err.message });
+    await ctx.warehouse.removeTmp(ingestId);
+    await retryUntilDone("state: forget", () => ctx.store.forget(ingestId), ctx.log, ctx.signal);
+    return "not-ready";
+  }
+  if (err instanceof VanishedError) {
+    await ctx.warehouse.removeTmp(ingestId);
+    await retryUntilDone(
+      "state: vanished",
+      () => ctx.store.beginQuarantine(ingestId, errorInfo("SLUICE_ERR_VANISHED", err.message, 1), null),
+      ctx.log,
+      ctx.signal,
+    );
+    await retryUntilDone("state: failed", () => ctx.store.finishFailed(ingestId), ctx.log, ctx.signal);
+    const rec = ctx.store.get(ingestId);
+    if (rec) emitFinished(ctx, rec, startedAt);
+    return "vanished";
+  }
+  if (stored) {
+    // Past the point of no return (the content is in the warehouse): leave the row for recovery.
+    ctx.log.error({
+      event: "file_error",
+      ingest_id: ingestId,
+      path: c.path,
+      error: (err as Error).message,
+      stack: (err as Error).stack,
+    });
+    return "aborted";
+  }
+  let info: { code: string; message: string; attempts: number };
+  if (err instanceof GaveUpReading) info = errorInfo("SLUICE_ERR_SOURCE_UNREADABLE", err.message, err.attempts);
+  else if (err instanceof SluiceError) info = errorInfo(err.code, err.message, 1);
+  else {
+    ctx.log.error({
+      event: "file_error",
+      ingest_id: ingestId,
+      path: c.path,
+      error: (err as Error).message,
+      stack: (err as Error).stack,
+    });
+    info = { code: "SLUICE_ERR_INTERNAL", message: (err as Error).message, attempts: 1 };
+  }
+  await ctx.warehouse.removeTmp(ingestId);
+  const rec = await quarantineStage(ctx, ingestId, c.name, info);
+  emitFinished(ctx, rec, startedAt);
+  return "failed";
+}

@@ -1,0 +1,82 @@
+import type { Metrics } from "../telemetry/metrics.js";
+import type { Candidate } from "../watch/candidate.js";
+import type { Outcome } from "./outcomes.js";
+
+/**
+ * The work queue: ready files wait here for one of `concurrency` slots. A
+ * path is owned by at most one task at a time (`isBusy`), which is how events,
+ * rescans and timers that all notice the same file collapse into one ingest.
+ */
+export class Runner {
+  private readonly queue: Candidate[] = [];
+  private readonly busy = new Set<string>();
+  private running = 0;
+  private accepting = true;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly concurrency: number,
+    private readonly work: (c: Candidate) => Promise<Outcome>,
+    private readonly onNotReady: (c: Candidate) => void,
+    private readonly metrics: Metrics,
+    private readonly onUnexpected: (c: Candidate, err: unknown) => void,
+  ) {}
+
+  offer(c: Candidate): void {
+    if (!this.accepting || this.busy.has(c.path)) return;
+    this.busy.add(c.path);
+    this.queue.push(c);
+    this.metrics.queueDepth.set(this.queue.length);
+    this.pump();
+  }
+
+  isBusy(path: string): boolean {
+    return this.busy.has(path);
+  }
+
+  private pump(): void {
+    while (this.running < this.concurrency && this.queue.length > 0) {
+      const c = this.queue.shift() as Candidate;
+      this.running++;
+      this.metrics.inFlight.set(this.running);
+      this.metrics.queueDepth.set(this.queue.length);
+      void this.work(c)
+        .catch((err) => {
+          this.onUnexpected(c, err);
+          return "aborted" as Outcome;
+        })
+        .then((outcome) => {
+          this.running--;
+          this.busy.delete(c.path);
+          this.metrics.inFlight.set(this.running);
+          if (outcome === "not-ready" && this.accepting) this.onNotReady(c);
+          this.pump();
+          if (this.isIdle()) for (const w of this.idleWaiters.splice(0)) w();
+        });
+    }
+  }
+
+  queued(): number {
+    return this.queue.length;
+  }
+
+  inFlight(): number {
+    return this.running;
+  }
+
+  isIdle(): boolean {
+    return this.running === 0 && this.queue.length === 0;
+  }
+
+  /** Stop starting files; those queued but not started stay in staging for next time. */
+  stopAccepting(): void {
+    this.accepting = false;
+    for (const c of this.queue.splice(0)) this.busy.delete(c.path);
+    this.metrics.queueDepth.set(0);
+  }
+
+  whenIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+}

@@ -1,0 +1,129 @@
+import { lstat, unlink } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { FileRecord } from "../../core/file-record.js";
+import type { ManifestLineV1 } from "../../core/manifest-line.js";
+import { crashPoint } from "../../durable/crash-points.js";
+import type { IngestContext } from "../context.js";
+import { retryUntilDone } from "../retry.js";
+
+export function manifestLine(rec: FileRecord): ManifestLineV1 {
+  const line: ManifestLineV1 = {
+    version: 1,
+    ingest_id: rec.ingestId,
+    status: rec.duplicateOf ? "duplicate" : "ingested",
+    path: rec.sourcePath,
+    name: rec.name,
+    sha256: rec.sha256 ?? "",
+    device: rec.device,
+    inode: rec.inode,
+    size: rec.size,
+    mtime: new Date(rec.mtimeMs).toISOString(),
+    warehouse_path: rec.warehousePath ?? "",
+    ingested_at: rec.ingestedAt ?? "",
+  };
+  if (rec.duplicateOf) line.duplicate_of = rec.duplicateOf;
+  return line;
+}
+
+/**
+ * Decides whether the file now at `rec.sourcePath` is the one this record
+ * describes. Same (dev, ino, size, mtime) while we still hold it open is
+ * proof enough; after a restart an inode may have been reused, so the caller
+ * passes `confirm` to compare content as well.
+ */
+async function isOurSource(rec: FileRecord, confirm?: (path: string) => Promise<boolean>): Promise<boolean> {
+  try {
+    const st = await lstat(rec.sourcePath);
+    const same =
+      st.isFile() &&
+      st.dev === rec.device &&
+      st.ino === rec.inode &&
+      st.size === rec.size &&
+      st.mtimeMs === rec.mtimeMs;
+    if (!same) return false;
+    return confirm ? confirm(rec.sourcePath) : true;
+  } catch {
+    return false;
+  }
+}
+
+async function unlinkIfPresent(path: string): Promise<boolean> {
+  try {
+    await unlink(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw err;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Removes the source (when it was not renamed away) and its sidecar from
+ * staging, only after the content is durable in the warehouse and the
+ * manifest. A source that changed since it was hashed stays: it is a new
+ * generation and will be ingested as such.
+ */
+export async function releaseSource(
+  ctx: IngestContext,
+  rec: FileRecord,
+  confirm?: (path: string) => Promise<boolean>,
+): Promise<void> {
+  let touched = false;
+  if (await isOurSource(rec, confirm)) {
+    touched = await unlinkIfPresent(rec.sourcePath);
+  } else if (await exists(rec.sourcePath)) {
+    ctx.log.debug({
+      event: "source_kept",
+      ingest_id: rec.ingestId,
+      path: rec.sourcePath,
+      reason: "a different file now has this name",
+    });
+  }
+  // A sidecar goes with its file, unless a new file of the same name has arrived and owns it now.
+  if (rec.sidecarPath && !(await exists(rec.sourcePath))) touched = (await unlinkIfPresent(rec.sidecarPath)) || touched;
+  if (touched) await ctx.dirs.sync(dirname(rec.sourcePath));
+}
+
+/**
+ * The tail every file shares once its content is safe (stored, or known to
+ * be a duplicate): one manifest line, then the source leaves staging, then
+ * the terminal state. Each step is idempotent for recovery.
+ */
+export async function finishStage(
+  ctx: IngestContext,
+  ingestId: string,
+  opts: { manifestAlreadyWritten?: boolean; confirm?: (path: string) => Promise<boolean> } = {},
+): Promise<FileRecord> {
+  let rec = ctx.store.get(ingestId);
+  if (!rec?.manifestPath) throw new Error(`internal: ${ingestId} has no manifest path at finish`);
+  if (rec.state !== "manifested" && !opts.manifestAlreadyWritten) {
+    const path = rec.manifestPath;
+    const line = manifestLine(rec);
+    await retryUntilDone("manifest: append", () => ctx.manifests.append(path, line), ctx.log, ctx.signal);
+    crashPoint("after-manifest");
+  }
+  if (rec.state !== "manifested") {
+    await retryUntilDone("state: manifested", () => ctx.store.markManifested(ingestId), ctx.log, ctx.signal);
+    crashPoint("after-manifested");
+  }
+  await retryUntilDone(
+    "staging: release source",
+    () => releaseSource(ctx, rec as FileRecord, opts.confirm),
+    ctx.log,
+    ctx.signal,
+  );
+  crashPoint("after-source-removed");
+  const terminal = rec.duplicateOf ? "duplicate" : "done";
+  await retryUntilDone("state: finish", () => ctx.store.finish(ingestId, terminal), ctx.log, ctx.signal);
+  rec = { ...rec, state: terminal };
+  return rec;
+}

@@ -1,0 +1,68 @@
+import { lstat } from "node:fs/promises";
+import type { FileRecord } from "../../core/file-record.js";
+import { crashPoint } from "../../durable/crash-points.js";
+import type { ErrorInfo } from "../../store/state-store.js";
+import type { IngestContext } from "../context.js";
+import { retryUntilDone } from "../retry.js";
+
+/**
+ * Sends a file that cannot be ingested to `ERRORS/<UTC ts>_<name>` with its
+ * reason beside it. The state (with the reserved error path) is committed
+ * first, so a crash mid-way is finished by recovery, never forgotten.
+ */
+export async function quarantineStage(
+  ctx: IngestContext,
+  ingestId: string,
+  name: string,
+  error: ErrorInfo,
+): Promise<FileRecord> {
+  const errorPath = await ctx.errorsDir.reservePath(name, new Date(), ingestId);
+  await retryUntilDone(
+    "state: quarantine",
+    () => ctx.store.beginQuarantine(ingestId, error, errorPath),
+    ctx.log,
+    ctx.signal,
+  );
+  crashPoint("after-quarantine-begin");
+  return completeQuarantine(ctx, ingestId);
+}
+
+export async function completeQuarantine(ctx: IngestContext, ingestId: string): Promise<FileRecord> {
+  const rec = ctx.store.get(ingestId);
+  if (!rec) throw new Error(`internal: no record ${ingestId}`);
+  const errorPath = rec.errorPath;
+  if (errorPath) {
+    await retryUntilDone(
+      "errors: move in",
+      async () => {
+        await ctx.errorsDir.removeTemps(errorPath);
+        await ctx.errorsDir.writeReason(errorPath, {
+          version: 1,
+          ingest_id: rec.ingestId,
+          path: rec.sourcePath,
+          code: rec.errorCode ?? "SLUICE_ERR_UNKNOWN",
+          reason: rec.errorMessage ?? "",
+          attempts: rec.attempts,
+          failed_at: rec.updatedAt,
+          ...(rec.sha256 ? { sha256: rec.sha256 } : {}),
+        });
+        if (!(await ctx.errorsDir.exists(errorPath))) {
+          const st = await lstat(rec.sourcePath).catch(() => null);
+          if (st?.isFile() && st.ino === rec.inode && st.dev === rec.device) {
+            await ctx.errorsDir.moveIn(rec.sourcePath, st.dev, errorPath);
+          }
+        }
+        const sidecar = rec.sidecarPath ? await lstat(rec.sidecarPath).catch(() => null) : null;
+        if (rec.sidecarPath && sidecar?.isFile() && !(await ctx.errorsDir.exists(rec.sourcePath))) {
+          await ctx.errorsDir.moveIn(rec.sidecarPath, sidecar.dev, `${errorPath}.ok`);
+        }
+      },
+      ctx.log,
+      ctx.signal,
+    );
+    crashPoint("after-quarantine-move");
+  }
+  await ctx.warehouse.removeTmp(ingestId);
+  await retryUntilDone("state: failed", () => ctx.store.finishFailed(ingestId), ctx.log, ctx.signal);
+  return { ...rec, state: "failed" };
+}

@@ -1,0 +1,78 @@
+import { constants } from "node:fs";
+import { type FileHandle, open, rm } from "node:fs/promises";
+import { type FileIdentity, sameIdentity } from "../../core/file-record.js";
+import type { IngestContext } from "../context.js";
+import { NotReadyError, SinkWriteError, SourceReadError, VanishedError } from "../outcomes.js";
+
+const SINK_SIDE_ERRNOS = new Set(["ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM", "EEXIST"]);
+
+export interface OpenedSource {
+  fh: FileHandle;
+  identity: FileIdentity;
+}
+
+export interface HashedSource extends OpenedSource {
+  sha256: string;
+  /** Set when the bytes were copied to the warehouse's temp area in the same pass. */
+  tmpPath: string | null;
+}
+
+/**
+ * Opens a staging file without following symlinks and without blocking on a
+ * FIFO, and checks it is still the generation that was judged ready.
+ */
+export async function openSource(path: string, expected: FileIdentity): Promise<OpenedSource> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new VanishedError(`${path} left staging before it was read`);
+    if (code === "ELOOP") throw new NotReadyError("replaced by a symlink");
+    throw new SourceReadError(`cannot open ${path}: ${(err as Error).message}`, code, { cause: err });
+  }
+  const st = await fh.stat();
+  const identity: FileIdentity = { device: st.dev, inode: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+  if (!st.isFile() || !sameIdentity(identity, expected)) {
+    await fh.close();
+    throw new NotReadyError(st.isFile() ? "changed since it was judged ready" : "no longer a regular file");
+  }
+  return { fh, identity };
+}
+
+/**
+ * Hashes the open source, copying it into the warehouse temp area in the same
+ * pass when the warehouse is on another filesystem. Re-stats afterwards: a
+ * file that grew or was touched while we read is not ready, and its hash is
+ * thrown away rather than recorded stale.
+ */
+export async function hashSource(ctx: IngestContext, src: OpenedSource, ingestId: string): Promise<HashedSource> {
+  const copy = !ctx.warehouse.sameDevice(src.identity.device);
+  const tmpPath = copy ? ctx.warehouse.tmpPathFor(ingestId) : null;
+  let result: { sha256: string; bytes: number };
+  try {
+    if (tmpPath) {
+      await rm(tmpPath, { force: true });
+      result = await ctx.hasher.copyAndHash(src.fh, src.identity.size, tmpPath);
+    } else {
+      result = await ctx.hasher.hash(src.fh, src.identity.size);
+    }
+  } catch (err) {
+    if (tmpPath) await rm(tmpPath, { force: true }).catch(() => undefined);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (tmpPath && code && SINK_SIDE_ERRNOS.has(code)) {
+      throw new SinkWriteError(`cannot write the warehouse temp copy: ${(err as Error).message}`, code, { cause: err });
+    }
+    throw new SourceReadError(`cannot read: ${(err as Error).message}`, code, { cause: err });
+  }
+  const after = await src.fh.stat();
+  if (
+    result.bytes !== src.identity.size ||
+    after.size !== src.identity.size ||
+    after.mtimeMs !== src.identity.mtimeMs
+  ) {
+    if (tmpPath) await rm(tmpPath, { force: true });
+    throw new NotReadyError("changed while being hashed");
+  }
+  return { ...src, sha256: result.sha256, tmpPath };
+}

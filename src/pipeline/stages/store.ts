@@ -1,0 +1,126 @@
+import { rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { SluiceError } from "../../core/errors.js";
+import { crashPoint } from "../../durable/crash-points.js";
+import { collisionName } from "../../warehouse/warehouse-paths.js";
+import type { IngestContext } from "../context.js";
+import { VanishedError } from "../outcomes.js";
+import { retryUntilDone, sleep } from "../retry.js";
+import type { HashedSource } from "./read-source.js";
+
+/**
+ * Never overwrite: if something not recorded by sluice sits at the reserved
+ * name, move the reservation to the content-tagged name (and fail if even
+ * that is taken, which takes a foreign file with the same hash prefix).
+ */
+export async function freeTarget(
+  ctx: IngestContext,
+  ingestId: string,
+  reserved: string,
+  sha256: string,
+): Promise<string> {
+  if (!(await ctx.warehouse.occupant(reserved))) return reserved;
+  const alt = join(dirname(reserved), collisionName(basename(reserved), sha256));
+  if (alt !== reserved && !(await ctx.warehouse.occupant(alt))) {
+    await retryUntilDone("state: reassign path", () => ctx.store.reassignPath(ingestId, alt), ctx.log, ctx.signal);
+    return alt;
+  }
+  throw new SluiceError("SLUICE_ERR_NAME_COLLISION", `foreign files occupy ${reserved} and ${alt}`);
+}
+
+/**
+ * Puts the content in the warehouse durably (at a target already checked free by freeTarget): same filesystem, fdatasync the
+ * source then rename() it in; other filesystem, rename the temp copy (already
+ * fdatasync'ed while hashed) in. The directory is fsynced before `stored` is
+ * committed, so `stored` always means the bytes survive a power loss.
+ */
+export async function storeStage(
+  ctx: IngestContext,
+  ingestId: string,
+  sourcePath: string,
+  src: HashedSource,
+  target: string,
+): Promise<"new" | "duplicate"> {
+  const from = src.tmpPath ?? sourcePath;
+  if (!src.tmpPath) await src.fh.datasync();
+  await retryUntilDone(
+    "warehouse: move in",
+    async () => {
+      try {
+        await ctx.warehouse.moveIn(from, target);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+        // A previous attempt may have renamed it before failing on the directory fsync.
+        const there = await ctx.warehouse.occupant(target);
+        if (there && (src.tmpPath || there.ino === src.identity.inode)) return;
+        throw new VanishedError(`${sourcePath} left staging before it was stored`);
+      }
+    },
+    ctx.log,
+    ctx.signal,
+  );
+  crashPoint("after-store");
+  if ((await verifyLanded(ctx, ingestId, src, target)) === "duplicate") return "duplicate";
+  const at = new Date();
+  await retryUntilDone(
+    "state: stored",
+    () => ctx.store.markStored(ingestId, at.toISOString(), ctx.manifests.pathFor(at)),
+    ctx.log,
+    ctx.signal,
+  );
+  crashPoint("after-stored");
+  return "new";
+}
+
+/**
+ * What landed must be what was hashed. A same-filesystem rename moves the
+ * inode we still hold open, so a writer that kept writing after the file was
+ * judged ready shows up in fstat; then the landed bytes are hashed again and
+ * the record corrected (never a stale hash). Returns "duplicate" if the new
+ * bytes turn out to be stored already, in which case the landed copy is removed.
+ */
+async function verifyLanded(
+  ctx: IngestContext,
+  ingestId: string,
+  src: HashedSource,
+  target: string,
+): Promise<"new" | "duplicate"> {
+  if (src.tmpPath) return "new"; // the temp copy was hashed as it was written: it is what was hashed
+  for (;;) {
+    const now = await src.fh.stat();
+    if (now.size === src.identity.size && now.mtimeMs === src.identity.mtimeMs) return "new";
+    const rehashed = await ctx.hasher.hash(src.fh, now.size);
+    const after = await src.fh.stat();
+    if (after.size !== now.size || after.mtimeMs !== now.mtimeMs || rehashed.bytes !== now.size) continue;
+    ctx.log.warn({
+      event: "file_changed_after_ready",
+      ingest_id: ingestId,
+      old_sha256: src.sha256,
+      sha256: rehashed.sha256,
+    });
+    src.sha256 = rehashed.sha256;
+    src.identity = { ...src.identity, size: now.size, mtimeMs: now.mtimeMs };
+    for (let round = 1; ; round++) {
+      const outcome = await retryUntilDone(
+        "state: rehash",
+        () => {
+          const at = new Date();
+          return ctx.store.rehash(
+            ingestId,
+            rehashed.sha256,
+            { size: now.size, mtimeMs: now.mtimeMs },
+            { ingestedAt: at.toISOString(), manifestPath: ctx.manifests.pathFor(at) },
+          );
+        },
+        ctx.log,
+        ctx.signal,
+      );
+      if (outcome === "new") return "new";
+      if (outcome === "duplicate") {
+        await rm(target, { force: true });
+        return "duplicate";
+      }
+      await sleep(Math.min(20 * round, 500), ctx.signal);
+    }
+  }
+}

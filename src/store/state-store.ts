@@ -1,0 +1,73 @@
+import type { FileRecord } from "../core/file-record.js";
+
+/** A file as first seen ready, before anything durable happened to it. */
+export interface NewFile {
+  ingestId: string;
+  sourcePath: string;
+  name: string;
+  device: number;
+  inode: number;
+  size: number;
+  mtimeMs: number;
+  sidecarPath: string | null;
+}
+
+/** Where the warehouse copy should go: a partition directory and the preferred file name. */
+export interface PlacementRequest {
+  partitionDir: string;
+  baseName: string;
+  /** Deterministic alternative used when `baseName` is taken that day by other content. */
+  collisionName: string;
+  ingestedAt: string;
+  manifestPath: string;
+}
+
+export type Decision =
+  | { kind: "new"; warehousePath: string }
+  | { kind: "duplicate"; duplicateOf: string; warehousePath: string }
+  /** The same content is being ingested by another file right now: try again shortly. */
+  | { kind: "wait"; ownerId: string };
+
+export interface ErrorInfo {
+  code: string;
+  message: string;
+  attempts: number;
+}
+
+/**
+ * The durable per-file state machine. Every mutating call resolves only once
+ * the change is durable (group-committed with other files' changes).
+ */
+export interface StateStore {
+  readonly capabilities: { multiWriter: boolean };
+  recordDiscovered(file: NewFile): Promise<void>;
+  /** Not ready after all (it changed while hashed): drop the row. */
+  forget(ingestId: string): Promise<void>;
+  /** Claims the content (unique by SHA-256) or finds its owner, and reserves a warehouse path. */
+  decide(ingestId: string, sha256: string, placement: PlacementRequest): Promise<Decision>;
+  /** The reserved path was occupied by a foreign file: move the reservation. */
+  reassignPath(ingestId: string, warehousePath: string): Promise<void>;
+  /**
+   * The landed bytes differ from what was hashed (a writer kept writing):
+   * move the content claim to the new hash. "duplicate" when those bytes are
+   * already stored by another file, "wait" while that file is in flight.
+   */
+  rehash(
+    ingestId: string,
+    sha256: string,
+    now: { size: number; mtimeMs: number },
+    at: { ingestedAt: string; manifestPath: string },
+  ): Promise<"new" | "duplicate" | "wait">;
+  markStored(ingestId: string, ingestedAt: string, manifestPath: string): Promise<void>;
+  markManifested(ingestId: string): Promise<void>;
+  finish(ingestId: string, state: "done" | "duplicate"): Promise<void>;
+  /** Releases the content claim and records where the file is being moved. */
+  beginQuarantine(ingestId: string, error: ErrorInfo, errorPath: string | null): Promise<void>;
+  finishFailed(ingestId: string): Promise<void>;
+  get(ingestId: string): FileRecord | undefined;
+  /** Rows not in a terminal state, oldest first: the work recovery must finish. */
+  activeRecords(): FileRecord[];
+  /** Counts by state, for reports. */
+  countByState(): Record<string, number>;
+  close(): Promise<void>;
+}

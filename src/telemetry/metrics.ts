@@ -1,0 +1,76 @@
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/** The counters sluice keeps; one registry per process, exposed later over HTTP. */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly files = new Counter({
+    name: "sluice_files_total",
+    help: "Files finished, by outcome (ingested, duplicate, failed, vanished)",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
+  readonly bytes = new Counter({
+    name: "sluice_bytes_total",
+    help: "Bytes of files finished as ingested",
+    registers: [this.registry],
+  });
+  readonly queueDepth = new Gauge({
+    name: "sluice_queue_depth",
+    help: "Files ready and waiting for a worker",
+    registers: [this.registry],
+  });
+  readonly inFlight = new Gauge({
+    name: "sluice_in_flight",
+    help: "Files being processed now",
+    registers: [this.registry],
+  });
+  readonly pending = new Gauge({
+    name: "sluice_pending_files",
+    help: "Files seen in staging and waiting to become ready",
+    registers: [this.registry],
+  });
+  readonly ingestSeconds = new Histogram({
+    name: "sluice_ingest_duration_seconds",
+    help: "Time from ready to finished, per file",
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
+    registers: [this.registry],
+  });
+
+  /** Plain totals for the periodic log line (prom-client keeps them internally). */
+  private readonly totals = { ingested: 0, duplicate: 0, failed: 0, vanished: 0, bytes: 0 };
+  private last = { at: performance.now(), files: 0, bytes: 0 };
+
+  record(outcome: "ingested" | "duplicate" | "failed" | "vanished", bytes: number, seconds: number): void {
+    this.files.inc({ outcome });
+    this.totals[outcome]++;
+    if (outcome === "ingested") {
+      this.bytes.inc(bytes);
+      this.totals.bytes += bytes;
+    }
+    this.ingestSeconds.observe(seconds);
+  }
+
+  /** Totals plus per-second rates since the previous snapshot. */
+  snapshot(queueDepth: number, inFlight: number, pending: number) {
+    this.queueDepth.set(queueDepth);
+    this.inFlight.set(inFlight);
+    this.pending.set(pending);
+    const now = performance.now();
+    const files = this.totals.ingested + this.totals.duplicate + this.totals.failed;
+    const secs = Math.max((now - this.last.at) / 1000, 1e-3);
+    const snap = {
+      files_ingested: this.totals.ingested,
+      files_duplicate: this.totals.duplicate,
+      files_failed: this.totals.failed,
+      files_vanished: this.totals.vanished,
+      bytes_ingested: this.totals.bytes,
+      files_per_sec: Math.round(((files - this.last.files) / secs) * 10) / 10,
+      bytes_per_sec: Math.round((this.totals.bytes - this.last.bytes) / secs),
+      queue_depth: queueDepth,
+      in_flight: inFlight,
+      pending,
+    };
+    this.last = { at: now, files, bytes: this.totals.bytes };
+    return snap;
+  }
+}

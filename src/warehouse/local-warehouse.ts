@@ -1,0 +1,66 @@
+import { lstat, mkdir, rename, rm, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { type DirSyncer, mkdirDurable } from "../durable/fsync.js";
+
+/**
+ * The warehouse on a local filesystem. Files arrive either by rename (same
+ * filesystem as staging) or from a temp copy written in `.sluice-tmp/`
+ * (another filesystem), and are never written over.
+ */
+export class LocalWarehouse {
+  readonly tmpDir: string;
+  private readonly knownDirs = new Set<string>();
+  private device = -1;
+
+  constructor(
+    readonly root: string,
+    private readonly dirs: DirSyncer,
+  ) {
+    this.tmpDir = join(root, ".sluice-tmp");
+  }
+
+  async open(): Promise<void> {
+    await mkdir(this.tmpDir, { recursive: true });
+    this.device = (await stat(this.root)).dev;
+  }
+
+  /** A file on this device can be renamed into the warehouse; others must be copied. */
+  sameDevice(dev: number): boolean {
+    return dev === this.device;
+  }
+
+  tmpPathFor(ingestId: string): string {
+    return join(this.tmpDir, ingestId);
+  }
+
+  /** Is something already at `path`? Returns its (dev, ino) if so. */
+  async occupant(path: string): Promise<{ dev: number; ino: number; size: number } | null> {
+    try {
+      const st = await lstat(path);
+      return { dev: st.dev, ino: st.ino, size: st.size };
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Creates the partition directory if needed; new directories are fsynced
+   * into their parents so the path itself survives a power loss.
+   */
+  async ensureDir(dir: string): Promise<void> {
+    if (this.knownDirs.has(dir)) return;
+    await mkdirDurable(dir, this.dirs);
+    this.knownDirs.add(dir);
+  }
+
+  /** rename() + fsync of the directory: after this resolves the move survives a crash. */
+  async moveIn(from: string, to: string): Promise<void> {
+    await this.ensureDir(dirname(to));
+    await rename(from, to);
+    await this.dirs.sync(dirname(to));
+  }
+
+  async removeTmp(ingestId: string): Promise<void> {
+    await rm(this.tmpPathFor(ingestId), { force: true });
+  }
+}

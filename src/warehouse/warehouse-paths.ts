@@ -1,0 +1,36 @@
+import { basename, dirname, join } from "node:path";
+
+/** `YYYY-MM-DD` of a Date in UTC. */
+export function utcDate(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+export interface Placement {
+  partitionDir: string;
+  baseName: string;
+  collisionName: string;
+}
+
+/**
+ * Where a file lands: `WAREHOUSE/ingest_date=YYYY-MM-DD/<relative path>`.
+ * A name already used that day by other content gets a deterministic distinct
+ * name carrying a content-hash prefix: `report.csv` → `report.1a2b3c4d5e6f.csv`
+ * (before the first dot, so `x.tar.gz` keeps its double extension).
+ */
+export function placementFor(warehouse: string, name: string, sha256: string, at: Date): Placement {
+  const partitionDir = join(warehouse, `ingest_date=${utcDate(at)}`, dirname(name) === "." ? "" : dirname(name));
+  const base = basename(name);
+  return { partitionDir, baseName: base, collisionName: collisionName(base, sha256) };
+}
+
+export function collisionName(base: string, sha256: string): string {
+  const tag = sha256.slice(0, 12);
+  const dot = base.indexOf(".", 1);
+  if (dot === -1) return `${base}.${tag}`;
+  return `${base.slice(0, dot)}.${tag}${base.slice(dot)}`;
+}
+
+/** Compact UTC timestamp for names: 20261123T190043.123Z. */
+export function compactTimestamp(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, "");
+}

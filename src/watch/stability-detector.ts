@@ -1,0 +1,90 @@
+import { lstat } from "node:fs/promises";
+import type { FileIdentity } from "../core/file-record.js";
+import type { CompletionDetector, ReadyHandler } from "./completion-detector.js";
+
+interface Tracked {
+  name: string;
+  identity: FileIdentity;
+  /** performance.now() of our first observation of this exact identity. */
+  since: number;
+  timer: NodeJS.Timeout | null;
+}
+
+/**
+ * Stability mode: a file is ready when size, mtime and inode are unchanged
+ * across our own observations spanning the whole window, measured on the
+ * monotonic clock. Never `now - mtime`: `cp -p`, `rsync -t` and `tar x` set
+ * old mtimes on files still being written (chokidar #675).
+ */
+export class StabilityDetector implements CompletionDetector {
+  private readonly tracked = new Map<string, Tracked>();
+  private stopped = false;
+
+  constructor(
+    private readonly windowMs: number,
+    private readonly onReady: ReadyHandler,
+  ) {}
+
+  async observe(path: string, name: string): Promise<void> {
+    if (this.stopped) return;
+    let st: Awaited<ReturnType<typeof lstat>>;
+    try {
+      st = await lstat(path);
+    } catch {
+      this.untrack(path);
+      return;
+    }
+    // Symlinks, FIFOs, sockets and devices are never candidates; a FIFO is never opened.
+    if (!st.isFile()) {
+      this.untrack(path);
+      return;
+    }
+    const identity: FileIdentity = { device: st.dev, inode: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+    const now = performance.now();
+    const t = this.tracked.get(path);
+    if (!t || !sameGeneration(t.identity, identity)) {
+      if (t?.timer) clearTimeout(t.timer);
+      const fresh: Tracked = { name, identity, since: now, timer: null };
+      this.tracked.set(path, fresh);
+      if (this.windowMs === 0) this.ready(path, fresh);
+      else this.schedule(path, fresh, this.windowMs);
+      return;
+    }
+    const waited = now - t.since;
+    if (waited >= this.windowMs) this.ready(path, t);
+    else if (!t.timer) this.schedule(path, t, this.windowMs - waited);
+  }
+
+  private schedule(path: string, t: Tracked, delayMs: number): void {
+    if (t.timer) clearTimeout(t.timer);
+    // +1 ms: timers may fire a hair early relative to performance.now().
+    t.timer = setTimeout(() => {
+      t.timer = null;
+      void this.observe(path, t.name);
+    }, Math.ceil(delayMs) + 1);
+  }
+
+  private ready(path: string, t: Tracked): void {
+    this.untrack(path);
+    this.onReady({ path, name: t.name, identity: t.identity, sidecar: null });
+  }
+
+  private untrack(path: string): void {
+    const t = this.tracked.get(path);
+    if (t?.timer) clearTimeout(t.timer);
+    this.tracked.delete(path);
+  }
+
+  pending(): number {
+    return this.tracked.size;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const path of [...this.tracked.keys()]) this.untrack(path);
+  }
+}
+
+function sameGeneration(a: FileIdentity, b: FileIdentity): boolean {
+  return a.device === b.device && a.inode === b.inode && a.size === b.size && a.mtimeMs === b.mtimeMs;
+}
