@@ -30,7 +30,6 @@ export class HashWorkerPool {
       }
       this.release(w);
     });
-    w.unref();
     this.workers.push(w);
     return w;
   }
@@ -38,12 +37,17 @@ export class HashWorkerPool {
   private release(w: Worker): void {
     const next = this.queue.shift();
     if (next) this.dispatch(w, next.job, next.waiter);
-    else this.idle.push(w);
+    else {
+      // An idle worker must not keep the process alive; a busy one must (see dispatch).
+      w.unref();
+      this.idle.push(w);
+    }
   }
 
   private dispatch(w: Worker, job: Omit<HashJob, "id">, waiter: Waiter): void {
     const id = this.nextId++;
     this.waiting.set(id, waiter);
+    w.ref();
     w.postMessage({ ...job, id });
   }
 

@@ -1,0 +1,70 @@
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { listFiles, readManifest, type Sandbox, sha256File, warehouseFiles } from "./sandbox.js";
+
+/** What the test dropped into staging: name → sha256 of its content. */
+export type Inputs = Map<string, string>;
+
+export interface InvariantReport {
+  problems: string[];
+  distinct: number;
+  stored: number;
+  manifestLines: number;
+}
+
+/**
+ * The exactly-once contract, checked from the outside after a run: every
+ * distinct content in the warehouse exactly once, one manifest line per
+ * source file, nothing left in staging (but ignored files), no temp file
+ * anywhere, every state row terminal.
+ */
+export function checkExactlyOnce(s: Sandbox, inputs: Inputs, opts: { ignoredLeft?: string[] } = {}): InvariantReport {
+  const problems: string[] = [];
+  const distinct = new Set(inputs.values());
+
+  const stored = warehouseFiles(s.warehouse);
+  const storedShas = stored.map((f) => sha256File(join(s.warehouse, f)));
+  const counts = new Map<string, number>();
+  for (const h of storedShas) counts.set(h, (counts.get(h) ?? 0) + 1);
+  for (const h of distinct) {
+    const n = counts.get(h) ?? 0;
+    if (n !== 1) problems.push(`content ${h.slice(0, 12)} is in the warehouse ${n} times`);
+  }
+  for (const h of counts.keys()) if (!distinct.has(h)) problems.push(`unknown content ${h.slice(0, 12)} in warehouse`);
+
+  const tmpLeft = listFiles(join(s.warehouse, ".sluice-tmp"));
+  if (tmpLeft.length) problems.push(`temp files left in warehouse: ${tmpLeft.join(", ")}`);
+  const errTmp = listFiles(s.errors).filter((f) => f.endsWith(".tmp"));
+  if (errTmp.length) problems.push(`temp files left in errors: ${errTmp.join(", ")}`);
+
+  const lines = readManifest(s.manifests);
+  const perName = new Map<string, number>();
+  for (const l of lines) perName.set(l.name, (perName.get(l.name) ?? 0) + 1);
+  for (const name of inputs.keys()) {
+    const n = perName.get(name) ?? 0;
+    if (n !== 1) problems.push(`${name} has ${n} manifest lines`);
+  }
+  for (const name of perName.keys()) if (!inputs.has(name)) problems.push(`manifest line for unknown ${name}`);
+  for (const l of lines) {
+    if (inputs.get(l.name) !== l.sha256) problems.push(`manifest sha for ${l.name} is wrong`);
+  }
+  const ingestedLines = lines.filter((l) => l.status === "ingested").length;
+  if (ingestedLines !== distinct.size) problems.push(`${ingestedLines} ingested lines for ${distinct.size} contents`);
+
+  const left = readdirSync(s.input).filter((f) => !(opts.ignoredLeft ?? []).includes(f));
+  if (left.length) problems.push(`left in staging: ${left.slice(0, 10).join(", ")}${left.length > 10 ? " …" : ""}`);
+
+  const db = new Database(s.statePath, { readonly: true });
+  try {
+    const active = db
+      .prepare("SELECT name, state FROM files WHERE state NOT IN ('done','duplicate','failed')")
+      .all() as { name: string; state: string }[];
+    for (const r of active) problems.push(`state row for ${r.name} stuck in ${r.state}`);
+    const done = (db.prepare("SELECT COUNT(*) AS n FROM files WHERE state = 'done'").get() as { n: number }).n;
+    if (done !== distinct.size) problems.push(`${done} done rows for ${distinct.size} contents`);
+  } finally {
+    db.close();
+  }
+  return { problems, distinct: distinct.size, stored: stored.length, manifestLines: lines.length };
+}
