@@ -126,7 +126,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     env: "SLUICE_LOG_LEVEL",
     kind: "string",
     default: "info",
-    help: "trace | debug | info | warn | error",
+    help: "trace, debug, info, warn or error",
   },
   {
     key: "once",

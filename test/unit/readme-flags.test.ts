@@ -1,0 +1,11 @@
+import { readFileSync } from "node:fs";
+import { expect, it } from "vitest";
+import { RUN_OPTIONS } from "../../src/config/options.js";
+
+it("the README documents every run flag with its environment variable", () => {
+  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  for (const spec of RUN_OPTIONS) {
+    expect(readme, spec.flag).toContain(`\`${spec.flag}\``);
+    expect(readme, spec.env).toContain(`\`${spec.env}\``);
+  }
+});
