@@ -1,0 +1,294 @@
+// Running the real sluice CLI (bin/sluice.js → dist/) the way a user does, and checking its work.
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { countFiles } from "./data.mjs";
+import { runTimed, tail, track, untrack } from "./proc.mjs";
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const SLUICE_BIN = join(REPO, "bin", "sluice.js");
+
+/**
+ * @typedef {object} Layout
+ * @property {string} root        per-run directory (also the cwd: no stray .env is picked up)
+ * @property {string} staging
+ * @property {string} warehouse
+ * @property {string} manifests
+ * @property {string} errors
+ * @property {string} statePath
+ */
+
+/**
+ * Fresh per-run directories. Staging, manifests, errors and state live under `root`;
+ * the warehouse under `warehouseParent` (another filesystem for scenarios b and d).
+ * @param {string} root
+ * @param {string} [warehouseParent]
+ * @returns {Layout}
+ */
+export function makeLayout(root, warehouseParent = root) {
+  const l = {
+    root,
+    staging: join(root, "staging"),
+    warehouse: join(warehouseParent, "warehouse"),
+    manifests: join(root, "manifests"),
+    errors: join(root, "errors"),
+    statePath: join(root, "state", "sluice.db"),
+  };
+  mkdirSync(l.staging, { recursive: true });
+  mkdirSync(l.warehouse, { recursive: true });
+  return l;
+}
+
+/** The environment a user would have, minus anything that would silently change sluice's settings. */
+export function sluiceEnv() {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith("SLUICE_") || k === "UV_THREADPOOL_SIZE") delete env[k];
+  return env;
+}
+
+/**
+ * @param {Layout} l
+ * @param {number} stabilitySeconds
+ * @param {boolean} once
+ */
+function sluiceArgs(l, stabilitySeconds, once) {
+  const a = [
+    SLUICE_BIN,
+    "run",
+    "--input",
+    l.staging,
+    "--warehouse",
+    l.warehouse,
+    "--manifests",
+    l.manifests,
+    "--errors",
+    l.errors,
+    "--state-path",
+    l.statePath,
+    "--stability-seconds",
+    String(stabilitySeconds),
+  ];
+  if (once) a.push("--once");
+  return a;
+}
+
+/**
+ * @typedef {object} LogSummary
+ * @property {number | null} startedAt   wall ms of sluice_started
+ * @property {number | null} firstIngestAt
+ * @property {number | null} lastIngestAt
+ * @property {number} ingested
+ * @property {number} duplicates
+ * @property {number} failed
+ * @property {number} vanished
+ * @property {boolean} stopped
+ * @property {Map<string, {at: number, sha256: string, bytes: number}>} byName
+ */
+
+/**
+ * Parses sluice's JSON-lines log. Timestamps are pino's ISO times (wall clock, 1 ms resolution).
+ * @param {string} text
+ * @param {boolean} keepNames
+ * @returns {LogSummary}
+ */
+export function parseLog(text, keepNames) {
+  /** @type {LogSummary} */
+  const s = {
+    startedAt: null,
+    firstIngestAt: null,
+    lastIngestAt: null,
+    ingested: 0,
+    duplicates: 0,
+    failed: 0,
+    vanished: 0,
+    stopped: false,
+    byName: new Map(),
+  };
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    let ev;
+    try {
+      ev = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    observe(s, ev, keepNames);
+  }
+  return s;
+}
+
+/**
+ * @param {LogSummary} s
+ * @param {any} ev
+ * @param {boolean} keepNames
+ */
+function observe(s, ev, keepNames) {
+  const at = typeof ev.time === "string" ? Date.parse(ev.time) : Number(ev.time);
+  switch (ev.event) {
+    case "sluice_started":
+      s.startedAt = at;
+      break;
+    case "file_ingested":
+      s.ingested++;
+      if (s.firstIngestAt === null || at < s.firstIngestAt) s.firstIngestAt = at;
+      if (s.lastIngestAt === null || at > s.lastIngestAt) s.lastIngestAt = at;
+      if (keepNames) s.byName.set(ev.name, { at, sha256: ev.sha256, bytes: ev.bytes });
+      break;
+    case "file_duplicate":
+      s.duplicates++;
+      break;
+    case "file_failed":
+      s.failed++;
+      break;
+    case "file_vanished":
+      s.vanished++;
+      break;
+    case "sluice_stopped":
+      s.stopped = true;
+      break;
+  }
+}
+
+/**
+ * @typedef {object} SluiceRun
+ * @property {number} wallMs            spawn → exit (includes node startup, recovery, shutdown)
+ * @property {number | null} startupMs  spawn → sluice_started
+ * @property {number | null} ingestMs   sluice_started → last file_ingested
+ * @property {number | null} tailMs     last file_ingested → exit
+ * @property {number | null} firstIngestMs  spawn → first file_ingested
+ * @property {number | null} drainMs    first → last file_ingested
+ * @property {number | null} peakRssKiB
+ * @property {number} files
+ * @property {Map<string, {at: number, sha256: string, bytes: number}>} byName
+ */
+
+/**
+ * Runs `sluice run --once` over a prepared layout and checks that every file was ingested.
+ * Throws (the harness then exits non-zero, in quick mode too) when sluice fails or misses a file.
+ * @param {Layout} l
+ * @param {{ expectFiles: number, stabilitySeconds: number, timeoutMs: number, rss: boolean, keepNames?: boolean }} o
+ * @returns {Promise<SluiceRun>}
+ */
+export async function runSluiceOnce(l, o) {
+  const r = await runTimed(process.execPath, sluiceArgs(l, o.stabilitySeconds, true), {
+    cwd: l.root,
+    env: sluiceEnv(),
+    stdoutPath: join(l.root, "sluice.stdout.jsonl"),
+    stderrPath: join(l.root, "sluice.stderr.txt"),
+    timeoutMs: o.timeoutMs,
+    rssPath: o.rss ? join(l.root, "sluice.rss.txt") : undefined,
+  });
+  const what = `sluice --once (${l.root})`;
+  if (r.timedOut) throw new Error(`${what} timed out after ${o.timeoutMs / 1000} s\n${tail(r.stderrPath)}`);
+  if (r.code !== 0) {
+    throw new Error(
+      `${what} exited ${r.code ?? r.signal}\nstderr:\n${tail(r.stderrPath)}\nstdout:\n${tail(r.stdoutPath, 5)}`,
+    );
+  }
+  const log = parseLog(readFileSync(r.stdoutPath, "utf8"), o.keepNames ?? false);
+  const inWarehouse = countFiles(l.warehouse);
+  const leftInStaging = countFiles(l.staging);
+  if (log.ingested !== o.expectFiles || inWarehouse !== o.expectFiles || leftInStaging !== 0) {
+    throw new Error(
+      `${what}: expected ${o.expectFiles} files ingested; log says ${log.ingested} ingested, ` +
+        `${log.duplicates} duplicate, ${log.failed} failed, ${log.vanished} vanished; ` +
+        `warehouse holds ${inWarehouse}, staging still holds ${leftInStaging}\n${tail(r.stdoutPath, 5)}`,
+    );
+  }
+  const rel = (/** @type {number | null} */ t) => (t === null ? null : t - r.spawnWall);
+  return {
+    wallMs: r.wallMs,
+    startupMs: rel(log.startedAt),
+    ingestMs: log.startedAt !== null && log.lastIngestAt !== null ? log.lastIngestAt - log.startedAt : null,
+    tailMs: log.lastIngestAt !== null ? r.exitWall - log.lastIngestAt : null,
+    firstIngestMs: rel(log.firstIngestAt),
+    drainMs: log.firstIngestAt !== null && log.lastIngestAt !== null ? log.lastIngestAt - log.firstIngestAt : null,
+    peakRssKiB: r.peakRssKiB,
+    files: log.ingested,
+    byName: log.byName,
+  };
+}
+
+/**
+ * sluice as a service (no --once), its log read live. For scenario e.
+ * @param {Layout} l
+ * @param {number} stabilitySeconds
+ */
+export function startSluiceService(l, stabilitySeconds) {
+  const child = spawn(process.execPath, sluiceArgs(l, stabilitySeconds, false), {
+    cwd: l.root,
+    env: sluiceEnv(),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  track(child.pid, false);
+  let stderr = "";
+  child.stderr.on("data", (d) => {
+    stderr = (stderr + d).slice(-4000);
+  });
+  /** @type {LogSummary} */
+  const log = parseLog("", true);
+  /** @type {Array<() => void>} */
+  let waiters = [];
+  const rl = createInterface({ input: child.stdout });
+  rl.on("line", (line) => {
+    if (!line.startsWith("{")) return;
+    try {
+      observe(log, JSON.parse(line), true);
+    } catch {
+      return;
+    }
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f();
+  });
+  /** @type {Promise<{code: number | null, signal: string | null}>} */
+  const exited = new Promise((res) => child.once("exit", (code, signal) => res({ code, signal })));
+  void exited.then(() => {
+    for (const f of waiters) f();
+    waiters = [];
+  });
+  let exitInfo = /** @type {{code: number | null, signal: string | null} | null} */ (null);
+  void exited.then((e) => {
+    exitInfo = e;
+    untrack(child.pid);
+  });
+  return {
+    log,
+    pid: child.pid,
+    stderr: () => stderr,
+    /**
+     * Resolves when pred(log) holds; rejects on timeout or if sluice exits first.
+     * @param {(s: LogSummary) => boolean} pred
+     * @param {number} timeoutMs
+     * @param {string} what
+     */
+    async waitFor(pred, timeoutMs, what) {
+      const deadline = Date.now() + timeoutMs;
+      while (!pred(log)) {
+        if (exitInfo)
+          throw new Error(
+            `sluice service exited (${exitInfo.code ?? exitInfo.signal}) while waiting for ${what}\n${stderr}`,
+          );
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}\n${stderr}`);
+        await new Promise((res) => {
+          const t = setTimeout(res, Math.min(left, 200));
+          waiters.push(() => {
+            clearTimeout(t);
+            res(undefined);
+          });
+        });
+      }
+    },
+    /** SIGTERM, then the exit status (sluice finishes in-flight files and exits 0). */
+    async stop(timeoutMs = 35_000) {
+      if (!exitInfo) child.kill("SIGTERM");
+      const t = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+      const e = await exited;
+      clearTimeout(t);
+      return e;
+    },
+  };
+}
