@@ -1,5 +1,7 @@
+import { fdatasync, fstatSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { promisify } from "node:util";
 import { SluiceError } from "../../core/errors.js";
 import { crashPoint } from "../../durable/crash-points.js";
 import { collisionName } from "../../warehouse/warehouse-paths.js";
@@ -7,6 +9,8 @@ import type { IngestContext } from "../context.js";
 import { VanishedError } from "../outcomes.js";
 import { retryUntilDone, sleep } from "../retry.js";
 import type { HashedSource } from "./read-source.js";
+
+const fdatasyncAsync = promisify(fdatasync);
 
 /**
  * Never overwrite: if something not recorded by sluice sits at the reserved
@@ -42,7 +46,7 @@ export async function storeStage(
   target: string,
 ): Promise<"new" | "duplicate"> {
   const from = src.tmpPath ?? sourcePath;
-  if (!src.tmpPath) await src.fh.datasync();
+  if (!src.tmpPath) await fdatasyncAsync(src.fd);
   await retryUntilDone(
     "warehouse: move in",
     async () => {
@@ -87,10 +91,10 @@ async function verifyLanded(
 ): Promise<"new" | "duplicate"> {
   if (src.tmpPath) return "new"; // the temp copy was hashed as it was written: it is what was hashed
   for (;;) {
-    const now = await src.fh.stat();
+    const now = fstatSync(src.fd);
     if (now.size === src.identity.size && now.mtimeMs === src.identity.mtimeMs) return "new";
-    const rehashed = await ctx.hasher.hash(src.fh, now.size);
-    const after = await src.fh.stat();
+    const rehashed = await ctx.hasher.hash(src.fd, now.size);
+    const after = fstatSync(src.fd);
     if (after.size !== now.size || after.mtimeMs !== now.mtimeMs || rehashed.bytes !== now.size) continue;
     ctx.log.warn({
       event: "file_changed_after_ready",
