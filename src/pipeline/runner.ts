@@ -17,7 +17,7 @@ export class Runner {
   constructor(
     private readonly concurrency: number,
     private readonly work: (c: Candidate) => Promise<Outcome>,
-    private readonly onNotReady: (c: Candidate) => void,
+    private readonly onReleased: (c: Candidate, outcome: Outcome) => void,
     private readonly metrics: Metrics,
     private readonly onUnexpected: (c: Candidate, err: unknown) => void,
   ) {}
@@ -49,7 +49,7 @@ export class Runner {
           this.running--;
           this.busy.delete(c.path);
           this.metrics.inFlight.set(this.running);
-          if (outcome === "not-ready" && this.accepting) this.onNotReady(c);
+          if (this.accepting) this.onReleased(c, outcome);
           this.pump();
           if (this.isIdle()) for (const w of this.idleWaiters.splice(0)) w();
         });

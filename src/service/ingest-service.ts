@@ -31,7 +31,11 @@ export class IngestService {
     this.runner = new Runner(
       config.concurrency,
       work,
-      (c) => this.discovery.recheck(c.path, c.name),
+      // Handed back (not ready) or finished: either way look at the name again, since events for it were
+      // dropped while it was busy and a new file may already stand there.
+      (c, outcome) => {
+        if (outcome !== "skipped" && outcome !== "aborted") this.discovery.recheck(c.path, c.name);
+      },
       ctx.metrics,
       (c, err) =>
         ctx.log.error({
@@ -42,15 +46,18 @@ export class IngestService {
         }),
     );
     const onReady = (c: Parameters<Runner["offer"]>[0]) => this.runner.offer(c);
+    const isIgnored = makeIgnoreRule(config.ignore);
     const detector: CompletionDetector =
-      config.mode === "sidecar" ? new SidecarDetector(onReady) : new StabilityDetector(config.stabilityMs, onReady);
+      config.mode === "sidecar"
+        ? new SidecarDetector(onReady, isIgnored)
+        : new StabilityDetector(config.stabilityMs, onReady);
     this.discovery = new Discovery(
       {
         input: config.input,
         recursive: config.recursive,
         scanIntervalMs: config.scanIntervalMs,
         watchEvents: !config.once,
-        isIgnored: makeIgnoreRule(config.ignore),
+        isIgnored,
         isBusy: (p) => this.runner.isBusy(p),
       },
       detector,

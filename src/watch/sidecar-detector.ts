@@ -10,14 +10,18 @@ import { readSidecarChecksum, SIDECAR_SUFFIX } from "./sidecar-file.js";
 export class SidecarDetector implements CompletionDetector {
   private stopped = false;
 
-  constructor(private readonly onReady: ReadyHandler) {}
+  constructor(
+    private readonly onReady: ReadyHandler,
+    private readonly isIgnored: (name: string) => boolean,
+  ) {}
 
   async observe(path: string, name: string): Promise<void> {
     if (this.stopped) return;
     const isSidecar = path.endsWith(SIDECAR_SUFFIX);
     const dataPath = isSidecar ? path.slice(0, -SIDECAR_SUFFIX.length) : path;
     const dataName = isSidecar ? name.slice(0, -SIDECAR_SUFFIX.length) : name;
-    if (dataName === "" || dataName.endsWith("/")) return;
+    // The data file's own name must pass the ignore rules (x.part.ok does not make x.part ingestible).
+    if (dataName === "" || dataName.endsWith("/") || this.isIgnored(dataName)) return;
     const sidecarPath = dataPath + SIDECAR_SUFFIX;
     try {
       const [data, marker] = await Promise.all([lstat(dataPath), lstat(sidecarPath)]);

@@ -40,7 +40,7 @@ export async function completeQuarantine(ctx: IngestContext, ingestId: string): 
           version: 1,
           ingest_id: rec.ingestId,
           path: rec.sourcePath,
-          code: rec.errorCode ?? "SLUICE_ERR_UNKNOWN",
+          code: rec.errorCode ?? "SLUICE_ERR_INTERNAL",
           reason: rec.errorMessage ?? "",
           attempts: rec.attempts,
           failed_at: rec.updatedAt,

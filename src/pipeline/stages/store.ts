@@ -1,4 +1,4 @@
-import { fdatasync, fstatSync } from "node:fs";
+import { fdatasync, fstatSync, lstatSync, renameSync, type Stats } from "node:fs";
 import { rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { promisify } from "node:util";
@@ -17,6 +17,16 @@ const fdatasyncAsync = promisify(fdatasync);
  * name, move the reservation to the content-tagged name (and fail if even
  * that is taken, which takes a foreign file with the same hash prefix).
  */
+function sameInode(st: Stats | undefined, src: HashedSource): boolean {
+  return st !== undefined && st.ino === src.identity.inode && st.dev === src.identity.device;
+}
+
+/** Returns a file moved into the warehouse by mistake to staging, never over another file. */
+function putBack(target: string, sourcePath: string): void {
+  const back = lstatSync(sourcePath, { throwIfNoEntry: false }) ? `${sourcePath}.returned-${Date.now()}` : sourcePath;
+  renameSync(target, back);
+}
+
 export async function freeTarget(
   ctx: IngestContext,
   ingestId: string,
@@ -46,7 +56,13 @@ export async function storeStage(
   target: string,
 ): Promise<"new" | "duplicate"> {
   const from = src.tmpPath ?? sourcePath;
-  if (!src.tmpPath) await fdatasyncAsync(src.fd);
+  if (!src.tmpPath) {
+    await fdatasyncAsync(src.fd);
+    // rename() moves whatever has the name now: make sure it is still the inode we hashed.
+    if (!sameInode(lstatSync(sourcePath, { throwIfNoEntry: false }), src)) {
+      throw new VanishedError(`${sourcePath} was replaced before it was stored; the new file is ingested on its own`);
+    }
+  }
   await retryUntilDone(
     "warehouse: move in",
     async () => {
@@ -63,6 +79,11 @@ export async function storeStage(
     ctx.log,
     ctx.signal,
   );
+  if (!src.tmpPath && !sameInode(lstatSync(target, { throwIfNoEntry: false }), src)) {
+    // Replaced in the microseconds between the check and the rename: put the newcomer back, unstored.
+    putBack(target, sourcePath);
+    throw new VanishedError(`${sourcePath} was replaced while it was stored; the new file is ingested on its own`);
+  }
   crashPoint("after-store");
   if ((await verifyLanded(ctx, ingestId, src, target)) === "duplicate") return "duplicate";
   const at = new Date();

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+#
+# simulate-tmp-rename.sh - the "upload to NAME.tmp, then rename to NAME"
+# pattern many uploaders use; sluice must ingest the result exactly once.
+#
+# Usage:
+#   scripts/simulate-tmp-rename.sh [--sidecar] SRC_FILE STAGING_DIR [CHUNK_BYTES] [DELAY_SECONDS]
+#   scripts/simulate-tmp-rename.sh --help
+#
+#   SRC_FILE       regular file to copy (read only, never modified)
+#   STAGING_DIR    existing directory sluice watches (--input)
+#   CHUNK_BYTES    bytes appended per step (default 65536)
+#   DELAY_SECONDS  pause between steps, decimals allowed (default 0.5)
+#   --sidecar      after the rename, write STAGING_DIR/<basename>.ok holding
+#                  a `sha256sum` line (for `sluice run --mode sidecar`)
+#
+# The bytes are appended slowly to STAGING_DIR/<basename>.tmp (sluice always
+# ignores *.tmp, *.part, *.swp and hidden names), then the file is renamed,
+# atomically and within the same directory, to STAGING_DIR/<basename>. The
+# final name therefore only ever holds the complete content: sluice must
+# produce one manifest line for it and none for the .tmp name. Unlike
+# simulate-slow-copy.sh, a long DELAY_SECONDS is harmless here.
+#
+# Refuses to overwrite an existing <basename> or <basename>.tmp. Only those
+# two names (and, with --sidecar, the .ok via a hidden temporary name) in
+# STAGING_DIR are written.
+
+set -euo pipefail
+
+usage() {
+  sed -n '3,/^$/{s/^# \{0,1\}//;p}' "$0"
+}
+
+die() {
+  printf '%s: %s\n' "$(basename "$0")" "$*" >&2
+  exit 1
+}
+
+sidecar=0
+args=()
+while (($#)); do
+  case "$1" in
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    --sidecar)
+      sidecar=1
+      ;;
+    --)
+      shift
+      args+=("$@")
+      break
+      ;;
+    -*)
+      die "unknown option $1 (see --help)"
+      ;;
+    *)
+      args+=("$1")
+      ;;
+  esac
+  shift
+done
+
+((${#args[@]} >= 2 && ${#args[@]} <= 4)) || {
+  usage >&2
+  exit 2
+}
+
+src=${args[0]}
+staging=${args[1]}
+chunk=${args[2]:-65536}
+delay=${args[3]:-0.5}
+
+[[ -f $src && -r $src ]] || die "SRC_FILE $src is not a readable regular file"
+[[ -d $staging && -w $staging ]] || die "STAGING_DIR $staging is not a writable directory"
+[[ $chunk =~ ^[1-9][0-9]*$ ]] || die "CHUNK_BYTES must be a positive integer (got $chunk)"
+[[ $delay =~ ^([0-9]+([.][0-9]*)?|[.][0-9]+)$ ]] || die "DELAY_SECONDS must be a non-negative number (got $delay)"
+
+name=$(basename -- "$src")
+dest="$staging/$name"
+tmp="$dest.tmp"
+for p in "$dest" "$tmp"; do
+  [[ -e $p || -L $p ]] && die "$p already exists; refusing to overwrite it"
+done
+[[ $sidecar -eq 1 && (-e "$dest.ok" || -L "$dest.ok") ]] && die "$dest.ok already exists; refusing to overwrite it"
+
+size=$(wc -c <"$src")
+size=${size//[[:space:]]/}
+chunks=$(((size + chunk - 1) / chunk))
+
+printf 'tmp+rename: writing %s (%s bytes, %s chunk(s) of %s bytes, %ss apart)\n' \
+  "$tmp" "$size" "$chunks" "$chunk" "$delay"
+
+(
+  set -o noclobber
+  : >"$tmp"
+) || die "cannot create $tmp"
+
+for ((i = 0; i < chunks; i++)); do
+  dd if="$src" bs="$chunk" skip="$i" count=1 iflag=fullblock status=none >>"$tmp"
+  if ((i + 1 < chunks)); then
+    sleep "$delay"
+  fi
+done
+
+written=$(wc -c <"$tmp")
+written=${written//[[:space:]]/}
+[[ $written == "$size" ]] || die "$tmp has $written bytes, expected $size (changed by someone else meanwhile?)"
+
+# Same directory, so mv is a single rename(2). -T: never move into a directory
+# of that name; -n: never replace a file that appeared meanwhile.
+[[ -e $dest || -L $dest ]] && die "$dest appeared meanwhile; leaving $tmp in place"
+mv -T -n -- "$tmp" "$dest"
+[[ -e $tmp ]] && die "$dest appeared meanwhile; leaving $tmp in place"
+printf 'tmp+rename: renamed %s -> %s\n' "$tmp" "$dest"
+
+if ((sidecar)); then
+  sum=$(sha256sum -- "$src")
+  sum=${sum%% *}
+  tmp_ok="$staging/.$name.ok.$$"
+  printf '%s  %s\n' "$sum" "$name" >"$tmp_ok"
+  mv -f -- "$tmp_ok" "$dest.ok"
+  printf 'tmp+rename: wrote sidecar %s.ok\n' "$dest"
+fi
+
+printf 'tmp+rename: done %s\n' "$dest"
