@@ -1,7 +1,6 @@
-import { fdatasync, fstatSync, lstatSync, renameSync, type Stats } from "node:fs";
+import { fstatSync, lstatSync, renameSync, type Stats } from "node:fs";
 import { rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { promisify } from "node:util";
 import { SluiceError } from "../../core/errors.js";
 import { crashPoint } from "../../durable/crash-points.js";
 import { collisionName } from "../../warehouse/warehouse-paths.js";
@@ -10,7 +9,6 @@ import { VanishedError } from "../outcomes.js";
 import { retryUntilDone, sleep } from "../retry.js";
 import type { HashedSource } from "./read-source.js";
 
-const fdatasyncAsync = promisify(fdatasync);
 
 /**
  * Never overwrite: if something not recorded by sluice sits at the reserved
@@ -43,10 +41,12 @@ export async function freeTarget(
 }
 
 /**
- * Puts the content in the warehouse durably (at a target already checked free by freeTarget): same filesystem, fdatasync the
- * source then rename() it in; other filesystem, rename the temp copy (already
- * fdatasync'ed while hashed) in. The directory is fsynced before `stored` is
- * committed, so `stored` always means the bytes survive a power loss.
+ * Puts the content in the warehouse (at a target freeTarget checked free).
+ * Same filesystem: rename() the source in — the bytes do not move, and sluice
+ * does not fsync bytes it did not write (their durability is the upstream
+ * writer's, exactly as before the rename). Other filesystem: rename in the
+ * temp copy sluice wrote and fdatasync'ed while hashing. Either way the
+ * directory is fsynced before `stored` is committed, so the name survives.
  */
 export async function storeStage(
   ctx: IngestContext,
@@ -57,7 +57,6 @@ export async function storeStage(
 ): Promise<"new" | "duplicate"> {
   const from = src.tmpPath ?? sourcePath;
   if (!src.tmpPath) {
-    await fdatasyncAsync(src.fd);
     // rename() moves whatever has the name now: make sure it is still the inode we hashed.
     if (!sameInode(lstatSync(sourcePath, { throwIfNoEntry: false }), src)) {
       throw new VanishedError(`${sourcePath} was replaced before it was stored; the new file is ingested on its own`);
