@@ -1,6 +1,7 @@
 import { closeSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { ERROR_CATALOG, type ErrorCode, SluiceError } from "../core/errors.js";
+import type { FileRecord } from "../core/file-record.js";
 import { newIngestId } from "../core/ids.js";
 import { crashPoint } from "../durable/crash-points.js";
 import type { NewFile } from "../store/state-store.js";
@@ -70,6 +71,31 @@ async function readWithRetries(ctx: IngestContext, c: Candidate, ingestId: strin
   }
 }
 
+/** The row as it stands once the content is safe, built from what this file's run already knows. */
+function recordOf(
+  file: NewFile,
+  src: HashedSource,
+  d: { warehousePath: string; duplicateOf?: string | null; ingestedAt: string; manifestPath: string },
+): FileRecord {
+  const now = new Date().toISOString();
+  return {
+    ...file,
+    ...src.identity,
+    sha256: src.sha256,
+    state: d.duplicateOf ? "hashed" : "stored",
+    warehousePath: d.warehousePath,
+    duplicateOf: d.duplicateOf ?? null,
+    ingestedAt: d.ingestedAt,
+    manifestPath: d.manifestPath,
+    errorCode: null,
+    errorMessage: null,
+    errorPath: null,
+    attempts: 1,
+    discoveredAt: now,
+    updatedAt: now,
+  };
+}
+
 function errorInfo(code: ErrorCode, detail: string, attempts: number) {
   return { code, message: `${detail} (${ERROR_CATALOG[code].hint})`, attempts };
 }
@@ -107,14 +133,18 @@ export async function ingestCandidate(ctx: IngestContext, c: Candidate): Promise
     }
     const decision = await decideStage(ctx, file, src.sha256);
     crashPoint("after-hash");
+    let known: FileRecord | string;
     if (decision.kind === "new") {
       const target = await freeTarget(ctx, ingestId, decision.warehousePath, src.sha256);
       stored = true;
-      await storeStage(ctx, ingestId, c.path, src, target);
-    } else if (src.tmpPath) {
-      await rm(src.tmpPath, { force: true });
+      const s = await storeStage(ctx, ingestId, c.path, src, target);
+      // After a rehash into a duplicate the row changed under us: read it back.
+      known = s.outcome === "new" ? recordOf(file, src, { warehousePath: target, duplicateOf: null, ...s }) : ingestId;
+    } else {
+      if (src.tmpPath) await rm(src.tmpPath, { force: true });
+      known = recordOf(file, src, decision);
     }
-    const rec = await finishStage(ctx, ingestId, { sourceMoved: stored && !src.tmpPath });
+    const rec = await finishStage(ctx, known, { sourceMoved: stored && !src.tmpPath });
     emitFinished(ctx, rec, startedAt);
     return rec.state === "duplicate" ? "duplicate" : "ingested";
   } catch (err) {

@@ -3,7 +3,7 @@ import { placementFor } from "../../warehouse/warehouse-paths.js";
 import type { IngestContext } from "../context.js";
 import { retryUntilDone, sleep } from "../retry.js";
 
-export type FinalDecision = Exclude<Decision, { kind: "wait" }>;
+export type FinalDecision = Exclude<Decision, { kind: "wait" }> & { ingestedAt: string; manifestPath: string };
 
 /**
  * Claims the content or finds it already ingested, and reserves the warehouse
@@ -23,7 +23,7 @@ export async function decideStage(ctx: IngestContext, file: NewFile, sha256: str
       ctx.log,
       ctx.signal,
     );
-    if (d.kind !== "wait") return d;
+    if (d.kind !== "wait") return { ...d, ingestedAt: placement.ingestedAt, manifestPath: placement.manifestPath };
     ctx.log.debug({ event: "content_in_flight", ingest_id: ingestId, owner: d.ownerId });
     await sleep(Math.min(20 * round, 500), ctx.signal);
   }

@@ -104,7 +104,8 @@ export async function releaseSource(
  */
 export async function finishStage(
   ctx: IngestContext,
-  ingestId: string,
+  /** The record as the caller knows it (saves a read), or its id to load it (recovery). */
+  record: FileRecord | string,
   opts: {
     manifestAlreadyWritten?: boolean;
     confirm?: (path: string) => Promise<boolean>;
@@ -112,8 +113,9 @@ export async function finishStage(
     sourceMoved?: boolean;
   } = {},
 ): Promise<FileRecord> {
-  let rec = ctx.store.get(ingestId);
-  if (!rec?.manifestPath) throw new Error(`internal: ${ingestId} has no manifest path at finish`);
+  let rec = typeof record === "string" ? ctx.store.get(record) : record;
+  if (!rec?.manifestPath) throw new Error(`internal: ${String(record)} has no manifest path at finish`);
+  const ingestId = rec.ingestId;
   if (rec.state !== "manifested" && !opts.manifestAlreadyWritten) {
     const path = rec.manifestPath;
     const line = manifestLine(rec);

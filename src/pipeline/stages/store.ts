@@ -9,7 +9,6 @@ import { VanishedError } from "../outcomes.js";
 import { retryUntilDone, sleep } from "../retry.js";
 import type { HashedSource } from "./read-source.js";
 
-
 /**
  * Never overwrite: if something not recorded by sluice sits at the reserved
  * name, move the reservation to the content-tagged name (and fail if even
@@ -54,7 +53,7 @@ export async function storeStage(
   sourcePath: string,
   src: HashedSource,
   target: string,
-): Promise<"new" | "duplicate"> {
+): Promise<{ outcome: "new" | "duplicate"; ingestedAt: string; manifestPath: string }> {
   const from = src.tmpPath ?? sourcePath;
   if (!src.tmpPath) {
     // rename() moves whatever has the name now: make sure it is still the inode we hashed.
@@ -84,16 +83,20 @@ export async function storeStage(
     throw new VanishedError(`${sourcePath} was replaced while it was stored; the new file is ingested on its own`);
   }
   crashPoint("after-store");
-  if ((await verifyLanded(ctx, ingestId, src, target)) === "duplicate") return "duplicate";
   const at = new Date();
+  const ingestedAt = at.toISOString();
+  const manifestPath = ctx.manifests.pathFor(at);
+  if ((await verifyLanded(ctx, ingestId, src, target)) === "duplicate") {
+    return { outcome: "duplicate", ingestedAt, manifestPath };
+  }
   await retryUntilDone(
     "state: stored",
-    () => ctx.store.markStored(ingestId, at.toISOString(), ctx.manifests.pathFor(at)),
+    () => ctx.store.markStored(ingestId, ingestedAt, manifestPath),
     ctx.log,
     ctx.signal,
   );
   crashPoint("after-stored");
-  return "new";
+  return { outcome: "new", ingestedAt, manifestPath };
 }
 
 /**
