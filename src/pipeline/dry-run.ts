@@ -1,3 +1,4 @@
+import { closeSync } from "node:fs";
 import { newIngestId } from "../core/ids.js";
 import type { Candidate } from "../watch/candidate.js";
 import type { IngestContext } from "./context.js";
@@ -17,23 +18,17 @@ export function makeDryRun(ctx: IngestContext): (c: Candidate) => Promise<Outcom
     if (reported.get(c.path) === key) return "skipped";
     reported.set(c.path, key);
     const ingestId = newIngestId();
-    let opened: Awaited<ReturnType<typeof openSource>>;
+    let opened: ReturnType<typeof openSource>;
     try {
-      opened = await openSource(c.path, c.identity);
+      opened = openSource(c.path, c.identity);
     } catch (err) {
       ctx.log.info({ event: "would_fail", path: c.path, reason: (err as Error).message });
       return "skipped";
     }
     try {
-      const { sha256 } = await ctx.hasher.hash(opened.fh, c.identity.size);
-      await ctx.store.recordDiscovered({
-        ingestId,
-        sourcePath: c.path,
-        name: c.name,
-        ...c.identity,
-        sidecarPath: null,
-      });
-      const d = await decideStage(ctx, ingestId, c.name, sha256);
+      const { sha256 } = await ctx.hasher.hash(opened.fd, c.identity.size);
+      const file = { ingestId, sourcePath: c.path, name: c.name, ...c.identity, sidecarPath: null };
+      const d = await decideStage(ctx, file, sha256);
       if (d.kind === "new") await ctx.store.markStored(ingestId, new Date().toISOString(), "");
       if (c.sidecar?.sha256 && c.sidecar.sha256 !== sha256) {
         ctx.log.info({ event: "would_fail", path: c.path, sha256, reason: "checksum mismatch with sidecar" });
@@ -49,7 +44,7 @@ export function makeDryRun(ctx: IngestContext): (c: Candidate) => Promise<Outcom
       }
       return "skipped";
     } finally {
-      await opened.fh.close();
+      closeSync(opened.fd);
     }
   };
 }

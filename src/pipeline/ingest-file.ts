@@ -1,7 +1,10 @@
+import { closeSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { ERROR_CATALOG, type ErrorCode, SluiceError } from "../core/errors.js";
+import type { FileRecord } from "../core/file-record.js";
 import { newIngestId } from "../core/ids.js";
 import { crashPoint } from "../durable/crash-points.js";
+import type { NewFile } from "../store/state-store.js";
 import type { Candidate } from "../watch/candidate.js";
 import type { IngestContext } from "./context.js";
 import { emitFinished } from "./file-events.js";
@@ -39,11 +42,11 @@ async function readWithRetries(ctx: IngestContext, c: Candidate, ingestId: strin
   for (let sinkRound = 1; ; ) {
     attempts++;
     try {
-      const opened = await openSource(c.path, c.identity);
+      const opened = openSource(c.path, c.identity);
       try {
         return await hashSource(ctx, opened, ingestId);
       } catch (err) {
-        await opened.fh.close();
+        closeSync(opened.fd);
         throw err;
       }
     } catch (err) {
@@ -68,6 +71,31 @@ async function readWithRetries(ctx: IngestContext, c: Candidate, ingestId: strin
   }
 }
 
+/** The row as it stands once the content is safe, built from what this file's run already knows. */
+function recordOf(
+  file: NewFile,
+  src: HashedSource,
+  d: { warehousePath: string; duplicateOf?: string | null; ingestedAt: string; manifestPath: string },
+): FileRecord {
+  const now = new Date().toISOString();
+  return {
+    ...file,
+    ...src.identity,
+    sha256: src.sha256,
+    state: d.duplicateOf ? "hashed" : "stored",
+    warehousePath: d.warehousePath,
+    duplicateOf: d.duplicateOf ?? null,
+    ingestedAt: d.ingestedAt,
+    manifestPath: d.manifestPath,
+    errorCode: null,
+    errorMessage: null,
+    errorPath: null,
+    attempts: 1,
+    discoveredAt: now,
+    updatedAt: now,
+  };
+}
+
 function errorInfo(code: ErrorCode, detail: string, attempts: number) {
   return { code, message: `${detail} (${ERROR_CATALOG[code].hint})`, attempts };
 }
@@ -77,26 +105,25 @@ export async function ingestCandidate(ctx: IngestContext, c: Candidate): Promise
   const ingestId = newIngestId();
   const startedAt = performance.now();
   ctx.log.debug({ event: "file_ready", path: c.path, name: c.name, size: c.identity.size, ingest_id: ingestId });
-  const discovered = retryUntilDone(
-    "state: discovered",
-    () =>
-      ctx.store.recordDiscovered({
-        ingestId,
-        sourcePath: c.path,
-        name: c.name,
-        ...c.identity,
-        sidecarPath: c.sidecar?.path ?? null,
-      }),
-    ctx.log,
-    ctx.signal,
-  );
+  const file: NewFile = {
+    ingestId,
+    sourcePath: c.path,
+    name: c.name,
+    ...c.identity,
+    sidecarPath: c.sidecar?.path ?? null,
+  };
+  // A long hash is visible as `discovered` while it runs; a small file goes straight to `hashed` in one commit.
+  const discovered =
+    c.identity.size > ctx.config.inlineHashMaxBytes
+      ? retryUntilDone("state: discovered", () => ctx.store.recordDiscovered(file), ctx.log, ctx.signal)
+      : null;
   let src: HashedSource | null = null;
   let stored = false;
   try {
     try {
       src = await readWithRetries(ctx, c, ingestId);
     } finally {
-      await discovered;
+      if (discovered) await discovered;
     }
     crashPoint("after-discover");
     if (src.tmpPath) crashPoint("after-copy");
@@ -104,34 +131,43 @@ export async function ingestCandidate(ctx: IngestContext, c: Candidate): Promise
       const detail = `content SHA-256 ${src.sha256} does not match ${c.sidecar.sha256} in ${c.sidecar.path}`;
       throw new SluiceError("SLUICE_ERR_CHECKSUM_MISMATCH", detail);
     }
-    const decision = await decideStage(ctx, ingestId, c.name, src.sha256);
+    const decision = await decideStage(ctx, file, src.sha256);
     crashPoint("after-hash");
+    let known: FileRecord | string;
     if (decision.kind === "new") {
       const target = await freeTarget(ctx, ingestId, decision.warehousePath, src.sha256);
       stored = true;
-      await storeStage(ctx, ingestId, c.path, src, target);
-    } else if (src.tmpPath) {
-      await rm(src.tmpPath, { force: true });
+      const s = await storeStage(ctx, ingestId, c.path, src, target);
+      // After a rehash into a duplicate the row changed under us: read it back.
+      known = s.outcome === "new" ? recordOf(file, src, { warehousePath: target, duplicateOf: null, ...s }) : ingestId;
+    } else {
+      if (src.tmpPath) await rm(src.tmpPath, { force: true });
+      known = recordOf(file, src, decision);
     }
-    const rec = await finishStage(ctx, ingestId);
+    const rec = await finishStage(ctx, known, { sourceMoved: stored && !src.tmpPath });
     emitFinished(ctx, rec, startedAt);
     return rec.state === "duplicate" ? "duplicate" : "ingested";
   } catch (err) {
-    return await handleFailure(ctx, c, ingestId, startedAt, err, stored);
+    return await handleFailure(ctx, c, file, startedAt, err, stored);
   } finally {
-    await src?.fh.close().catch(() => undefined);
+    if (src) closeSync(src.fd);
   }
 }
 
 async function handleFailure(
   ctx: IngestContext,
   c: Candidate,
-  ingestId: string,
+  file: NewFile,
   startedAt: number,
   err: unknown,
   stored: boolean,
 ): Promise<Outcome> {
+  const ingestId = file.ingestId;
   if (err instanceof ShutdownError) return "aborted";
+  // Failures before the decision may have no row yet: record the file so its fate is in state.
+  if (!stored && !(err instanceof NotReadyError)) {
+    await retryUntilDone("state: discovered", () => ctx.store.recordDiscovered(file), ctx.log, ctx.signal);
+  }
   if (err instanceof NotReadyError && !stored) {
     ctx.log.debug({ event: "file_not_ready", path: c.path, reason: err.message });
     await ctx.warehouse.removeTmp(ingestId);

@@ -1,3 +1,4 @@
+import { closeSync } from "node:fs";
 import { readdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { FileRecord } from "../core/file-record.js";
@@ -102,14 +103,14 @@ async function recoverHashed(
     return finishStage(ctx, row.ingestId, { confirm });
   }
   try {
-    const opened = await openSource(row.sourcePath, row);
+    const opened = openSource(row.sourcePath, row);
     try {
       const src = await hashSource(ctx, opened, row.ingestId);
       if (src.sha256 !== row.sha256) throw new NotReadyError("content differs from the recorded hash");
       await storeStage(ctx, row.ingestId, row.sourcePath, src, target);
       return finishStage(ctx, row.ingestId, { confirm });
     } finally {
-      await opened.fh.close().catch(() => undefined);
+      closeSync(opened.fd);
     }
   } catch (err) {
     if (!(err instanceof VanishedError || err instanceof NotReadyError)) throw err;

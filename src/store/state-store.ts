@@ -43,8 +43,12 @@ export interface StateStore {
   recordDiscovered(file: NewFile): Promise<void>;
   /** Not ready after all (it changed while hashed): drop the row. */
   forget(ingestId: string): Promise<void>;
-  /** Claims the content (unique by SHA-256) or finds its owner, and reserves a warehouse path. */
-  decide(ingestId: string, sha256: string, placement: PlacementRequest): Promise<Decision>;
+  /**
+   * Claims the content (unique by SHA-256) or finds its owner, and reserves a
+   * warehouse path. Inserts the row first if `recordDiscovered` was skipped
+   * (small files are hashed faster than a separate commit would take).
+   */
+  decide(file: NewFile, sha256: string, placement: PlacementRequest): Promise<Decision>;
   /** The reserved path was occupied by a foreign file: move the reservation. */
   reassignPath(ingestId: string, warehousePath: string): Promise<void>;
   /**

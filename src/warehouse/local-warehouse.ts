@@ -1,4 +1,5 @@
-import { lstat, mkdir, rename, rm, stat } from "node:fs/promises";
+import { lstatSync, renameSync } from "node:fs";
+import { mkdir, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { type DirSyncer, mkdirDurable } from "../durable/fsync.js";
 
@@ -35,12 +36,8 @@ export class LocalWarehouse {
 
   /** Is something already at `path`? Returns its (dev, ino) if so. */
   async occupant(path: string): Promise<{ dev: number; ino: number; size: number } | null> {
-    try {
-      const st = await lstat(path);
-      return { dev: st.dev, ino: st.ino, size: st.size };
-    } catch {
-      return null;
-    }
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    return st ? { dev: st.dev, ino: st.ino, size: st.size } : null;
   }
 
   /**
@@ -56,7 +53,7 @@ export class LocalWarehouse {
   /** rename() + fsync of the directory: after this resolves the move survives a crash. */
   async moveIn(from: string, to: string): Promise<void> {
     await this.ensureDir(dirname(to));
-    await rename(from, to);
+    renameSync(from, to);
     await this.dirs.sync(dirname(to));
   }
 

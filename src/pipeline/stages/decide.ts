@@ -1,9 +1,9 @@
-import type { Decision } from "../../store/state-store.js";
+import type { Decision, NewFile } from "../../store/state-store.js";
 import { placementFor } from "../../warehouse/warehouse-paths.js";
 import type { IngestContext } from "../context.js";
 import { retryUntilDone, sleep } from "../retry.js";
 
-export type FinalDecision = Exclude<Decision, { kind: "wait" }>;
+export type FinalDecision = Exclude<Decision, { kind: "wait" }> & { ingestedAt: string; manifestPath: string };
 
 /**
  * Claims the content or finds it already ingested, and reserves the warehouse
@@ -11,23 +11,19 @@ export type FinalDecision = Exclude<Decision, { kind: "wait" }>;
  * same bytes is still in flight we wait for it, so a duplicate is only ever
  * released once its original is safely stored.
  */
-export async function decideStage(
-  ctx: IngestContext,
-  ingestId: string,
-  name: string,
-  sha256: string,
-): Promise<FinalDecision> {
+export async function decideStage(ctx: IngestContext, file: NewFile, sha256: string): Promise<FinalDecision> {
+  const { ingestId, name } = file;
   for (let round = 1; ; round++) {
     const at = new Date();
     const p = placementFor(ctx.config.warehouse, name, sha256, at);
     const placement = { ...p, ingestedAt: at.toISOString(), manifestPath: ctx.manifests.pathFor(at) };
     const d = await retryUntilDone(
       "state: decide",
-      () => ctx.store.decide(ingestId, sha256, placement),
+      () => ctx.store.decide(file, sha256, placement),
       ctx.log,
       ctx.signal,
     );
-    if (d.kind !== "wait") return d;
+    if (d.kind !== "wait") return { ...d, ingestedAt: placement.ingestedAt, manifestPath: placement.manifestPath };
     ctx.log.debug({ event: "content_in_flight", ingest_id: ingestId, owner: d.ownerId });
     await sleep(Math.min(20 * round, 500), ctx.signal);
   }

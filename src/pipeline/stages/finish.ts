@@ -76,9 +76,13 @@ export async function releaseSource(
   ctx: IngestContext,
   rec: FileRecord,
   confirm?: (path: string) => Promise<boolean>,
+  sourceMoved = false,
 ): Promise<void> {
+  if (sourceMoved && !rec.sidecarPath) return;
   let touched = false;
-  if (await isOurSource(rec, confirm)) {
+  if (sourceMoved) {
+    // Renamed into the warehouse: whatever has this name now is a new file.
+  } else if (await isOurSource(rec, confirm)) {
     touched = await unlinkIfPresent(rec.sourcePath);
   } else if (await exists(rec.sourcePath)) {
     ctx.log.debug({
@@ -100,24 +104,34 @@ export async function releaseSource(
  */
 export async function finishStage(
   ctx: IngestContext,
-  ingestId: string,
-  opts: { manifestAlreadyWritten?: boolean; confirm?: (path: string) => Promise<boolean> } = {},
+  /** The record as the caller knows it (saves a read), or its id to load it (recovery). */
+  record: FileRecord | string,
+  opts: {
+    manifestAlreadyWritten?: boolean;
+    confirm?: (path: string) => Promise<boolean>;
+    /** The source was renamed into the warehouse by this process: nothing left to remove but a sidecar. */
+    sourceMoved?: boolean;
+  } = {},
 ): Promise<FileRecord> {
-  let rec = ctx.store.get(ingestId);
-  if (!rec?.manifestPath) throw new Error(`internal: ${ingestId} has no manifest path at finish`);
+  let rec = typeof record === "string" ? ctx.store.get(record) : record;
+  if (!rec?.manifestPath) throw new Error(`internal: ${String(record)} has no manifest path at finish`);
+  const ingestId = rec.ingestId;
   if (rec.state !== "manifested" && !opts.manifestAlreadyWritten) {
     const path = rec.manifestPath;
     const line = manifestLine(rec);
     await retryUntilDone("manifest: append", () => ctx.manifests.append(path, line), ctx.log, ctx.signal);
     crashPoint("after-manifest");
   }
-  if (rec.state !== "manifested") {
+  // With nothing left in staging to remove, `manifested` would be followed at once by `done`: skip the extra commit
+  // (recovery of a `stored` row looks for its manifest line anyway).
+  const nothingToRelease = opts.sourceMoved && !rec.sidecarPath;
+  if (rec.state !== "manifested" && !nothingToRelease) {
     await retryUntilDone("state: manifested", () => ctx.store.markManifested(ingestId), ctx.log, ctx.signal);
     crashPoint("after-manifested");
   }
   await retryUntilDone(
     "staging: release source",
-    () => releaseSource(ctx, rec as FileRecord, opts.confirm),
+    () => releaseSource(ctx, rec as FileRecord, opts.confirm, opts.sourceMoved),
     ctx.log,
     ctx.signal,
   );

@@ -1,4 +1,4 @@
-import { lstatSync, renameSync, type Stats } from "node:fs";
+import { fstatSync, lstatSync, renameSync, type Stats } from "node:fs";
 import { rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { SluiceError } from "../../core/errors.js";
@@ -40,10 +40,12 @@ export async function freeTarget(
 }
 
 /**
- * Puts the content in the warehouse durably (at a target already checked free by freeTarget): same filesystem, fdatasync the
- * source then rename() it in; other filesystem, rename the temp copy (already
- * fdatasync'ed while hashed) in. The directory is fsynced before `stored` is
- * committed, so `stored` always means the bytes survive a power loss.
+ * Puts the content in the warehouse (at a target freeTarget checked free).
+ * Same filesystem: rename() the source in — the bytes do not move, and sluice
+ * does not fsync bytes it did not write (their durability is the upstream
+ * writer's, exactly as before the rename). Other filesystem: rename in the
+ * temp copy sluice wrote and fdatasync'ed while hashing. Either way the
+ * directory is fsynced before `stored` is committed, so the name survives.
  */
 export async function storeStage(
   ctx: IngestContext,
@@ -51,10 +53,9 @@ export async function storeStage(
   sourcePath: string,
   src: HashedSource,
   target: string,
-): Promise<"new" | "duplicate"> {
+): Promise<{ outcome: "new" | "duplicate"; ingestedAt: string; manifestPath: string }> {
   const from = src.tmpPath ?? sourcePath;
   if (!src.tmpPath) {
-    await src.fh.datasync();
     // rename() moves whatever has the name now: make sure it is still the inode we hashed.
     if (!sameInode(lstatSync(sourcePath, { throwIfNoEntry: false }), src)) {
       throw new VanishedError(`${sourcePath} was replaced before it was stored; the new file is ingested on its own`);
@@ -82,16 +83,20 @@ export async function storeStage(
     throw new VanishedError(`${sourcePath} was replaced while it was stored; the new file is ingested on its own`);
   }
   crashPoint("after-store");
-  if ((await verifyLanded(ctx, ingestId, src, target)) === "duplicate") return "duplicate";
   const at = new Date();
+  const ingestedAt = at.toISOString();
+  const manifestPath = ctx.manifests.pathFor(at);
+  if ((await verifyLanded(ctx, ingestId, src, target)) === "duplicate") {
+    return { outcome: "duplicate", ingestedAt, manifestPath };
+  }
   await retryUntilDone(
     "state: stored",
-    () => ctx.store.markStored(ingestId, at.toISOString(), ctx.manifests.pathFor(at)),
+    () => ctx.store.markStored(ingestId, ingestedAt, manifestPath),
     ctx.log,
     ctx.signal,
   );
   crashPoint("after-stored");
-  return "new";
+  return { outcome: "new", ingestedAt, manifestPath };
 }
 
 /**
@@ -109,10 +114,10 @@ async function verifyLanded(
 ): Promise<"new" | "duplicate"> {
   if (src.tmpPath) return "new"; // the temp copy was hashed as it was written: it is what was hashed
   for (;;) {
-    const now = await src.fh.stat();
+    const now = fstatSync(src.fd);
     if (now.size === src.identity.size && now.mtimeMs === src.identity.mtimeMs) return "new";
-    const rehashed = await ctx.hasher.hash(src.fh, now.size);
-    const after = await src.fh.stat();
+    const rehashed = await ctx.hasher.hash(src.fd, now.size);
+    const after = fstatSync(src.fd);
     if (after.size !== now.size || after.mtimeMs !== now.mtimeMs || rehashed.bytes !== now.size) continue;
     ctx.log.warn({
       event: "file_changed_after_ready",

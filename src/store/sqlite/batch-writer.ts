@@ -1,0 +1,71 @@
+import { Worker } from "node:worker_threads";
+import type Database from "better-sqlite3";
+import type { Statements } from "./statements.js";
+import { applyBatch, type OpError, type WriteOp } from "./write-ops.js";
+
+/** Applies a batch of write ops durably and returns one result (or OpError) per op. */
+export interface BatchWriter {
+  apply(ops: WriteOp[]): Promise<(unknown | OpError)[]>;
+  close(): Promise<void>;
+}
+
+/** For `:memory:` databases (dry runs), which a second thread cannot open. */
+export class InProcessWriter implements BatchWriter {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly stmts: Statements,
+  ) {}
+
+  async apply(ops: WriteOp[]): Promise<(unknown | OpError)[]> {
+    return applyBatch(this.db, this.stmts, ops);
+  }
+
+  async close(): Promise<void> {}
+}
+
+type Pending = { resolve: (r: (unknown | OpError)[]) => void; reject: (e: Error) => void };
+
+export class WorkerWriter implements BatchWriter {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
+  constructor(path: string) {
+    this.worker = new Worker(new URL("./writer-worker.js", import.meta.url), { workerData: { path } });
+    this.worker.unref();
+    this.worker.on("message", (m: { id: number; results?: (unknown | OpError)[]; failed?: OpError }) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (this.pending.size === 0) this.worker.unref();
+      if (m.failed) {
+        const err = new Error(m.failed.error) as NodeJS.ErrnoException;
+        if (m.failed.code) err.code = m.failed.code;
+        p.reject(err);
+      } else p.resolve(m.results ?? []);
+    });
+    this.worker.on("error", (err) => {
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    });
+  }
+
+  apply(ops: WriteOp[]): Promise<(unknown | OpError)[]> {
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      this.pending.set(id, { resolve, reject });
+      // While a batch is out, the worker must keep the process alive (it is the only thing pending).
+      this.worker.ref();
+      this.worker.postMessage({ id, ops });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.worker.ref();
+    await new Promise<void>((resolve) => {
+      this.worker.once("message", () => resolve());
+      this.worker.postMessage({ close: true });
+    });
+    await this.worker.terminate();
+  }
+}

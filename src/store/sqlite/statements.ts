@@ -1,0 +1,42 @@
+import type Database from "better-sqlite3";
+
+/** Every statement the store runs, prepared once per connection. */
+export function prepareStatements(db: Database.Database) {
+  return {
+    insert: db.prepare(`INSERT OR IGNORE INTO files (ingest_id, source_path, name, device, inode, size, mtime_ms, state,
+      sidecar_path, discovered_at, updated_at) VALUES (@ingestId, @sourcePath, @name, @device, @inode, @size,
+      @mtimeMs, 'discovered', @sidecarPath, @now, @now)`),
+    deleteFile: db.prepare("DELETE FROM files WHERE ingest_id = ? AND state = 'discovered'"),
+    owner: db.prepare(`SELECT c.ingest_id AS id, f.state AS state, f.warehouse_path AS wp
+      FROM contents c JOIN files f ON f.ingest_id = c.ingest_id WHERE c.sha256 = ?`),
+    claim: db.prepare("INSERT INTO contents (sha256, ingest_id) VALUES (?, ?)"),
+    release: db.prepare("DELETE FROM contents WHERE ingest_id = ?"),
+    pathTaken: db.prepare("SELECT 1 FROM files WHERE warehouse_path = ? AND duplicate_of IS NULL AND ingest_id != ?"),
+    setHashed: db.prepare(`UPDATE files SET state = 'hashed', sha256 = @sha, warehouse_path = @wp,
+      duplicate_of = @dup, ingested_at = @at, manifest_path = @mp, updated_at = @now WHERE ingest_id = @id`),
+    setRehashed: db.prepare(`UPDATE files SET sha256 = @sha, size = @size, mtime_ms = @mtimeMs, duplicate_of = @dup,
+      warehouse_path = @wp, ingested_at = @at, manifest_path = @mp, updated_at = @now WHERE ingest_id = @id`),
+    setPath: db.prepare("UPDATE files SET warehouse_path = ?, updated_at = ? WHERE ingest_id = ?"),
+    setStored: db.prepare(`UPDATE files SET state = 'stored', ingested_at = ?, manifest_path = ?, updated_at = ?
+      WHERE ingest_id = ?`),
+    setState: db.prepare("UPDATE files SET state = ?, updated_at = ? WHERE ingest_id = ?"),
+    // Quarantine happens before anything is stored, so the reserved warehouse name is given back.
+    setQuarantine: db.prepare(`UPDATE files SET state = 'quarantine', error_code = ?, error_message = ?,
+      attempts = ?, error_path = ?, warehouse_path = NULL, updated_at = ? WHERE ingest_id = ?`),
+    get: db.prepare("SELECT * FROM files WHERE ingest_id = ?"),
+    active: db.prepare(
+      "SELECT * FROM files WHERE state NOT IN ('done', 'duplicate', 'failed') ORDER BY discovered_at, ingest_id",
+    ),
+    counts: db.prepare("SELECT state, COUNT(*) AS n FROM files GROUP BY state"),
+  };
+}
+
+export type Statements = ReturnType<typeof prepareStatements>;
+
+/** Opens a connection with the durability settings every sluice connection uses. */
+export function configure(db: Database.Database): void {
+  db.pragma("journal_mode = WAL");
+  // FULL: the WAL is fsynced at every commit, so a returned commit survives power loss, not just kill -9.
+  db.pragma("synchronous = FULL");
+  db.pragma("busy_timeout = 5000");
+}
