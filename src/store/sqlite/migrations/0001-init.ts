@@ -25,15 +25,14 @@ CREATE TABLE files (
   attempts       INTEGER NOT NULL DEFAULT 0,
   discovered_at  TEXT NOT NULL,
   updated_at     TEXT NOT NULL
-);
+) WITHOUT ROWID; -- one B-tree keyed by the (time-ordered) ingest id: updates by id touch one tree, not two
 -- A warehouse name is reserved by exactly one file: duplicates point at their original instead.
 CREATE UNIQUE INDEX files_warehouse_path ON files(warehouse_path) WHERE duplicate_of IS NULL AND warehouse_path IS NOT NULL;
 CREATE INDEX files_active ON files(state) WHERE state NOT IN ('done', 'duplicate', 'failed');
-CREATE INDEX files_sha256 ON files(sha256);
 -- Content dedupe is enforced by this primary key, not by a read-then-write race.
 CREATE TABLE contents (
   sha256    TEXT PRIMARY KEY,
   ingest_id TEXT NOT NULL
-);
+) WITHOUT ROWID;
 `,
 };
