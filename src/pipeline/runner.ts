@@ -13,6 +13,7 @@ export class Runner {
   private running = 0;
   private accepting = true;
   private idleWaiters: (() => void)[] = [];
+  private roomWaiters: (() => void)[] = [];
 
   constructor(
     private readonly concurrency: number,
@@ -51,9 +52,24 @@ export class Runner {
           this.metrics.inFlight.set(this.running);
           if (this.accepting) this.onReleased(c, outcome);
           this.pump();
+          if (this.queue.length < this.roomLimit()) for (const w of this.roomWaiters.splice(0)) w();
           if (this.isIdle()) for (const w of this.idleWaiters.splice(0)) w();
         });
     }
+  }
+
+  private roomLimit(): number {
+    return Math.max(1024, this.concurrency * 8);
+  }
+
+  /**
+   * Backpressure for a full rescan of a huge backlog: resolves once the queue
+   * is short enough, so 100,000 waiting files are not all held in memory as
+   * queued work at once (the rest stay on disk until the scan reaches them).
+   */
+  room(): Promise<void> {
+    if (this.queue.length < this.roomLimit() || !this.accepting) return Promise.resolve();
+    return new Promise((r) => this.roomWaiters.push(r));
   }
 
   queued(): number {
@@ -72,6 +88,7 @@ export class Runner {
   stopAccepting(): void {
     this.accepting = false;
     for (const c of this.queue.splice(0)) this.busy.delete(c.path);
+    for (const w of this.roomWaiters.splice(0)) w();
     this.metrics.queueDepth.set(0);
   }
 

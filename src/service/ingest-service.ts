@@ -59,6 +59,7 @@ export class IngestService {
         watchEvents: !config.once,
         isIgnored,
         isBusy: (p) => this.runner.isBusy(p),
+        room: () => this.runner.room(),
       },
       detector,
       ctx.log,

@@ -13,6 +13,8 @@ export interface DiscoveryOptions {
   isIgnored: (name: string) => boolean;
   /** Paths the pipeline owns right now are not observed again. */
   isBusy: (path: string) => boolean;
+  /** Resolves when the pipeline can take more work; a scan waits on it before each file. */
+  room: () => Promise<void>;
 }
 
 /**
@@ -87,6 +89,7 @@ export class Discovery {
           this.opts.recursive,
           this.opts.isIgnored,
           async (path, name) => {
+            await this.opts.room();
             if (!this.stopped && !this.opts.isBusy(path)) await this.detector.observe(path, name);
           },
           (dir, name) => {
