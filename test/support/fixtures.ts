@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFi
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach } from "vitest";
+import type { FileRow } from "../../src/store/sqlite/row-mapping.js";
 import type { LogEvent } from "./cli.js";
 import { listFiles, makeSandbox, type Sandbox, sha256 } from "./sandbox.js";
 
@@ -64,24 +65,8 @@ export function snapshotTree(dir: string): Record<string, string> {
   return out;
 }
 
-export interface StateRow {
-  ingest_id: string;
-  source_path: string;
-  name: string;
-  device: number;
-  inode: number;
-  size: number;
-  mtime_ms: number;
-  sha256: string | null;
-  state: string;
-  warehouse_path: string | null;
-  duplicate_of: string | null;
-  sidecar_path: string | null;
-  error_code: string | null;
-  error_message: string | null;
-  error_path: string | null;
-  attempts: number;
-}
+/** A row of the `files` table, as the store itself maps it. */
+export type StateRow = FileRow;
 
 export interface StateDump {
   files: StateRow[];
