@@ -101,7 +101,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     flag: "--concurrency <n>",
     env: "SLUICE_CONCURRENCY",
     kind: "number",
-    default: 32,
+    default: 256,
     help: "files processed at once",
   },
   {
