@@ -33,14 +33,8 @@
 
 set -euo pipefail
 
-usage() {
-  sed -n '3,/^$/{s/^# \{0,1\}//;p}' "$0"
-}
-
-die() {
-  printf '%s: %s\n' "$(basename "$0")" "$*" >&2
-  exit 1
-}
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 # Mounts made by this script carry this source name, so teardown can never
 # unmount some other tmpfs (/dev/shm, /run, ...) by mistake.

@@ -30,53 +30,12 @@
 
 set -euo pipefail
 
-usage() {
-  sed -n '3,/^$/{s/^# \{0,1\}//;p}' "$0"
-}
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-die() {
-  printf '%s: %s\n' "$(basename "$0")" "$*" >&2
-  exit 1
-}
-
-sidecar=0
-args=()
-while (($#)); do
-  case "$1" in
-    -h | --help)
-      usage
-      exit 0
-      ;;
-    --sidecar)
-      sidecar=1
-      ;;
-    --)
-      shift
-      args+=("$@")
-      break
-      ;;
-    -*)
-      die "unknown option $1 (see --help)"
-      ;;
-    *)
-      args+=("$1")
-      ;;
-  esac
-  shift
-done
-
-((${#args[@]} >= 2 && ${#args[@]} <= 4)) || {
-  usage >&2
-  exit 2
-}
-
-src=${args[0]}
-staging=${args[1]}
+parse_sim_args "$@"
 count=${args[2]:-3}
 pause=${args[3]:-0}
-
-[[ -f $src && -r $src ]] || die "SRC_FILE $src is not a readable regular file"
-[[ -d $staging && -w $staging ]] || die "STAGING_DIR $staging is not a writable directory"
 [[ $count =~ ^[1-9][0-9]*$ ]] || die "COUNT must be a positive integer (got $count)"
 [[ $pause =~ ^([0-9]+([.][0-9]*)?|[.][0-9]+)$ ]] || die "PAUSE_SECONDS must be a non-negative number (got $pause)"
 

@@ -29,53 +29,12 @@
 
 set -euo pipefail
 
-usage() {
-  sed -n '3,/^$/{s/^# \{0,1\}//;p}' "$0"
-}
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-die() {
-  printf '%s: %s\n' "$(basename "$0")" "$*" >&2
-  exit 1
-}
-
-sidecar=0
-args=()
-while (($#)); do
-  case "$1" in
-    -h | --help)
-      usage
-      exit 0
-      ;;
-    --sidecar)
-      sidecar=1
-      ;;
-    --)
-      shift
-      args+=("$@")
-      break
-      ;;
-    -*)
-      die "unknown option $1 (see --help)"
-      ;;
-    *)
-      args+=("$1")
-      ;;
-  esac
-  shift
-done
-
-((${#args[@]} >= 2 && ${#args[@]} <= 4)) || {
-  usage >&2
-  exit 2
-}
-
-src=${args[0]}
-staging=${args[1]}
+parse_sim_args "$@"
 chunk=${args[2]:-65536}
 delay=${args[3]:-0.5}
-
-[[ -f $src && -r $src ]] || die "SRC_FILE $src is not a readable regular file"
-[[ -d $staging && -w $staging ]] || die "STAGING_DIR $staging is not a writable directory"
 [[ $chunk =~ ^[1-9][0-9]*$ ]] || die "CHUNK_BYTES must be a positive integer (got $chunk)"
 [[ $delay =~ ^([0-9]+([.][0-9]*)?|[.][0-9]+)$ ]] || die "DELAY_SECONDS must be a non-negative number (got $delay)"
 
