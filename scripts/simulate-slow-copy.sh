@@ -33,51 +33,30 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 parse_sim_args "$@"
-chunk=${args[2]:-65536}
-delay=${args[3]:-0.5}
-[[ $chunk =~ ^[1-9][0-9]*$ ]] || die "CHUNK_BYTES must be a positive integer (got $chunk)"
-[[ $delay =~ ^([0-9]+([.][0-9]*)?|[.][0-9]+)$ ]] || die "DELAY_SECONDS must be a non-negative number (got $delay)"
+parse_chunk_delay "${args[2]:-}" "${args[3]:-}"
 
 name=$(basename -- "$src")
 dest="$staging/$name"
 [[ -e $dest || -L $dest ]] && die "$dest already exists; refusing to overwrite it"
 [[ $sidecar -eq 1 && (-e "$dest.ok" || -L "$dest.ok") ]] && die "$dest.ok already exists; refusing to overwrite it"
 
-size=$(wc -c <"$src")
-size=${size//[[:space:]]/}
+size=$(byte_size "$src")
 chunks=$(((size + chunk - 1) / chunk))
 
 printf 'slow copy: %s -> %s (%s bytes, %s chunk(s) of %s bytes, %ss apart)\n' \
   "$src" "$dest" "$size" "$chunks" "$chunk" "$delay"
 
-# noclobber: creating the file fails if something appeared in the meantime.
-(
-  set -o noclobber
-  : >"$dest"
-) || die "cannot create $dest"
-
-for ((i = 0; i < chunks; i++)); do
-  dd if="$src" bs="$chunk" skip="$i" count=1 iflag=fullblock status=none >>"$dest"
-  if ((i + 1 < chunks)); then
-    sleep "$delay"
-  fi
-done
+chunked_copy "$src" "$dest" "$chunk" "$delay"
 
 if [[ -f $dest ]]; then
-  written=$(wc -c <"$dest")
-  written=${written//[[:space:]]/}
+  written=$(byte_size "$dest")
   [[ $written == "$size" ]] || die "$dest has $written bytes, expected $size (changed by someone else meanwhile?)"
 else
   printf 'slow copy: %s already left staging (picked up by sluice)\n' "$dest"
 fi
 
 if ((sidecar)); then
-  sum=$(sha256sum -- "$src")
-  sum=${sum%% *}
-  # Written under a hidden name (ignored by sluice) and renamed, so the .ok never appears half-written.
-  tmp_ok="$staging/.$name.ok.$$"
-  printf '%s  %s\n' "$sum" "$name" >"$tmp_ok"
-  mv -f -- "$tmp_ok" "$dest.ok"
+  write_sidecar "$src" "$staging" "$name"
   printf 'slow copy: wrote sidecar %s.ok\n' "$dest"
 fi
 

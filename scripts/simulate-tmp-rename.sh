@@ -31,10 +31,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 parse_sim_args "$@"
-chunk=${args[2]:-65536}
-delay=${args[3]:-0.5}
-[[ $chunk =~ ^[1-9][0-9]*$ ]] || die "CHUNK_BYTES must be a positive integer (got $chunk)"
-[[ $delay =~ ^([0-9]+([.][0-9]*)?|[.][0-9]+)$ ]] || die "DELAY_SECONDS must be a non-negative number (got $delay)"
+parse_chunk_delay "${args[2]:-}" "${args[3]:-}"
 
 name=$(basename -- "$src")
 dest="$staging/$name"
@@ -44,27 +41,15 @@ for p in "$dest" "$tmp"; do
 done
 [[ $sidecar -eq 1 && (-e "$dest.ok" || -L "$dest.ok") ]] && die "$dest.ok already exists; refusing to overwrite it"
 
-size=$(wc -c <"$src")
-size=${size//[[:space:]]/}
+size=$(byte_size "$src")
 chunks=$(((size + chunk - 1) / chunk))
 
 printf 'tmp+rename: writing %s (%s bytes, %s chunk(s) of %s bytes, %ss apart)\n' \
   "$tmp" "$size" "$chunks" "$chunk" "$delay"
 
-(
-  set -o noclobber
-  : >"$tmp"
-) || die "cannot create $tmp"
+chunked_copy "$src" "$tmp" "$chunk" "$delay"
 
-for ((i = 0; i < chunks; i++)); do
-  dd if="$src" bs="$chunk" skip="$i" count=1 iflag=fullblock status=none >>"$tmp"
-  if ((i + 1 < chunks)); then
-    sleep "$delay"
-  fi
-done
-
-written=$(wc -c <"$tmp")
-written=${written//[[:space:]]/}
+written=$(byte_size "$tmp")
 [[ $written == "$size" ]] || die "$tmp has $written bytes, expected $size (changed by someone else meanwhile?)"
 
 # Same directory, so mv is a single rename(2). -T: never move into a directory
@@ -75,11 +60,7 @@ mv -T -n -- "$tmp" "$dest"
 printf 'tmp+rename: renamed %s -> %s\n' "$tmp" "$dest"
 
 if ((sidecar)); then
-  sum=$(sha256sum -- "$src")
-  sum=${sum%% *}
-  tmp_ok="$staging/.$name.ok.$$"
-  printf '%s  %s\n' "$sum" "$name" >"$tmp_ok"
-  mv -f -- "$tmp_ok" "$dest.ok"
+  write_sidecar "$src" "$staging" "$name"
   printf 'tmp+rename: wrote sidecar %s.ok\n' "$dest"
 fi
 

@@ -65,3 +65,46 @@ parse_sim_args() {
   [[ -f $src && -r $src ]] || die "SRC_FILE $src is not a readable regular file"
   [[ -d $staging && -w $staging ]] || die "STAGING_DIR $staging is not a writable directory"
 }
+
+# parse_chunk_delay CHUNK DELAY: the chunked writers' ARG3/ARG4, with their
+# defaults (65536 bytes, 0.5 s). Sets chunk and delay, or dies.
+# shellcheck disable=SC2034 # chunk and delay are read by the caller
+parse_chunk_delay() {
+  chunk=${1:-65536}
+  delay=${2:-0.5}
+  [[ $chunk =~ ^[1-9][0-9]*$ ]] || die "CHUNK_BYTES must be a positive integer (got $chunk)"
+  [[ $delay =~ ^([0-9]+([.][0-9]*)?|[.][0-9]+)$ ]] || die "DELAY_SECONDS must be a non-negative number (got $delay)"
+}
+
+# byte_size FILE: prints its size in bytes.
+byte_size() {
+  local n
+  n=$(wc -c <"$1")
+  printf '%s' "${n//[[:space:]]/}"
+}
+
+# chunked_copy SRC DEST CHUNK DELAY: creates DEST (never over an existing
+# file) and appends SRC to it CHUNK bytes at a time, DELAY seconds apart,
+# the way a slow scp or a cron export fills a file.
+chunked_copy() {
+  local from=$1 to=$2 bytes=$3 pause=$4 total i
+  total=$(byte_size "$from")
+  # noclobber: creating the file fails if something appeared in the meantime.
+  (
+    set -o noclobber
+    : >"$to"
+  ) || die "cannot create $to"
+  for ((i = 0; i < (total + bytes - 1) / bytes; i++)); do
+    ((i == 0)) || sleep "$pause"
+    dd if="$from" bs="$bytes" skip="$i" count=1 iflag=fullblock status=none >>"$to"
+  done
+}
+
+# write_sidecar SRC STAGING NAME: writes STAGING/NAME.ok holding SRC's
+# `sha256sum` line, under a hidden name first so it never appears half-written.
+write_sidecar() {
+  local sum tmp_ok="$2/.$3.ok.$$"
+  sum=$(sha256sum -- "$1")
+  printf '%s  %s\n' "${sum%% *}" "$3" >"$tmp_ok"
+  mv -f -- "$tmp_ok" "$2/$3.ok"
+}
