@@ -39,3 +39,8 @@ export interface FileIdentity {
 export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
   return a.device === b.device && a.inode === b.inode && a.size === b.size && a.mtimeMs === b.mtimeMs;
 }
+
+/** The identity of what a stat call saw. */
+export function identityOf(st: { dev: number; ino: number; size: number; mtimeMs: number }): FileIdentity {
+  return { device: st.dev, inode: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+}

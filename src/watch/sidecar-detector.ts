@@ -1,4 +1,5 @@
 import { lstat } from "node:fs/promises";
+import { identityOf } from "../core/file-record.js";
 import type { CompletionDetector, ReadyHandler } from "./completion-detector.js";
 import { readSidecarChecksum, SIDECAR_SUFFIX } from "./sidecar-file.js";
 
@@ -30,7 +31,7 @@ export class SidecarDetector implements CompletionDetector {
       this.onReady({
         path: dataPath,
         name: dataName,
-        identity: { device: data.dev, inode: data.ino, size: data.size, mtimeMs: data.mtimeMs },
+        identity: identityOf(data),
         sidecar: { path: sidecarPath, sha256 },
       });
     } catch {

@@ -1,5 +1,5 @@
 import { lstatSync } from "node:fs";
-import type { FileIdentity } from "../core/file-record.js";
+import { type FileIdentity, identityOf, sameIdentity } from "../core/file-record.js";
 import type { CompletionDetector, ReadyHandler } from "./completion-detector.js";
 
 interface Tracked {
@@ -38,10 +38,10 @@ export class StabilityDetector implements CompletionDetector {
       this.untrack(path);
       return;
     }
-    const identity: FileIdentity = { device: st.dev, inode: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+    const identity = identityOf(st);
     const now = performance.now();
     const t = this.tracked.get(path);
-    if (!t || !sameGeneration(t.identity, identity)) {
+    if (!t || !sameIdentity(t.identity, identity)) {
       if (t?.timer) clearTimeout(t.timer);
       const fresh: Tracked = { name, identity, since: now, timer: null };
       this.tracked.set(path, fresh);
@@ -82,8 +82,4 @@ export class StabilityDetector implements CompletionDetector {
     this.stopped = true;
     for (const path of [...this.tracked.keys()]) this.untrack(path);
   }
-}
-
-function sameGeneration(a: FileIdentity, b: FileIdentity): boolean {
-  return a.device === b.device && a.inode === b.inode && a.size === b.size && a.mtimeMs === b.mtimeMs;
 }

@@ -1,6 +1,6 @@
 import { lstat, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { FileRecord } from "../../core/file-record.js";
+import { type FileRecord, identityOf, sameIdentity } from "../../core/file-record.js";
 import type { ManifestLineV1 } from "../../core/manifest-line.js";
 import { crashPoint } from "../../durable/crash-points.js";
 import type { IngestContext } from "../context.js";
@@ -34,12 +34,7 @@ export function manifestLine(rec: FileRecord): ManifestLineV1 {
 async function isOurSource(rec: FileRecord, confirm?: (path: string) => Promise<boolean>): Promise<boolean> {
   try {
     const st = await lstat(rec.sourcePath);
-    const same =
-      st.isFile() &&
-      st.dev === rec.device &&
-      st.ino === rec.inode &&
-      st.size === rec.size &&
-      st.mtimeMs === rec.mtimeMs;
+    const same = st.isFile() && sameIdentity(identityOf(st), rec);
     if (!same) return false;
     return confirm ? confirm(rec.sourcePath) : true;
   } catch {

@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, rmSync } from "node:fs";
-import { type FileIdentity, sameIdentity } from "../../core/file-record.js";
+import { type FileIdentity, identityOf, sameIdentity } from "../../core/file-record.js";
 import type { IngestContext } from "../context.js";
 import { NotReadyError, SinkWriteError, SourceReadError, VanishedError } from "../outcomes.js";
 
@@ -34,7 +34,7 @@ export function openSource(path: string, expected: FileIdentity): OpenedSource {
     throw new SourceReadError(`cannot open ${path}: ${(err as Error).message}`, code, { cause: err });
   }
   const st = fstatSync(fd);
-  const identity: FileIdentity = { device: st.dev, inode: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+  const identity = identityOf(st);
   if (!st.isFile() || !sameIdentity(identity, expected)) {
     closeSync(fd);
     throw new NotReadyError(st.isFile() ? "changed since it was judged ready" : "no longer a regular file");
