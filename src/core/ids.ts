@@ -2,6 +2,20 @@ import { randomBytes } from "node:crypto";
 
 let lastMs = 0;
 let seq = 0;
+// One getrandom call per 256 ids instead of one per id: measurable at thousands of files per second.
+const POOL_IDS = 256;
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+
+function random16(): Buffer {
+  if (poolAt >= pool.length) {
+    pool = randomBytes(16 * POOL_IDS);
+    poolAt = 0;
+  }
+  const out = Buffer.from(pool.subarray(poolAt, poolAt + 16));
+  poolAt += 16;
+  return out;
+}
 
 /**
  * UUIDv7: time-ordered, so "newest first" is an index scan and ids sort in
@@ -14,7 +28,7 @@ export function newIngestId(now = Date.now()): string {
     lastMs = now;
     seq = 0;
   }
-  const bytes = randomBytes(16);
+  const bytes = random16();
   bytes.writeUIntBE(now, 0, 6);
   bytes[6] = 0x70 | (seq >> 8);
   bytes[7] = seq & 0xff;

@@ -4,12 +4,14 @@ import type { Outcome } from "./outcomes.js";
 
 /**
  * The work queue: ready files wait here for one of `concurrency` slots. A
- * path is owned by at most one task at a time (`isBusy`), which is how events,
+ * path is owned by at most one task at a time (`noteIfBusy`), which is how events,
  * rescans and timers that all notice the same file collapse into one ingest.
  */
 export class Runner {
   private readonly queue: Candidate[] = [];
   private readonly busy = new Set<string>();
+  /** Busy paths that events or scans noticed again while their task ran (those observations were dropped). */
+  private readonly seenWhileBusy = new Set<string>();
   private running = 0;
   private accepting = true;
   private idleWaiters: (() => void)[] = [];
@@ -18,7 +20,7 @@ export class Runner {
   constructor(
     private readonly concurrency: number,
     private readonly work: (c: Candidate) => Promise<Outcome>,
-    private readonly onReleased: (c: Candidate, outcome: Outcome) => void,
+    private readonly onReleased: (c: Candidate, outcome: Outcome, seenWhileBusy: boolean) => void,
     private readonly metrics: Metrics,
     private readonly onUnexpected: (c: Candidate, err: unknown) => void,
   ) {}
@@ -31,8 +33,14 @@ export class Runner {
     this.pump();
   }
 
-  isBusy(path: string): boolean {
-    return this.busy.has(path);
+  /**
+   * Is a task working on `path`? If so the caller's observation is dropped,
+   * and the path is remembered so the owner looks at it again on release.
+   */
+  noteIfBusy(path: string): boolean {
+    if (!this.busy.has(path)) return false;
+    this.seenWhileBusy.add(path);
+    return true;
   }
 
   private pump(): void {
@@ -49,8 +57,9 @@ export class Runner {
         .then((outcome) => {
           this.running--;
           this.busy.delete(c.path);
+          const seen = this.seenWhileBusy.delete(c.path);
           this.metrics.inFlight.set(this.running);
-          if (this.accepting) this.onReleased(c, outcome);
+          if (this.accepting) this.onReleased(c, outcome, seen);
           this.pump();
           if (this.queue.length < this.roomLimit()) for (const w of this.roomWaiters.splice(0)) w();
           if (this.isIdle()) for (const w of this.idleWaiters.splice(0)) w();
@@ -87,7 +96,10 @@ export class Runner {
   /** Stop starting files; those queued but not started stay in staging for next time. */
   stopAccepting(): void {
     this.accepting = false;
-    for (const c of this.queue.splice(0)) this.busy.delete(c.path);
+    for (const c of this.queue.splice(0)) {
+      this.busy.delete(c.path);
+      this.seenWhileBusy.delete(c.path);
+    }
     for (const w of this.roomWaiters.splice(0)) w();
     this.metrics.queueDepth.set(0);
   }

@@ -31,10 +31,13 @@ export class IngestService {
     this.runner = new Runner(
       config.concurrency,
       work,
-      // Handed back (not ready) or finished: either way look at the name again, since events for it were
-      // dropped while it was busy and a new file may already stand there.
-      (c, outcome) => {
-        if (outcome !== "skipped" && outcome !== "aborted") this.discovery.recheck(c.path, c.name);
+      // A file handed back (not ready, failed, replaced) is looked at again. After a clean ingest the name is
+      // only looked at again if something was noticed there meanwhile: that saves a stat per file, and the
+      // periodic rescan remains the safety net.
+      (c, outcome, seenWhileBusy) => {
+        if (outcome === "skipped" || outcome === "aborted") return;
+        const clean = outcome === "ingested" || outcome === "duplicate";
+        if (!clean || seenWhileBusy) this.discovery.recheck(c.path, c.name);
       },
       ctx.metrics,
       (c, err) =>
@@ -58,7 +61,7 @@ export class IngestService {
         scanIntervalMs: config.scanIntervalMs,
         watchEvents: !config.once,
         isIgnored,
-        isBusy: (p) => this.runner.isBusy(p),
+        isBusy: (p) => this.runner.noteIfBusy(p),
         room: () => this.runner.room(),
       },
       detector,

@@ -10,7 +10,8 @@ import { type DirSyncer, mkdirDurable } from "../durable/fsync.js";
  */
 export class LocalWarehouse {
   readonly tmpDir: string;
-  private readonly knownDirs = new Set<string>();
+  /** Partition directories made (or being made): the first file of a day creates it, the rest wait on that. */
+  private readonly knownDirs = new Map<string, Promise<void>>();
   private device = -1;
 
   constructor(
@@ -44,10 +45,15 @@ export class LocalWarehouse {
    * Creates the partition directory if needed; new directories are fsynced
    * into their parents so the path itself survives a power loss.
    */
-  async ensureDir(dir: string): Promise<void> {
-    if (this.knownDirs.has(dir)) return;
-    await mkdirDurable(dir, this.dirs);
-    this.knownDirs.add(dir);
+  ensureDir(dir: string): Promise<void> {
+    let made = this.knownDirs.get(dir);
+    if (!made) {
+      made = mkdirDurable(dir, this.dirs);
+      this.knownDirs.set(dir, made);
+      // A failed mkdir (ENOSPC, EACCES) is retried by the caller: do not remember the failure.
+      made.catch(() => this.knownDirs.delete(dir));
+    }
+    return made;
   }
 
   /** rename() + fsync of the directory: after this resolves the move survives a crash. */
