@@ -1,0 +1,155 @@
+import { mkdir, open, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import type { TableProfile } from "../profile.js";
+import { type DuckOptions, openDuck, profileParquet, sqlIdent, sqlString } from "../tabular/duckdb-session.js";
+import { type DuckType, duckTypeFor } from "./column-types.js";
+import { readSqlDump } from "./reader.js";
+import { StemAllocator } from "./safe-name.js";
+import { TableSink } from "./table-sink.js";
+import type { DeclaredColumn, SqlEvent } from "./types.js";
+
+/** Errors kept in a result; the rest are only counted, so a garbage file cannot grow memory with its size. */
+export const MAX_LISTED_ERRORS = 1000;
+
+export interface SqlDumpResult {
+  /** One entry per table that got at least one row, in order of first appearance. */
+  tables: { table: string; parquetPath: string; profile: TableProfile }[];
+  /** Unreadable statements and skipped rows, in file order (the first {@link MAX_LISTED_ERRORS}). */
+  errors: { table: string | null; line: number; message: string }[];
+  /** All errors, including those beyond the listed ones. */
+  errorCount: number;
+  rowCount: number;
+}
+
+type RowsEvent = Extract<SqlEvent, { kind: "rows" }>;
+
+/**
+ * Writes one ZSTD Parquet per table into outDir as `${safeName(table)}.parquet`,
+ * via `${…}.parquet.tmp` then rename, fsync of each file and of outDir.
+ *
+ * Rows stream into DuckDB tables through appenders (bounded by the session's
+ * memory_limit, spilling to its temp directory), never into JS arrays for the
+ * whole file. Column types come from CREATE TABLE where they convert safely
+ * (see {@link duckTypeFor}); everything else is VARCHAR. Columns are named by
+ * CREATE TABLE, else by the first INSERT/COPY column list, else c1..cN.
+ * Throws only for I/O or DuckDB failures; unreadable input becomes `errors`.
+ */
+export async function sqlDumpToParquet(input: Readable, outDir: string, opts: DuckOptions): Promise<SqlDumpResult> {
+  await mkdir(outDir, { recursive: true });
+  const session = await openDuck(opts);
+  const result: SqlDumpResult = { tables: [], errors: [], errorCount: 0, rowCount: 0 };
+  const report = (table: string | null, line: number, message: string): void => {
+    result.errorCount++;
+    if (result.errors.length < MAX_LISTED_ERRORS) result.errors.push({ table, line, message });
+  };
+  const tmpFiles = new Set<string>();
+  const sinks = new Map<string, TableSink>();
+  try {
+    await load(session.conn, input, sinks, report);
+    const stems = new StemAllocator();
+    for (const sink of sinks.values()) {
+      sink.closeAppender();
+      if (sink.rowCount > 0) {
+        const parquetPath = join(outDir, `${stems.allocate(sink.table)}.parquet`);
+        const profile = await writeParquet(session.conn, sink.duckName, parquetPath, tmpFiles);
+        result.tables.push({ table: sink.table, parquetPath, profile: { ...profile, table: sink.table } });
+        result.rowCount += sink.rowCount;
+      }
+      await session.conn.run(`DROP TABLE ${sqlIdent(sink.duckName)}`);
+    }
+    await fsyncPath(outDir);
+    return result;
+  } finally {
+    // Appenders left open by a failure must go before the connection they belong to.
+    for (const sink of sinks.values()) {
+      try {
+        sink.closeAppender();
+      } catch {
+        // Already failing: the first error is the one to report.
+      }
+    }
+    session.close();
+    await Promise.all([...tmpFiles].map((f) => rm(f, { force: true })));
+  }
+}
+
+/** Streams the dump into DuckDB tables, one per dump table that has rows (into `sinks`, in order of appearance). */
+async function load(
+  conn: DuckDBConnection,
+  input: Readable,
+  sinks: Map<string, TableSink>,
+  report: (table: string | null, line: number, message: string) => void,
+): Promise<void> {
+  const declared = new Map<string, DeclaredColumn[]>();
+  let active: TableSink | null = null;
+  for await (const ev of readSqlDump(input)) {
+    if (ev.kind === "error") report(ev.table, ev.line, ev.message);
+    else if (ev.kind === "table") {
+      // A CREATE TABLE after rows arrived cannot reshape a table already loaded: the first one wins.
+      if (ev.columns && ev.columns.length > 0 && !sinks.has(ev.table)) declared.set(ev.table, ev.columns);
+    } else {
+      let sink = sinks.get(ev.table);
+      if (!sink) {
+        const created = await createSink(conn, ev, declared.get(ev.table), sinks.size);
+        if (!created) {
+          report(ev.table, ev.firstLine, `rows without any value; ${ev.rows.length} row(s) skipped`);
+          continue;
+        }
+        sink = created;
+        sinks.set(ev.table, sink);
+      }
+      // One open appender at a time: dumps load table after table, and each appender holds a buffer.
+      if (active !== sink) active?.closeAppender();
+      active = sink;
+      await sink.append(ev.columns, ev.rows, ev.lines, (line, message) => report(ev.table, line, message));
+    }
+  }
+}
+
+async function createSink(
+  conn: DuckDBConnection,
+  ev: RowsEvent,
+  declared: DeclaredColumn[] | undefined,
+  index: number,
+): Promise<TableSink | null> {
+  let names: string[];
+  let types: DuckType[];
+  if (declared) {
+    names = declared.map((c) => c.name);
+    types = declared.map((c) => duckTypeFor(c.type));
+  } else {
+    const width = ev.rows[0]?.length ?? 0;
+    names = ev.columns ?? Array.from({ length: width }, (_, i) => `c${i + 1}`);
+    types = names.map((): DuckType => "VARCHAR");
+  }
+  if (names.length === 0) return null;
+  return TableSink.create(conn, ev.table, `t${index}`, names, types);
+}
+
+async function writeParquet(
+  conn: DuckDBConnection,
+  duckName: string,
+  parquetPath: string,
+  tmpFiles: Set<string>,
+): Promise<TableProfile> {
+  const tmp = `${parquetPath}.tmp`;
+  tmpFiles.add(tmp);
+  await conn.run(`COPY ${sqlIdent(duckName)} TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
+  await fsyncPath(tmp);
+  // Profiled before it is published, so a file that does not read back is never renamed into place.
+  const profile = await profileParquet(conn, tmp);
+  await rename(tmp, parquetPath);
+  tmpFiles.delete(tmp);
+  return profile;
+}
+
+async function fsyncPath(path: string): Promise<void> {
+  const handle = await open(path, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

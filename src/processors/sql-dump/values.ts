@@ -1,0 +1,149 @@
+import { type Lexer, SqlSyntaxError, type Token } from "./lexer.js";
+import { describe, isPunct, isWord } from "./names.js";
+import { fromLatin1, hexBytes, latin1Bytes } from "./text.js";
+import type { SqlValue } from "./types.js";
+
+/**
+ * Reads one value of a VALUES tuple: a literal, optionally signed or cast
+ * (`'…'::type`), or one of the few pure functions dump tools write (SQLite's
+ * `replace(…, char(10))`, `CAST(… AS …)`, MySQL `UNHEX`). Nothing is executed;
+ * anything else is a syntax error, so the statement is reported, not guessed.
+ */
+export function readValue(lx: Lexer): SqlValue {
+  let t = lx.next();
+  let negative = false;
+  let signed = false;
+  while (t.kind === "punct" && (t.text === "-" || t.text === "+")) {
+    if (t.text === "-") negative = !negative;
+    signed = true;
+    t = lx.next();
+  }
+  if (signed && t.kind !== "num") throw unexpected(t, "a number after the sign");
+  let value: SqlValue;
+  switch (t.kind) {
+    case "num":
+      value = numberValue(t.text, negative);
+      break;
+    case "str":
+    case "dq": // a value position: MySQL's double-quoted string
+      value = fromLatin1(t.text);
+      break;
+    case "bytes":
+      value = t.bytes;
+      break;
+    case "bits":
+      value = lx.mysql ? bitsValue(t.text) : t.text;
+      break;
+    case "word":
+      value = wordValue(t, lx);
+      break;
+    default:
+      throw unexpected(t, "a value");
+  }
+  while (lx.atPunct("::")) {
+    lx.next();
+    skipType(lx);
+  }
+  return value;
+}
+
+/** Integers stay exact (bigint beyond 2^53); anything with a point or exponent is a double. */
+export function numberValue(raw: string, negative: boolean): number | bigint {
+  if (/^\d+$/.test(raw)) {
+    const n = Number(raw);
+    if (Number.isSafeInteger(n)) return negative ? -n : n;
+    const big = BigInt(raw);
+    return negative ? -big : big;
+  }
+  const n = Number(raw);
+  if (Number.isNaN(n)) throw new SqlSyntaxError(`invalid number ${JSON.stringify(raw)}`, 0);
+  return negative ? -n : n;
+}
+
+function bitsValue(bits: string): number | bigint {
+  if (bits === "") return 0;
+  const big = BigInt(`0b${bits}`);
+  return big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+}
+
+function wordValue(t: Token, lx: Lexer): SqlValue {
+  const word = t.text.toUpperCase();
+  if (word === "NULL") return null;
+  if (word === "TRUE") return true;
+  if (word === "FALSE") return false;
+  const next = lx.peek();
+  // MySQL charset introducers: _binary '…' keeps its bytes, _utf8mb4 '…' is text.
+  if (word.startsWith("_") && (next.kind === "str" || next.kind === "bytes" || next.kind === "dq")) {
+    lx.next();
+    if (word !== "_BINARY")
+      return next.bytes ? fromLatin1(Buffer.from(next.bytes).toString("latin1")) : fromLatin1(next.text);
+    return next.bytes ?? latin1Bytes(next.text);
+  }
+  if (isPunct(next, "(")) {
+    lx.next();
+    return call(word, t, lx);
+  }
+  throw unexpected(t, "a value");
+}
+
+function call(name: string, at: Token, lx: Lexer): SqlValue {
+  if (name === "CAST") {
+    const value = readValue(lx);
+    if (!isWord(lx.next(), "AS")) throw unexpected(at, "CAST(value AS type)");
+    skipType(lx);
+    expectClose(lx);
+    return value;
+  }
+  const args: SqlValue[] = [];
+  if (lx.atPunct(")")) lx.next();
+  else {
+    for (;;) {
+      args.push(readValue(lx));
+      const sep = lx.next();
+      if (isPunct(sep, ")")) break;
+      if (!isPunct(sep, ",")) throw unexpected(sep, '"," or ")" in function arguments');
+    }
+  }
+  const [a, b, c] = args;
+  if (
+    name === "REPLACE" &&
+    args.length === 3 &&
+    typeof a === "string" &&
+    typeof b === "string" &&
+    typeof c === "string"
+  ) {
+    return b === "" ? a : a.replaceAll(b, c);
+  }
+  if ((name === "CHAR" || name === "CHR") && args.every((x) => typeof x === "number" && Number.isInteger(x))) {
+    return String.fromCodePoint(...(args as number[]).map((x) => (x >= 0 && x <= 0x10ffff ? x : 0xfffd)));
+  }
+  if (name === "UNHEX" && args.length === 1 && typeof a === "string") {
+    const bytes = hexBytes(a);
+    if (bytes) return bytes;
+  }
+  throw new SqlSyntaxError(`unsupported expression ${name}(…) at line ${at.line}`, at.line);
+}
+
+function expectClose(lx: Lexer): void {
+  const t = lx.next();
+  if (!isPunct(t, ")")) throw unexpected(t, '")"');
+}
+
+/** Skips a type name: `integer`, `character varying(20)`, `public.mpaa_rating`, `text[]`. */
+function skipType(lx: Lexer): void {
+  let depth = 0;
+  for (;;) {
+    const t = lx.peek();
+    if (t.kind === "eof") return;
+    const p = t.kind === "punct" ? t.text : "";
+    if (depth === 0 && (p === "," || p === ")" || p === ";" || p === "::")) return;
+    lx.next();
+    if (p === "(") depth++;
+    else if (p === ")") depth--;
+  }
+}
+
+/** A syntax error naming what was found where something else was expected. */
+export function unexpected(t: Token, expected: string): SqlSyntaxError {
+  return new SqlSyntaxError(`expected ${expected} at line ${t.line}, found ${describe(t)}`, t.line);
+}
