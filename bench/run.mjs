@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { detectAnchors } from "./lib/anchors.mjs";
+import { detectConvertAnchors } from "./lib/convert-anchors.mjs";
 import { devOf, GiB, MiB, makeSmallFiles, rmrf } from "./lib/data.mjs";
 import { killLiveChildren, sh } from "./lib/proc.mjs";
 import { evaluate, fmt, render, table } from "./lib/report.mjs";
@@ -21,10 +22,12 @@ const RESULTS = join(HERE, "results");
 
 const USAGE = `usage: npm run bench [-- options]
   --quick          smoke mode (tiny sizes, 1 pair; reports, never asserts targets; < 60 s)
-  --only a,c       run a subset of the scenarios a b c d e f g (g = peak RSS during c and d)
+  --only a,c       run a subset of the scenarios a b c d e f g h i (g = peak RSS during c and d;
+                   h = sensor CSV → Parquet vs DuckDB and pure JS; i = SQL dumps rows/s)
   --pairs N        runs per command (default: full 3, quick 1)
   --no-build       do not run \`npm run build\` first
-  --no-install     do not apt-get install missing anchors (rclone, GNU time)
+  --no-install     do not install missing anchors (apt-get: rclone, GNU time; npm into bench/.anchors/:
+                   csv-parse and @dsnp/parquetjs for h)
 exit status: 0 ok; 1 a command failed (sluice or an anchor exited non-zero, or files were not all moved);
              3 full mode only: a target was missed or could not be measured`;
 
@@ -111,8 +114,8 @@ async function main() {
   const mode = opts.quick ? "quick" : "full";
   const pairs = opts.pairs || (opts.quick ? 1 : 3);
   const sizes = opts.quick
-    ? { a: 300, b: 300, bigBytes: 32 * MiB, e: 20, f: 2000 }
-    : { a: 5000, b: 5000, bigBytes: 1 * GiB, e: 200, f: 100_000 };
+    ? { a: 300, b: 300, bigBytes: 32 * MiB, e: 20, f: 2000, h: 16 * MiB, hSlice: 4 * MiB }
+    : { a: 5000, b: 5000, bigBytes: 1 * GiB, e: 200, f: 100_000, h: 1 * GiB, hSlice: 64 * MiB };
   const wanted = opts.only ?? [...SCENARIOS];
   const toRun = SCENARIOS.filter(
     (id) => id !== "g" && (wanted.includes(id) || (wanted.includes("g") && (id === "c" || id === "d"))),
@@ -128,7 +131,9 @@ async function main() {
   }
   if (!existsSync(join(REPO, "dist", "cli", "main.js"))) throw new Error("dist/cli/main.js missing: run npm run build");
 
+  /** @type {import("./lib/scenarios.mjs").Ctx["tools"]} */
   const tools = detectAnchors({ install: opts.install, log });
+  if (toRun.includes("h")) Object.assign(tools, detectConvertAnchors({ install: opts.install, log }));
   for (const t of Object.values(tools)) {
     if (!t.available) log(`ANCHOR MISSING: ${t.name} (${t.note}) — rows that need it show "anchor missing"`);
   }
@@ -136,7 +141,11 @@ async function main() {
   log(
     `node ${env.node}, ${env.cpus} cpus (${env.cpu_model}), ${env.kernel}, src ${env.git_commit?.slice(0, 10)}${env.git_src_dirty ? " + uncommitted changes" : ""}`,
   );
-  log(`anchors: rclone ${tools.rclone.version ?? "MISSING"}; GNU time ${tools.time.available ? "yes" : "MISSING"}`);
+  log(
+    `anchors: rclone ${tools.rclone.version ?? "MISSING"}; GNU time ${tools.time.available ? "yes" : "MISSING"}` +
+      (tools.duckdb ? `; DuckDB ${tools.duckdb.version ?? "MISSING"}` : "") +
+      (tools.purejs ? `; pure JS ${tools.purejs.version ?? "MISSING"}` : ""),
+  );
 
   const sc = scratch();
   const onSignal = (/** @type {string} */ sig) => {
@@ -217,7 +226,7 @@ async function main() {
   log("");
   log("sluice --once phases (medians over runs; wall = spawn → exit):");
   const phaseRows = [];
-  for (const id of ["a", "b", "c", "d", "f"]) {
+  for (const id of ["a", "b", "c", "d", "f", "h", "i"]) {
     const runs = results[id]?.runs;
     if (!runs) continue;
     const col = (/** @type {string} */ k) =>

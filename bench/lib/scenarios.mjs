@@ -1,11 +1,13 @@
-// The scenarios of the benchmark issue (a–g). Each one prepares fresh directories and data for every run
-// (untimed, followed by an untimed `sync` so no side pays for flushing the generator's writes), runs
-// sluice and its anchor(s) alternately (A B A B …), and returns its runs plus the rows of the report.
+// The scenarios of the benchmark issue (a–g; the conversion scenarios h and i live in convert-scenarios.mjs).
+// Each one prepares fresh directories and data for every run (untimed, followed by an untimed `sync` so no
+// side pays for flushing the generator's writes), runs sluice and its anchor(s) alternately (A B A B …), and
+// returns its runs plus the rows of the report.
 import { randomBytes } from "node:crypto";
 import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { cpSync, rawHash, rcloneMove, shellLoop } from "./anchors.mjs";
+import { sensorCsv, sqlDumps } from "./convert-scenarios.mjs";
 import { countFiles, devOf, freshDir, GiB, KiB, MiB, makeBigFile, makeSmallFiles, rmrf, smallName } from "./data.mjs";
 import { syncAll } from "./proc.mjs";
 import { makeLayout, runSluiceOnce, startSluiceService } from "./sluice.mjs";
@@ -17,9 +19,12 @@ import { pairRatios, percentile, prng, summarize } from "./stats.mjs";
  * @property {number} pairs
  * @property {string} base       scratch root on the staging filesystem (os.tmpdir())
  * @property {string} other      scratch root on another filesystem (/dev/shm or a tmpfs mounted by the harness)
- * @property {{ rclone: import("./anchors.mjs").Tool, time: import("./anchors.mjs").Tool }} tools
+ * @property {{ rclone: import("./anchors.mjs").Tool, time: import("./anchors.mjs").Tool,
+ *             duckdb?: import("./anchors.mjs").Tool, purejs?: import("./anchors.mjs").Tool }} tools
+ *           duckdb and purejs (scenario h) are detected only when h runs
  * @property {(s: string) => void} log
- * @property {{ a: number, b: number, bigBytes: number, e: number, f: number }} sizes
+ * @property {{ a: number, b: number, bigBytes: number, e: number, f: number, h: number, hSlice: number }} sizes
+ *           h: the sensor CSV's bytes; hSlice: the bytes of its first rows that the pure-JS anchor converts
  */
 
 /**
@@ -513,7 +518,7 @@ async function backlog(ctx) {
   };
 }
 
-export const SCENARIOS = /** @type {const} */ (["a", "b", "c", "d", "e", "f", "g"]);
+export const SCENARIOS = /** @type {const} */ (["a", "b", "c", "d", "e", "f", "g", "h", "i"]);
 
 /**
  * @param {Ctx} ctx
@@ -531,6 +536,10 @@ export function runScenario(ctx, id) {
       return latency(ctx);
     case "f":
       return backlog(ctx);
+    case "h":
+      return sensorCsv(ctx);
+    case "i":
+      return sqlDumps(ctx);
     default:
       throw new Error(`unknown scenario ${id}`);
   }

@@ -19,6 +19,8 @@ function buildProgram(): Command {
   for (const spec of RUN_OPTIONS) {
     const def = Array.isArray(spec.default) ? spec.default.join(",") || "none" : String(spec.default);
     run.addOption(new Option(spec.flag, `${spec.help} [env ${spec.env}; default ${def}]`));
+    // With both --x and --no-x declared commander sets no implicit default, so the environment and .env still apply.
+    if (spec.flag.startsWith("--no-")) run.addOption(new Option(`--${spec.flag.slice(5)}`).hideHelp());
   }
   run.action(async (opts: Record<string, unknown>) => {
     process.exitCode = await runCommand(opts);

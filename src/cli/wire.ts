@@ -4,6 +4,7 @@ import { Hasher } from "../hashing/hasher.js";
 import { HashWorkerPool } from "../hashing/worker-pool.js";
 import { ManifestWriter } from "../manifest/manifest-writer.js";
 import type { IngestContext } from "../pipeline/context.js";
+import { Limiter } from "../pipeline/processing/limiter.js";
 import { ErrorDirectory } from "../quarantine/error-directory.js";
 import { SqliteStateStore } from "../store/sqlite/sqlite-store.js";
 import type { Logger } from "../telemetry/logger.js";
@@ -41,6 +42,7 @@ export async function wire(config: RunConfig, log: Logger): Promise<Wired> {
     log,
     metrics: new Metrics(),
     signal: abort.signal,
+    converts: new Limiter(1),
   };
   return {
     ctx,

@@ -1,3 +1,5 @@
+import type { FeedSchema } from "../processors/validate/index.js";
+
 /** The resolved, validated, frozen configuration every module receives. */
 export interface RunConfig {
   readonly input: string;
@@ -16,6 +18,13 @@ export interface RunConfig {
   readonly ignore: readonly string[];
   readonly metricsIntervalMs: number;
   readonly maxAttempts: number;
+  readonly convert: boolean;
+  /** Feeds to validate against (empty: no validation), loaded and checked at start. */
+  readonly schemas: readonly FeedSchema[];
+  readonly schemaSource: string;
+  readonly duckdbMemoryLimit: string;
+  readonly convertThreads: number;
+  readonly archive: Readonly<{ depth: number; maxMembers: number; maxTotalBytes: number; maxRatio: number }>;
   /** Files up to this size are hashed on the main thread; larger ones in a worker. */
   readonly inlineHashMaxBytes: number;
   readonly hashWorkers: number;

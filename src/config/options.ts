@@ -29,6 +29,14 @@ export interface RawRunOptions {
   ignore: string[];
   metricsInterval: number;
   maxAttempts: number;
+  convert: boolean;
+  schema: string;
+  duckdbMemoryLimit: string;
+  convertThreads: number;
+  archiveDepth: number;
+  archiveMaxMembers: number;
+  archiveMaxBytes: number;
+  archiveMaxRatio: number;
 }
 
 export const RUN_OPTIONS: readonly OptionSpec[] = [
@@ -159,5 +167,69 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     kind: "number",
     default: 3,
     help: "attempts at reading a source file before it goes to the error directory",
+  },
+  {
+    key: "convert",
+    flag: "--no-convert",
+    env: "SLUICE_CONVERT",
+    kind: "boolean",
+    default: true,
+    help: "do not convert CSV, TSV, JSON, JSONL and SQL dumps to Parquet (archives are still expanded)",
+  },
+  {
+    key: "schema",
+    flag: "--schema <name-or-file>",
+    env: "SLUICE_SCHEMA",
+    kind: "string",
+    default: "",
+    help: "validate tabular files: `sensor-readings` (built-in preset) or a JSON file of feeds matched by glob",
+  },
+  {
+    key: "duckdbMemoryLimit",
+    flag: "--duckdb-memory-limit <size>",
+    env: "SLUICE_DUCKDB_MEMORY_LIMIT",
+    kind: "string",
+    default: "512MB",
+    help: "memory DuckDB may use for one conversion before it spills to disk",
+  },
+  {
+    key: "convertThreads",
+    flag: "--convert-threads <n>",
+    env: "SLUICE_CONVERT_THREADS",
+    kind: "number",
+    default: 0,
+    help: "DuckDB threads for a conversion (0 = one per CPU); one conversion runs at a time",
+  },
+  {
+    key: "archiveDepth",
+    flag: "--archive-depth <n>",
+    env: "SLUICE_ARCHIVE_DEPTH",
+    kind: "number",
+    default: 2,
+    help: "how deep archives inside archives are expanded (0 = archives are stored, not opened)",
+  },
+  {
+    key: "archiveMaxMembers",
+    flag: "--archive-max-members <n>",
+    env: "SLUICE_ARCHIVE_MAX_MEMBERS",
+    kind: "number",
+    default: 10000,
+    help: "an archive with more members is rejected",
+  },
+  {
+    key: "archiveMaxBytes",
+    flag: "--archive-max-bytes <n>",
+    env: "SLUICE_ARCHIVE_MAX_BYTES",
+    kind: "number",
+    default: 10737418240,
+    help: "total expanded bytes allowed per archive",
+  },
+  {
+    key: "archiveMaxRatio",
+    flag: "--archive-max-ratio <n>",
+    env: "SLUICE_ARCHIVE_MAX_RATIO",
+    kind: "number",
+    default: 200,
+    help: "expanded bytes ÷ archive bytes allowed (zip-bomb guard)",
   },
 ];

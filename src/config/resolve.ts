@@ -3,6 +3,7 @@ import { availableParallelism } from "node:os";
 import { resolve as resolvePath } from "node:path";
 import { parseEnv } from "node:util";
 import { SluiceError } from "../core/errors.js";
+import { type FeedSchema, loadSchemaOption } from "../processors/validate/index.js";
 import type { RunConfig } from "./config.js";
 import { type OptionSpec, type RawRunOptions, RUN_OPTIONS } from "./options.js";
 import { runOptionsSchema } from "./schema.js";
@@ -38,6 +39,16 @@ function coerce(spec: OptionSpec, src: Source): unknown {
         .filter(Boolean);
     default:
       return value;
+  }
+}
+
+/** `--schema`: the preset's name, or a JSON file (relative to the working directory) checked now, not at the first file. */
+function loadSchemas(value: string, abs: (p: string) => string): FeedSchema[] {
+  if (!value) return [];
+  try {
+    return loadSchemaOption(value === "sensor-readings" ? value : abs(value));
+  } catch (err) {
+    throw new SluiceError("SLUICE_ERR_CONFIG", `--schema / SLUICE_SCHEMA: ${(err as Error).message}`);
   }
 }
 
@@ -95,6 +106,17 @@ export function resolveRunConfig(
     ignore: Object.freeze([...o.ignore]),
     metricsIntervalMs: Math.round(o.metricsInterval * 1000),
     maxAttempts: o.maxAttempts,
+    convert: o.convert,
+    schemas: Object.freeze(loadSchemas(o.schema, abs)),
+    schemaSource: o.schema,
+    duckdbMemoryLimit: o.duckdbMemoryLimit,
+    convertThreads: o.convertThreads === 0 ? availableParallelism() : o.convertThreads,
+    archive: Object.freeze({
+      depth: o.archiveDepth,
+      maxMembers: o.archiveMaxMembers,
+      maxTotalBytes: o.archiveMaxBytes,
+      maxRatio: o.archiveMaxRatio,
+    }),
     inlineHashMaxBytes: 1 << 20,
     hashWorkers: Math.max(1, Math.min(4, availableParallelism())),
   });

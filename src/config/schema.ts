@@ -19,5 +19,15 @@ export const runOptionsSchema = z
     ignore: z.array(z.string().min(1)),
     metricsInterval: z.number().finite().min(0),
     maxAttempts: z.number().int().min(1).max(100),
+    convert: z.boolean(),
+    schema: z.string(),
+    duckdbMemoryLimit: z
+      .string()
+      .regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, "a size such as 512MB or 2GB"),
+    convertThreads: z.number().int().min(0).max(256),
+    archiveDepth: z.number().int().min(0).max(10),
+    archiveMaxMembers: z.number().int().min(1),
+    archiveMaxBytes: z.number().int().min(1),
+    archiveMaxRatio: z.number().finite().min(1),
   })
   .strict();

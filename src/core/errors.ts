@@ -30,6 +30,31 @@ export const ERROR_CATALOG = {
     hint: "the .ok sidecar's SHA-256 differs from the content: re-send the file",
   },
   SLUICE_ERR_NOT_REGULAR: { retriable: false, httpStatus: 422, hint: "only regular files are ingested" },
+  SLUICE_ERR_PARSE: {
+    retriable: false,
+    httpStatus: 422,
+    hint: "the file could not be parsed as its extension says; fix it upstream and re-send it",
+  },
+  SLUICE_ERR_ENCODING: {
+    retriable: false,
+    httpStatus: 422,
+    hint: "the file is not valid UTF-8 text; re-export it as UTF-8 and re-send it",
+  },
+  SLUICE_ERR_NO_VALID_ROWS: {
+    retriable: false,
+    httpStatus: 422,
+    hint: "no row passed the schema; the reasons per row are in .error.json",
+  },
+  SLUICE_ERR_ARCHIVE_CORRUPT: {
+    retriable: false,
+    httpStatus: 422,
+    hint: "the archive is damaged or cut short; members read before the damage stay ingested; re-send it whole",
+  },
+  SLUICE_ERR_ARCHIVE_LIMIT: {
+    retriable: false,
+    httpStatus: 413,
+    hint: "the archive exceeds a --archive-max-* limit (possible decompression bomb); raise the limit if it is legitimate",
+  },
   SLUICE_ERR_WAREHOUSE_WRITE: {
     retriable: true,
     httpStatus: 503,

@@ -1,4 +1,5 @@
 import type { FileState } from "./file-state.js";
+import type { ProcessingRecordV1 } from "./processing.js";
 
 /** What sluice knows about one source file, as persisted in the state store. */
 export interface FileRecord {
@@ -26,6 +27,12 @@ export interface FileRecord {
   attempts: number;
   discoveredAt: string;
   updatedAt: string;
+  /** Archive members: where they came from. */
+  archiveIngestId: string | null;
+  memberPath: string | null;
+  memberIndex: number | null;
+  /** What processing produced (null: no processor applied, or not processed yet). */
+  processing: ProcessingRecordV1 | null;
 }
 
 /** The identity of a file generation on disk: used to tell "the same file" from a replacement. */

@@ -13,4 +13,26 @@ export interface ManifestLineV1 {
   warehouse_path: string;
   ingested_at: string;
   duplicate_of?: string;
+  /** Archive members: the archive's ingest id and the member's path inside it. */
+  archive_ingest_id?: string;
+  member_path?: string;
+  /** Files a processor handled (added fields: readers of version 1 ignore what they do not know). */
+  processing?: ManifestProcessing;
 }
+
+/** The manifest's summary of processing; state holds the whole (every invalid row). */
+export interface ManifestProcessing {
+  processor: string;
+  status: string;
+  outputs: { kind: string; path: string; table?: string; row_count?: number; columns?: string[] }[];
+  aggregations?: Record<string, unknown>;
+  invalid_count?: number;
+  /** The first MANIFEST_INVALID_ROWS invalid rows; `invalid_rows_more` says how many are left out. */
+  invalid_rows?: { row: number; error: string }[];
+  invalid_rows_more?: number;
+  members?: Record<string, number>;
+  note?: string;
+  processing_ms: number;
+}
+
+export const MANIFEST_INVALID_ROWS = 20;

@@ -7,6 +7,7 @@ import type { StateStore } from "../store/state-store.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { Metrics } from "../telemetry/metrics.js";
 import type { LocalWarehouse } from "../warehouse/local-warehouse.js";
+import type { Limiter } from "./processing/limiter.js";
 
 /** Everything a pipeline stage may use; wired once in cli/wire.ts. */
 export interface IngestContext {
@@ -21,4 +22,6 @@ export interface IngestContext {
   metrics: Metrics;
   /** Aborted on shutdown: endless retries (warehouse down) give up and leave the state for the next start. */
   signal: AbortSignal;
+  /** Bounds how many DuckDB conversions run at once (each may use every CPU and --duckdb-memory-limit). */
+  converts: Limiter;
 }

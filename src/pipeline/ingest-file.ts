@@ -16,6 +16,8 @@ import {
   SourceReadError,
   VanishedError,
 } from "./outcomes.js";
+import { placeOutputs } from "./processing/outputs.js";
+import { processWithRetry } from "./processing/process-with-retry.js";
 import { backoffMs, retryUntilDone, sleep } from "./retry.js";
 import { decideStage } from "./stages/decide.js";
 import { finishStage } from "./stages/finish.js";
@@ -103,6 +105,10 @@ function recordOf(
     attempts: 1,
     discoveredAt: now,
     updatedAt: now,
+    archiveIngestId: null,
+    memberPath: null,
+    memberIndex: null,
+    processing: null,
   };
 }
 
@@ -146,10 +152,32 @@ export async function ingestCandidate(ctx: IngestContext, c: Candidate): Promise
     let known: FileRecord | string;
     if (decision.kind === "new") {
       const target = await freeTarget(ctx, ingestId, decision.warehousePath, src.sha256);
+      // Processed from the descriptor we hashed, before anything moves: a file that cannot be processed is
+      // quarantined whole, and the outputs land with the raw file in one step.
+      const processed = await processWithRetry(ctx, {
+        ingestId,
+        name: c.name,
+        inputPath: `/proc/self/fd/${src.fd}`,
+        target,
+        sha256: src.sha256,
+        depth: 0,
+        sourcePath: c.path,
+        mtimeMs: c.identity.mtimeMs,
+      });
       stored = true;
-      const s = await storeStage(ctx, ingestId, c.path, src, target);
+      if (processed) {
+        await placeOutputs(ctx, ingestId, processed.outputs);
+        crashPoint("after-outputs-placed");
+      }
+      const s = await storeStage(ctx, ingestId, c.path, src, target, processed?.result);
       // After a rehash into a duplicate the row changed under us: read it back.
-      known = s.outcome === "new" ? recordOf(file, src, { warehousePath: target, duplicateOf: null, ...s }) : ingestId;
+      known =
+        s.outcome === "new"
+          ? {
+              ...recordOf(file, src, { warehousePath: target, duplicateOf: null, ...s }),
+              processing: processed?.result.record ?? null,
+            }
+          : ingestId;
     } else {
       if (src.tmpPath) await rm(src.tmpPath, { force: true });
       known = recordOf(file, src, decision);

@@ -1,14 +1,18 @@
 import { closeSync } from "node:fs";
 import { readdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { ERROR_CATALOG, SluiceError } from "../core/errors.js";
 import type { FileRecord } from "../core/file-record.js";
 import { hashPath } from "../hashing/hash-path.js";
 import type { IngestContext } from "./context.js";
 import { emitFinished } from "./file-events.js";
 import { NotReadyError, VanishedError } from "./outcomes.js";
+import { placeOutputs } from "./processing/outputs.js";
+import type { Processed } from "./processing/process-file.js";
+import { processWithRetry } from "./processing/process-with-retry.js";
 import { retryUntilDone } from "./retry.js";
 import { finishStage } from "./stages/finish.js";
-import { completeQuarantine } from "./stages/quarantine.js";
+import { completeQuarantine, quarantineStage } from "./stages/quarantine.js";
 import { hashSource, openSource } from "./stages/read-source.js";
 import { storeStage } from "./stages/store.js";
 
@@ -20,7 +24,7 @@ import { storeStage } from "./stages/store.js";
  * nothing is done twice.
  */
 export async function recover(ctx: IngestContext): Promise<number> {
-  const rows = ctx.store.activeRecords();
+  const rows = withoutReplayedMembers(ctx.store.activeRecords());
   if (rows.length > 0) {
     ctx.log.info({ event: "recovery_started", files: rows.length, by_state: countStates(rows) });
     const written = await manifestLinesPresent(ctx, rows);
@@ -33,6 +37,15 @@ export async function recover(ctx: IngestContext): Promise<number> {
   await clearTempArea(ctx);
   if (rows.length > 0) ctx.log.info({ event: "recovery_finished", files: rows.length });
   return rows.length;
+}
+
+/**
+ * A member whose archive is itself unfinished is redone by the archive's
+ * replay (which finds it by archive id and member index), not on its own.
+ */
+function withoutReplayedMembers(rows: FileRecord[]): FileRecord[] {
+  const active = new Set(rows.map((r) => r.ingestId));
+  return rows.filter((r) => r.archiveIngestId === null || !active.has(r.archiveIngestId));
 }
 
 function countStates(rows: FileRecord[]): Record<string, number> {
@@ -60,6 +73,10 @@ async function manifestLinesPresent(ctx: IngestContext, rows: FileRecord[]): Pro
 
 async function recoverOne(ctx: IngestContext, row: FileRecord, lineWritten: boolean): Promise<FileRecord | null> {
   const confirm = async (path: string) => (await hashPath(ctx.hasher, path)) === row.sha256;
+  if (row.archiveIngestId !== null && (row.state === "discovered" || row.state === "hashed")) {
+    // Its archive is finished (failed mid-way): the member's bytes never reached the warehouse.
+    return abandon(ctx, row, "the archive it came from ended before this member was stored");
+  }
   switch (row.state) {
     case "discovered":
       // Nothing happened yet; the file (if still there) is found again by the first scan.
@@ -92,11 +109,14 @@ async function recoverHashed(
     there !== null &&
     ((there.dev === row.device && there.ino === row.inode) || (there.size === row.size && (await confirm(target))));
   if (landed) {
+    // The raw file is in place but `stored` (and the processing result) was not committed: process the
+    // stored copy again, which rewrites the same outputs.
+    const processed = await reprocess(ctx, row, target, target);
     await ctx.dirs.sync(dirname(target));
     const at = new Date();
     await retryUntilDone(
       "state: stored",
-      () => ctx.store.markStored(row.ingestId, at.toISOString(), ctx.manifests.pathFor(at)),
+      () => ctx.store.markStored(row.ingestId, at.toISOString(), ctx.manifests.pathFor(at), processed?.result),
       ctx.log,
       ctx.signal,
     );
@@ -107,7 +127,16 @@ async function recoverHashed(
     try {
       const src = await hashSource(ctx, opened, row.ingestId);
       if (src.sha256 !== row.sha256) throw new NotReadyError("content differs from the recorded hash");
-      await storeStage(ctx, row.ingestId, row.sourcePath, src, target);
+      let processed: Processed | null;
+      try {
+        processed = await reprocess(ctx, row, `/proc/self/fd/${opened.fd}`, target);
+      } catch (err) {
+        if (!(err instanceof SluiceError)) throw err;
+        await ctx.warehouse.removeTmp(row.ingestId);
+        const info = { code: err.code, message: `${err.message} (${ERROR_CATALOG[err.code].hint})`, attempts: 1 };
+        return await quarantineStage(ctx, row.ingestId, row.name, info);
+      }
+      await storeStage(ctx, row.ingestId, row.sourcePath, src, target, processed?.result);
       return finishStage(ctx, row.ingestId, { confirm });
     } finally {
       closeSync(opened.fd);
@@ -115,20 +144,45 @@ async function recoverHashed(
   } catch (err) {
     if (!(err instanceof VanishedError || err instanceof NotReadyError)) throw err;
     // The recorded generation is gone from staging and never reached the warehouse: nothing to keep.
-    await ctx.warehouse.removeTmp(row.ingestId);
-    const message = `${row.sourcePath} left staging (or changed) before it was stored; a changed file is ingested anew`;
-    await ctx.store.beginQuarantine(
-      row.ingestId,
-      { code: "SLUICE_ERR_VANISHED", message, attempts: row.attempts },
-      null,
+    return abandon(
+      ctx,
+      row,
+      `${row.sourcePath} left staging (or changed) before it was stored; a changed file is ingested anew`,
     );
-    await ctx.store.finishFailed(row.ingestId);
-    return ctx.store.get(row.ingestId) as FileRecord;
   }
+}
+
+/** Runs the row's processor again and places its outputs (an archive's replay skips members already recorded). */
+async function reprocess(
+  ctx: IngestContext,
+  row: FileRecord,
+  inputPath: string,
+  target: string,
+): Promise<Processed | null> {
+  const processed = await processWithRetry(ctx, {
+    ingestId: row.ingestId,
+    name: row.name,
+    inputPath,
+    target,
+    sha256: row.sha256 as string,
+    depth: 0,
+    sourcePath: row.sourcePath,
+    mtimeMs: row.mtimeMs,
+  });
+  if (processed) await placeOutputs(ctx, row.ingestId, processed.outputs);
+  return processed;
+}
+
+/** Nothing of this row reached the warehouse: it ends failed (vanished), its content claim released. */
+async function abandon(ctx: IngestContext, row: FileRecord, message: string): Promise<FileRecord> {
+  await ctx.warehouse.removeTmp(row.ingestId);
+  await ctx.store.beginQuarantine(row.ingestId, { code: "SLUICE_ERR_VANISHED", message, attempts: row.attempts }, null);
+  await ctx.store.finishFailed(row.ingestId);
+  return ctx.store.get(row.ingestId) as FileRecord;
 }
 
 /** Temp copies belong to in-flight files; after recovery none is in flight. */
 async function clearTempArea(ctx: IngestContext): Promise<void> {
   const names = await readdir(ctx.warehouse.tmpDir).catch(() => [] as string[]);
-  await Promise.all(names.map((n) => rm(join(ctx.warehouse.tmpDir, n), { force: true })));
+  await Promise.all(names.map((n) => rm(join(ctx.warehouse.tmpDir, n), { recursive: true, force: true })));
 }

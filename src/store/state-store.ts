@@ -1,4 +1,6 @@
 import type { FileRecord } from "../core/file-record.js";
+import type { ProcessingResult } from "../core/processing.js";
+import type { InvalidRow } from "../processors/profile.js";
 
 /** A file as first seen ready, before anything durable happened to it. */
 export interface NewFile {
@@ -10,6 +12,10 @@ export interface NewFile {
   size: number;
   mtimeMs: number;
   sidecarPath: string | null;
+  /** Set for a member of an archive: the archive's ingest id, the member's path in it and its position. */
+  archiveIngestId?: string | null;
+  memberPath?: string | null;
+  memberIndex?: number | null;
 }
 
 /** Where the warehouse copy should go: a partition directory and the preferred file name. */
@@ -62,13 +68,20 @@ export interface StateStore {
     now: { size: number; mtimeMs: number },
     at: { ingestedAt: string; manifestPath: string },
   ): Promise<"new" | "duplicate" | "wait">;
-  markStored(ingestId: string, ingestedAt: string, manifestPath: string): Promise<void>;
+  /** The content is in the warehouse; what processing produced is committed in the same transaction. */
+  markStored(ingestId: string, ingestedAt: string, manifestPath: string, processing?: ProcessingResult): Promise<void>;
   markManifested(ingestId: string): Promise<void>;
   finish(ingestId: string, state: "done" | "duplicate"): Promise<void>;
   /** Releases the content claim and records where the file is being moved. */
   beginQuarantine(ingestId: string, error: ErrorInfo, errorPath: string | null): Promise<void>;
   finishFailed(ingestId: string): Promise<void>;
   get(ingestId: string): FileRecord | undefined;
+  /** Is `path` reserved as the warehouse name of a stored (or storing) file? */
+  isReserved(path: string): boolean;
+  /** The row of an archive's member, if a previous attempt recorded it. */
+  member(archiveIngestId: string, memberIndex: number): FileRecord | undefined;
+  /** A page of a file's invalid rows, in row order. */
+  invalidRows(ingestId: string, offset: number, limit: number): InvalidRow[];
   /** Rows not in a terminal state, oldest first: the work recovery must finish. */
   activeRecords(): FileRecord[];
   /** Counts by state, for reports. */

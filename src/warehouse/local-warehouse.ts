@@ -63,7 +63,13 @@ export class LocalWarehouse {
     await this.dirs.sync(dirname(to));
   }
 
+  /** Where a file's processing outputs are written before they are placed beside it. */
+  outDirFor(ingestId: string): string {
+    return join(this.tmpDir, `${ingestId}.out`);
+  }
+
   async removeTmp(ingestId: string): Promise<void> {
     await rm(this.tmpPathFor(ingestId), { force: true });
+    await rm(this.outDirFor(ingestId), { recursive: true, force: true });
   }
 }

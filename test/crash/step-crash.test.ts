@@ -27,7 +27,7 @@ function dropFiles(s: Sandbox): Inputs {
     contents.push(i === 5 ? randomBytes(3 << 20) : Buffer.from(`file ${i} ${randomBytes(8).toString("hex")}\n`));
   for (let i = 0; i < 16; i++) {
     const data = contents[i % 12] as Buffer;
-    const name = `f${String(i).padStart(2, "0")}.csv`;
+    const name = `f${String(i).padStart(2, "0")}.dat`;
     writeFileSync(join(s.input, name), data);
     inputs.set(name, sha256(data));
   }
@@ -94,23 +94,23 @@ describe("SIGKILL while quarantining", () => {
       const s = makeSandbox();
       sandboxes.push(s);
       mkdirSync(s.input, { recursive: true });
-      writeFileSync(join(s.input, "good.csv"), "good\n");
-      writeFileSync(join(s.input, "good.csv.ok"), `${sha256("good\n")}  good.csv\n`);
-      writeFileSync(join(s.input, "bad.csv"), "bad\n");
-      writeFileSync(join(s.input, "bad.csv.ok"), `${"0".repeat(64)}\n`);
+      writeFileSync(join(s.input, "good.dat"), "good\n");
+      writeFileSync(join(s.input, "good.dat.ok"), `${sha256("good\n")}  good.dat\n`);
+      writeFileSync(join(s.input, "bad.dat"), "bad\n");
+      writeFileSync(join(s.input, "bad.dat.ok"), `${"0".repeat(64)}\n`);
       const args = [...s.args, "--mode", "sidecar", ...FLAGS];
       const crashed = await runOnce(args, { env: { SLUICE_CRASH_AT: point } });
       expect(crashed.signal).toBe("SIGKILL");
       const resumed = await runOnce(args);
       expect(resumed.code, resumed.stderr).toBe(0);
-      const report = checkExactlyOnce(s, new Map([["good.csv", sha256("good\n")]]));
+      const report = checkExactlyOnce(s, new Map([["good.dat", sha256("good\n")]]));
       expect(report.problems).toEqual([]);
       const { listFiles } = await import("../support/sandbox.js");
       const errs = listFiles(s.errors);
-      expect(errs.filter((f) => f.endsWith("_bad.csv"))).toHaveLength(1);
-      expect(errs.filter((f) => f.endsWith("_bad.csv.error.json"))).toHaveLength(1);
-      expect(errs.filter((f) => f.endsWith("_bad.csv.ok"))).toHaveLength(1);
-      expect(readManifest(s.manifests).map((l) => l.name)).toEqual(["good.csv"]);
+      expect(errs.filter((f) => f.endsWith("_bad.dat"))).toHaveLength(1);
+      expect(errs.filter((f) => f.endsWith("_bad.dat.error.json"))).toHaveLength(1);
+      expect(errs.filter((f) => f.endsWith("_bad.dat.ok"))).toHaveLength(1);
+      expect(readManifest(s.manifests).map((l) => l.name)).toEqual(["good.dat"]);
     });
   }
 });

@@ -23,8 +23,8 @@ it("cuts a torn manifest tail on restart and writes every owed line exactly once
   const inputs: Inputs = new Map();
   for (let i = 0; i < 8; i++) {
     const data = `torn ${i} ${Math.random()}\n`;
-    writeFileSync(join(s.input, `t${i}.csv`), data);
-    inputs.set(`t${i}.csv`, sha256(data));
+    writeFileSync(join(s.input, `t${i}.dat`), data);
+    inputs.set(`t${i}.dat`, sha256(data));
   }
   const flags = [...s.args, "--stability-seconds", "0", "--concurrency", "2"];
   const crashed = await runOnce(flags, { env: { SLUICE_CRASH_AT: "after-stored:4" } });

@@ -48,14 +48,14 @@ describe("duplicates", () => {
   it("stores one copy of content resent under other names, in the same run and a later one", async () => {
     const s = sandbox();
     const payload = "id,amount\n1,100\n2,200\n";
-    put(s.input, "first.csv", payload);
-    put(s.input, "second.csv", payload);
-    put(s.input, "unrelated.csv", "something,else\n");
+    put(s.input, "first.dat", payload);
+    put(s.input, "second.dat", payload);
+    put(s.input, "unrelated.dat", "something,else\n");
     const r1 = await once(s);
     expect(eventsNamed(r1.events, "file_ingested")).toHaveLength(2);
     expect(eventsNamed(r1.events, "file_duplicate")).toHaveLength(1);
 
-    put(s.input, "third.csv", payload);
+    put(s.input, "third.dat", payload);
     const r2 = await once(s);
     expect(eventsNamed(r2.events, "file_ingested")).toHaveLength(0);
     expect(eventsNamed(r2.events, "file_duplicate")).toHaveLength(1);
@@ -67,10 +67,10 @@ describe("duplicates", () => {
     const originals = forPayload.filter((l) => l.status === "ingested");
     expect(originals).toHaveLength(1);
     const original = originals[0]!;
-    expect(["first.csv", "second.csv"]).toContain(original.name);
+    expect(["first.dat", "second.dat"]).toContain(original.name);
     const dups = forPayload.filter((l) => l.status === "duplicate");
     expect(dups.map((l) => l.name).sort()).toEqual(
-      [original.name === "first.csv" ? "second.csv" : "first.csv", "third.csv"].sort(),
+      [original.name === "first.dat" ? "second.dat" : "first.dat", "third.dat"].sort(),
     );
     for (const d of dups) {
       expect(d.duplicate_of).toBe(original.ingest_id);
@@ -101,43 +101,43 @@ describe("name collisions", () => {
     const s = sandbox();
     const v1 = "version,1\n";
     const v2 = "version,2\nmore\n";
-    put(s.input, "report.csv", v1);
-    put(s.input, "bundle.tar.gz", bytesOf("bundle-1", 2000));
+    put(s.input, "report.dat", v1);
+    put(s.input, "bundle.tar.xz", bytesOf("bundle-1", 2000));
     await once(s);
-    put(s.input, "report.csv", v2);
-    put(s.input, "bundle.tar.gz", bytesOf("bundle-2", 2000));
+    put(s.input, "report.dat", v2);
+    put(s.input, "bundle.tar.xz", bytesOf("bundle-2", 2000));
     await once(s);
     // The first content again: a duplicate of the first report, not a third file.
-    put(s.input, "report.csv", v1);
+    put(s.input, "report.dat", v1);
     const r3 = await once(s);
     expect(eventsNamed(r3.events, "file_duplicate")).toHaveLength(1);
 
     const manifest = readManifest(s.manifests);
-    const reports = byName(manifest, "report.csv");
+    const reports = byName(manifest, "report.dat");
     expect(reports.map((l) => l.status)).toEqual(["ingested", "ingested", "duplicate"]);
     const [first, second, third] = reports as [ManifestLine, ManifestLine, ManifestLine];
     expect(partitionFor(first.ingested_at)).toBe(partitionFor(second.ingested_at));
     const part = join(s.warehouse, partitionFor(first.ingested_at));
-    expect(first.warehouse_path).toBe(join(part, "report.csv"));
-    expect(second.warehouse_path).toBe(join(part, `report.${sha256(v2).slice(0, 12)}.csv`));
+    expect(first.warehouse_path).toBe(join(part, "report.dat"));
+    expect(second.warehouse_path).toBe(join(part, `report.${sha256(v2).slice(0, 12)}.dat`));
     expect(third.duplicate_of).toBe(first.ingest_id);
     expect(readFileSync(first.warehouse_path, "utf8")).toBe(v1);
     expect(readFileSync(second.warehouse_path, "utf8")).toBe(v2);
 
-    const bundles = byName(manifest, "bundle.tar.gz");
+    const bundles = byName(manifest, "bundle.tar.xz");
     expect(bundles).toHaveLength(2);
     const b2 = sha256(bytesOf("bundle-2", 2000));
-    expect(bundles[0]!.warehouse_path).toBe(join(part, "bundle.tar.gz"));
-    expect(bundles[1]!.warehouse_path).toBe(join(part, `bundle.${b2.slice(0, 12)}.tar.gz`));
+    expect(bundles[0]!.warehouse_path).toBe(join(part, "bundle.tar.xz"));
+    expect(bundles[1]!.warehouse_path).toBe(join(part, `bundle.${b2.slice(0, 12)}.tar.xz`));
     expect(sha256File(bundles[1]!.warehouse_path)).toBe(b2);
 
     const day = partitionFor(first.ingested_at);
     expect(warehouseFiles(s.warehouse)).toEqual(
       [
-        `${day}/report.csv`,
-        `${day}/report.${sha256(v2).slice(0, 12)}.csv`,
-        `${day}/bundle.tar.gz`,
-        `${day}/bundle.${b2.slice(0, 12)}.tar.gz`,
+        `${day}/report.dat`,
+        `${day}/report.${sha256(v2).slice(0, 12)}.dat`,
+        `${day}/bundle.tar.xz`,
+        `${day}/bundle.${b2.slice(0, 12)}.tar.xz`,
       ].sort(),
     );
     expect(listFiles(s.input)).toEqual([]);
@@ -149,17 +149,17 @@ describe("inode reuse", () => {
     const s = sandbox();
     const a = "aaaa,1111\n";
     const b = "bbbb,2222\n"; // same length as a, different bytes
-    put(s.input, "orig.csv", a);
+    put(s.input, "orig.dat", a);
     await once(s);
 
     const p = await startSluice(s, "--stability-seconds", "0.3", "--scan-interval", "60");
-    const resend = put(s.input, "resend.csv", a);
+    const resend = put(s.input, "resend.dat", a);
     const first = statSync(resend);
     await p.waitForCount("file_duplicate", 1, 15_000);
     // Let sluice let go of the path (a new file appearing in that instant is a separate case, below).
     await sleep(300);
     // The duplicate's source was unlinked: its inode is free. Same name, size and mtime, other bytes.
-    const again = put(s.input, "resend.csv", b);
+    const again = put(s.input, "resend.dat", b);
     utimesSync(again, first.atime, first.mtime);
     const reused = statSync(again).ino === first.ino;
     console.info(`inode reuse (live): ${reused ? "reused" : "not reused"} (old ${first.ino})`);
@@ -168,13 +168,13 @@ describe("inode reuse", () => {
     expect(r.code, r.stderr).toBe(0);
 
     const manifest = readManifest(s.manifests);
-    const lines = byName(manifest, "resend.csv");
+    const lines = byName(manifest, "resend.dat");
     expect(lines.map((l) => l.status)).toEqual(["duplicate", "ingested"]);
     expect(lines[0]!.inode).toBe(first.ino);
     expect(lines[1]!.sha256).toBe(sha256(b));
     if (reused) expect(lines[1]!.inode).toBe(first.ino);
     expect(readFileSync(lines[1]!.warehouse_path, "utf8")).toBe(b);
-    expect(readFileSync(byName(manifest, "orig.csv")[0]!.warehouse_path, "utf8")).toBe(a);
+    expect(readFileSync(byName(manifest, "orig.dat")[0]!.warehouse_path, "utf8")).toBe(a);
     expect(listFiles(s.input)).toEqual([]);
     expect(readState(s.statePath).files.map((f) => f.state)).toEqual(["done", "duplicate", "done"]);
   });
@@ -218,15 +218,15 @@ describe("a name reused while sluice is still working on it", () => {
     const s = sandbox();
     const p = await startSluice(s, "--scan-interval", "60", "--log-level", "debug");
     await p.waitForCount("scan_completed", 1, 15_000);
-    const path = put(s.input, "export.csv", "export,v1\n");
+    const path = put(s.input, "export.dat", "export,v1\n");
     // Same filesystem: the file is renamed into the warehouse, then manifest and state are committed.
     // Write the next export as soon as the name is free, while sluice is still finishing v1.
     expect(spinUntilGone(path, 10_000)).toBe(true);
-    put(s.input, "export.csv", "export,v2,newer\n");
+    put(s.input, "export.dat", "export,v2,newer\n");
     await p.waitForCount("file_ingested", 2, 5_000).catch(() => undefined);
     const r = await p.stop();
     expect(r.code, r.stderr).toBe(0);
-    const lines = byName(readManifest(s.manifests), "export.csv");
+    const lines = byName(readManifest(s.manifests), "export.dat");
     expect(lines.map((l) => l.sha256)).toEqual([sha256("export,v1\n"), sha256("export,v2,newer\n")]);
     for (const l of lines) expect(sha256File(l.warehouse_path)).toBe(l.sha256);
     expect(listFiles(s.input)).toEqual([]);
@@ -277,8 +277,8 @@ describe("cross-filesystem warehouse", () => {
     mkdirSync(s.input, { recursive: true });
     expect(statSync(shm).dev).not.toBe(statSync(s.input).dev);
     const files: Record<string, Buffer> = {
-      "small.csv": Buffer.from("x,y\n1,2\n"),
-      "empty.csv": Buffer.alloc(0),
+      "small.dat": Buffer.from("x,y\n1,2\n"),
+      "empty.dat": Buffer.alloc(0),
       "big.bin": bytesOf("big", 3 * 1024 * 1024 + 17), // above the inline limit: hashed+copied in a worker
       "dup-a.json": Buffer.from('{"same":true}\n'),
       "dup-b.json": Buffer.from('{"same":true}\n'),
@@ -318,7 +318,7 @@ describe("long-running service", () => {
     const s = sandbox();
     const p = await startSluice(s, "--scan-interval", "60", "--log-level", "debug");
     await p.waitForCount("scan_completed", 1, 15_000);
-    const dropped = { "late-1.csv": "l,1\n", "late-2.csv": "l,2\n", "late-3.bin": bytesOf("late-3", 50_000) };
+    const dropped = { "late-1.dat": "l,1\n", "late-2.dat": "l,2\n", "late-3.bin": bytesOf("late-3", 50_000) };
     for (const [name, data] of Object.entries(dropped)) put(s.input, name, data);
     await p.waitForCount("file_ingested", 3, 15_000);
     expect(p.named("scan_completed")).toHaveLength(1); // the initial scan ran before the files existed
@@ -340,7 +340,7 @@ describe("long-running service", () => {
   it("on SIGINT exits 0 and leaves a file still inside its stability window in staging, unrecorded", async () => {
     const s = sandbox();
     const p = await startSluice(s, "--stability-seconds", "30", "--scan-interval", "60");
-    const path = put(s.input, "waiting.csv", "w,1\n");
+    const path = put(s.input, "waiting.dat", "w,1\n");
     await sleep(500);
     const r = await p.stop("SIGINT");
     expect(r.code, r.stderr).toBe(0);
@@ -356,15 +356,15 @@ describe("--recursive", () => {
   it("keeps the subdirectory path in the warehouse and manifest, and skips hidden directories", async () => {
     const s = sandbox();
     const files = {
-      "top.csv": "t\n",
-      "a/one.csv": "1\n",
-      "a/b/two.csv": "2\n",
-      "a/b/c/three.tar.gz": "3\n",
-      "x/one.csv": "x1\n", // same base name as a/one.csv: no collision, different directories
+      "top.dat": "t\n",
+      "a/one.dat": "1\n",
+      "a/b/two.dat": "2\n",
+      "a/b/c/three.tar.xz": "3\n",
+      "x/one.dat": "x1\n", // same base name as a/one.dat: no collision, different directories
     };
     for (const [name, data] of Object.entries(files)) put(s.input, name, data);
-    put(s.input, ".git/objects/blob.csv", "hidden dir\n");
-    put(s.input, "a/.cache/c.csv", "hidden subdir\n");
+    put(s.input, ".git/objects/blob.dat", "hidden dir\n");
+    put(s.input, "a/.cache/c.dat", "hidden subdir\n");
     const r = await once(s, "--recursive");
     expect(eventsNamed(r.events, "file_ingested")).toHaveLength(5);
 
@@ -381,30 +381,30 @@ describe("--recursive", () => {
         .map((n) => `${day}/${n}`)
         .sort(),
     );
-    expect(listFiles(s.input)).toEqual([".git/objects/blob.csv", "a/.cache/c.csv"]);
+    expect(listFiles(s.input)).toEqual([".git/objects/blob.dat", "a/.cache/c.dat"]);
   });
 
   it("without --recursive leaves subdirectories alone", async () => {
     const s = sandbox();
-    put(s.input, "top.csv", "t\n");
-    put(s.input, "sub/deep.csv", "d\n");
+    put(s.input, "top.dat", "t\n");
+    put(s.input, "sub/deep.dat", "d\n");
     const r = await once(s);
-    expect(eventsNamed(r.events, "file_ingested").map((e) => e.name)).toEqual(["top.csv"]);
-    expect(listFiles(s.input)).toEqual(["sub/deep.csv"]);
+    expect(eventsNamed(r.events, "file_ingested").map((e) => e.name)).toEqual(["top.dat"]);
+    expect(listFiles(s.input)).toEqual(["sub/deep.dat"]);
   });
 
   it("watches subdirectories created after start", async () => {
     const s = sandbox();
     const p = await startSluice(s, "--recursive", "--scan-interval", "60");
     await sleep(300);
-    put(s.input, "new/deep/z.csv", "z\n");
+    put(s.input, "new/deep/z.dat", "z\n");
     await p.waitForCount("file_ingested", 1, 15_000);
-    put(s.input, "new/deep/later.csv", "later\n");
+    put(s.input, "new/deep/later.dat", "later\n");
     await p.waitForCount("file_ingested", 2, 15_000);
     const r = await p.stop();
     expect(r.code, r.stderr).toBe(0);
     const manifest = readManifest(s.manifests);
-    expect(manifest.map((l) => l.name).sort()).toEqual(["new/deep/later.csv", "new/deep/z.csv"]);
+    expect(manifest.map((l) => l.name).sort()).toEqual(["new/deep/later.dat", "new/deep/z.dat"]);
     for (const l of manifest) {
       expect(l.warehouse_path).toBe(join(s.warehouse, partitionFor(l.ingested_at), l.name));
       expect(existsFile(l.warehouse_path)).toBe(true);

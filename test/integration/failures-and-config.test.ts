@@ -43,9 +43,9 @@ describe("source that cannot be read", () => {
       mkdirSync(d, { recursive: true });
       chmodSync(d, 0o777);
     }
-    const locked = put(s.input, "locked.csv", "top,secret\n");
+    const locked = put(s.input, "locked.txt", "top,secret\n");
     chmodSync(locked, 0o000); // owned by root: unreadable for nobody
-    put(s.input, "fine.csv", "fine,1\n");
+    put(s.input, "fine.txt", "fine,1\n");
 
     const r = await runOnce(argsFor(s, "--max-attempts", "2"), { uid: NOBODY, gid: NOBODY, timeoutMs: 30_000 });
     expect(r.code, r.stderr).toBe(0);
@@ -56,7 +56,7 @@ describe("source that cannot be read", () => {
     expect(eventsNamed(r.events, "read_retry")).toHaveLength(1);
     const errorPath = String(failed[0]!.error_path);
     expect(dirname(errorPath)).toBe(s.errors);
-    expect(basename(errorPath)).toMatch(/^\d{8}T\d{6}\.\d{3}Z_locked\.csv$/);
+    expect(basename(errorPath)).toMatch(/^\d{8}T\d{6}\.\d{3}Z_locked\.txt$/);
     expect(listFiles(s.errors)).toEqual([basename(errorPath), `${basename(errorPath)}.error.json`]);
     expect(readFileSync(errorPath, "utf8")).toBe("top,secret\n"); // root can still read it
     const doc = JSON.parse(readFileSync(`${errorPath}.error.json`, "utf8")) as Record<string, unknown>;
@@ -73,28 +73,28 @@ describe("source that cannot be read", () => {
     // The readable file went through normally in the same run.
     expect(listFiles(s.input)).toEqual([]);
     const manifest = readManifest(s.manifests);
-    expect(manifest.map((l) => l.name)).toEqual(["fine.csv"]);
+    expect(manifest.map((l) => l.name)).toEqual(["fine.txt"]);
     expect(readFileSync(manifest[0]!.warehouse_path, "utf8")).toBe("fine,1\n");
-    expect(warehouseFiles(s.warehouse)).toEqual([`${partitionFor(manifest[0]!.ingested_at)}/fine.csv`]);
+    expect(warehouseFiles(s.warehouse)).toEqual([`${partitionFor(manifest[0]!.ingested_at)}/fine.txt`]);
 
     const rows = new Map(readState(s.statePath).files.map((f) => [f.name, f]));
-    expect(rows.get("locked.csv")).toMatchObject({
+    expect(rows.get("locked.txt")).toMatchObject({
       state: "failed",
       error_code: "SLUICE_ERR_SOURCE_UNREADABLE",
       error_path: errorPath,
       attempts: 2,
       warehouse_path: null,
     });
-    expect(rows.get("fine.csv")).toMatchObject({ state: "done", sha256: sha256("fine,1\n") });
+    expect(rows.get("fine.txt")).toMatchObject({ state: "done", sha256: sha256("fine,1\n") });
   });
 });
 
 describe("--dry-run", () => {
   it("reports what it would do and changes nothing on disk", async () => {
     const s = sandbox();
-    put(s.input, "a.csv", "same,content\n");
-    put(s.input, "b.csv", "same,content\n");
-    put(s.input, "c.csv", "other,content\n");
+    put(s.input, "a.txt", "same,content\n");
+    put(s.input, "b.txt", "same,content\n");
+    put(s.input, "c.txt", "other,content\n");
     put(s.input, "skip.tmp", "in progress\n");
     const before = snapshotTree(s.input);
     const statsBefore = Object.keys(before).map((n) => {
@@ -116,14 +116,14 @@ describe("--dry-run", () => {
     const same = sha256("same,content\n");
     const original = wouldIngest.find((e) => e.sha256 === same)!;
     expect(original).toBeDefined();
-    expect(["a.csv", "b.csv"].map((n) => join(s.input, n))).toContain(original.path);
+    expect(["a.txt", "b.txt"].map((n) => join(s.input, n))).toContain(original.path);
     expect(String(original.warehouse_path)).toBe(
       join(s.warehouse, partitionFor(String(original.time)), basename(String(original.path))),
     );
     expect(wouldSkip[0]).toMatchObject({ sha256: same, warehouse_path: original.warehouse_path });
     expect(wouldSkip[0]!.path).not.toBe(original.path);
     expect(typeof wouldSkip[0]!.duplicate_of).toBe("string");
-    expect(wouldIngest.find((e) => e.path === join(s.input, "c.csv"))).toMatchObject({
+    expect(wouldIngest.find((e) => e.path === join(s.input, "c.txt"))).toMatchObject({
       sha256: sha256("other,content\n"),
     });
 
@@ -252,8 +252,8 @@ describe("environment and .env configuration", () => {
   it("runs entirely from a .env file in the working directory (paths relative to it)", async () => {
     const s = sandbox();
     writeFileSync(join(s.root, ".env"), DOTENV);
-    put(join(s.root, "in"), "a.csv", "a\n");
-    put(join(s.root, "in"), "sub/b.csv", "b\n");
+    put(join(s.root, "in"), "a.txt", "a\n");
+    put(join(s.root, "in"), "sub/b.txt", "b\n");
     put(join(s.root, "in"), "app.log", "log\n");
     put(join(s.root, "in"), "old.bak", "bak\n");
 
@@ -269,10 +269,10 @@ describe("environment and .env configuration", () => {
       once: true,
     });
     const manifest = readManifest(join(s.root, "manifests"));
-    expect(manifest.map((l) => l.name).sort()).toEqual(["a.csv", "sub/b.csv"]);
+    expect(manifest.map((l) => l.name).sort()).toEqual(["a.txt", "sub/b.txt"]);
     const day = partitionFor(manifest[0]!.ingested_at);
-    expect(warehouseFiles(join(s.root, "wh-dotenv"))).toEqual([`${day}/a.csv`, `${day}/sub/b.csv`]);
-    expect(readFileSync(join(s.root, "wh-dotenv", day, "sub/b.csv"), "utf8")).toBe("b\n");
+    expect(warehouseFiles(join(s.root, "wh-dotenv"))).toEqual([`${day}/a.txt`, `${day}/sub/b.txt`]);
+    expect(readFileSync(join(s.root, "wh-dotenv", day, "sub/b.txt"), "utf8")).toBe("b\n");
     expect(listFiles(join(s.root, "in"))).toEqual(["app.log", "old.bak"]);
     expect(readState(join(s.root, "state/sluice.db")).files).toHaveLength(2);
   });
@@ -282,10 +282,10 @@ describe("environment and .env configuration", () => {
     // .env asks for a 30 s window: a run that used it would not finish within the test's bound.
     writeFileSync(join(s.root, ".env"), DOTENV.replace("SLUICE_STABILITY_SECONDS=0.2", "SLUICE_STABILITY_SECONDS=30"));
     const input = join(s.root, "in");
-    const env = { SLUICE_WAREHOUSE: join(s.root, "wh-env"), SLUICE_STABILITY_SECONDS: "0.25", SLUICE_IGNORE: "*.csv" };
+    const env = { SLUICE_WAREHOUSE: join(s.root, "wh-env"), SLUICE_STABILITY_SECONDS: "0.25", SLUICE_IGNORE: "*.txt" };
 
     put(input, "one.dat", "1\n");
-    put(input, "skipped.csv", "env ignore wins over .env\n");
+    put(input, "skipped.txt", "env ignore wins over .env\n");
     put(input, "app.log", ".env ignore no longer applies\n");
     const r1 = await runSluice(["run"], { cwd: s.root, env, timeoutMs: 30_000 });
     expect(r1.code, r1.stderr).toBe(0);
@@ -299,7 +299,7 @@ describe("environment and .env configuration", () => {
         .sort(),
     ).toEqual(["app.log", "one.dat"]);
     expect(existsSync(join(s.root, "wh-dotenv"))).toBe(false);
-    expect(listFiles(input)).toEqual(["skipped.csv"]);
+    expect(listFiles(input)).toEqual(["skipped.txt"]);
 
     put(input, "two.dat", "2\n");
     const r2 = await runSluice(
@@ -315,7 +315,7 @@ describe("environment and .env configuration", () => {
       eventsNamed(r2.events, "file_ingested")
         .map((e) => e.name)
         .sort(),
-    ).toEqual(["skipped.csv", "two.dat"]);
+    ).toEqual(["skipped.txt", "two.dat"]);
     expect(
       warehouseFiles(join(s.root, "wh-env"))
         .map((f) => basename(f))
@@ -325,7 +325,7 @@ describe("environment and .env configuration", () => {
       warehouseFiles(join(s.root, "wh-flag"))
         .map((f) => basename(f))
         .sort(),
-    ).toEqual(["skipped.csv", "two.dat"]);
+    ).toEqual(["skipped.txt", "two.dat"]);
     expect(existsSync(join(s.root, "wh-dotenv"))).toBe(false);
     expect(listFiles(input)).toEqual([]);
   });
@@ -339,7 +339,7 @@ describe("--stability-seconds values", () => {
   ])("accepts %s", async (text, seconds) => {
     const s = sandbox();
     const data = `window ${text}\n`;
-    put(s.input, "w.csv", data);
+    put(s.input, "w.txt", data);
     const r = await runOnce([...s.args, "--stability-seconds", text], { timeoutMs: 30_000 });
     expect(r.code, r.stderr).toBe(0);
     expect(eventsNamed(r.events, "sluice_started")[0]).toMatchObject({ stability_seconds: seconds });
@@ -351,7 +351,7 @@ describe("--stability-seconds values", () => {
 
   it("accepts a decimal window from the environment", async () => {
     const s = sandbox();
-    put(s.input, "e.csv", "env window\n");
+    put(s.input, "e.txt", "env window\n");
     const r = await runOnce(s.args, { env: { SLUICE_STABILITY_SECONDS: "0.15" }, timeoutMs: 30_000 });
     expect(r.code, r.stderr).toBe(0);
     expect(eventsNamed(r.events, "sluice_started")[0]).toMatchObject({ stability_seconds: 0.15 });

@@ -289,11 +289,9 @@ describe("hostile archives", () => {
   });
 
   test("many_members_20000.zip: maxMembers 10,000 refuses it up front, before any member", async () => {
-    const before = openFds();
     const w = await walk(hostilePath("many_members_20000.zip"), "zip", undefined, undefined, false);
     expectArchiveError(w.error, "limit", /20,000 entries.*10,000/);
     expect(w.files).toHaveLength(0);
-    expect(openFds()).toBe(before);
   });
 
   test("many_members_20000.zip: fully read with a higher limit", async () => {

@@ -14,6 +14,28 @@ export interface InvariantReport {
 }
 
 /**
+ * Files processors wrote beside raw files (Parquet, rejects), as recorded in
+ * state: they are derived, not ingested content, so the one-copy-per-content
+ * count leaves them out (a test of processing checks them on their own).
+ */
+export function processingOutputs(s: Sandbox): Set<string> {
+  const out = new Set<string>();
+  const db = new Database(s.statePath, { readonly: true });
+  try {
+    const rows = db.prepare("SELECT processing FROM files WHERE processing IS NOT NULL").all() as {
+      processing: string;
+    }[];
+    for (const r of rows) {
+      const p = JSON.parse(r.processing) as { outputs: { path: string }[] };
+      for (const o of p.outputs) out.add(o.path);
+    }
+  } finally {
+    db.close();
+  }
+  return out;
+}
+
+/**
  * The exactly-once contract, checked from the outside after a run: every
  * distinct content in the warehouse exactly once, one manifest line per
  * source file, nothing left in staging (but ignored files), no temp file
@@ -23,7 +45,8 @@ export function checkExactlyOnce(s: Sandbox, inputs: Inputs, opts: { ignoredLeft
   const problems: string[] = [];
   const distinct = new Set(inputs.values());
 
-  const stored = warehouseFiles(s.warehouse);
+  const outputs = processingOutputs(s);
+  const stored = warehouseFiles(s.warehouse).filter((f) => !outputs.has(join(s.warehouse, f)));
   const storedShas = stored.map((f) => sha256File(join(s.warehouse, f)));
   const counts = new Map<string, number>();
   for (const h of storedShas) counts.set(h, (counts.get(h) ?? 0) + 1);

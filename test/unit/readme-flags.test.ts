@@ -14,7 +14,7 @@ it("the README states each flag's real default", () => {
   const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
   for (const spec of RUN_OPTIONS) {
     const row = readme.split("\n").find((l) => l.startsWith(`| \`${spec.flag}\``));
-    const shown = Array.isArray(spec.default) ? "—" : `\`${String(spec.default)}\``;
+    const shown = Array.isArray(spec.default) || spec.default === "" ? "—" : `\`${String(spec.default)}\``;
     expect(row, spec.flag).toContain(`| ${shown} |`);
   }
 });

@@ -1,12 +1,38 @@
 import { lstat, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { type FileRecord, identityOf, sameIdentity } from "../../core/file-record.js";
-import type { ManifestLineV1 } from "../../core/manifest-line.js";
+import { MANIFEST_INVALID_ROWS, type ManifestLineV1, type ManifestProcessing } from "../../core/manifest-line.js";
+import type { ProcessingRecordV1 } from "../../core/processing.js";
 import { crashPoint } from "../../durable/crash-points.js";
+import type { InvalidRow } from "../../processors/profile.js";
 import type { IngestContext } from "../context.js";
 import { retryUntilDone } from "../retry.js";
 
-export function manifestLine(rec: FileRecord): ManifestLineV1 {
+function processingSummary(p: ProcessingRecordV1, invalidRows: InvalidRow[]): ManifestProcessing {
+  const out: ManifestProcessing = {
+    processor: p.processor,
+    status: p.status,
+    outputs: p.outputs.map((o) => ({
+      kind: o.kind,
+      path: o.path,
+      ...(o.table ? { table: o.table } : {}),
+      ...(o.profile ? { row_count: o.profile.rowCount, columns: o.profile.columns.map((c) => c.name) } : {}),
+    })),
+    processing_ms: p.processingMs,
+  };
+  if (p.aggregations) out.aggregations = p.aggregations;
+  if (p.members) out.members = p.members;
+  if (p.note) out.note = p.note;
+  if (p.invalidCount !== undefined) {
+    out.invalid_count = p.invalidCount;
+    out.invalid_rows = invalidRows.slice(0, MANIFEST_INVALID_ROWS);
+    const more = p.invalidCount - out.invalid_rows.length;
+    if (more > 0) out.invalid_rows_more = more;
+  }
+  return out;
+}
+
+export function manifestLine(rec: FileRecord, invalidRows: (r: FileRecord) => InvalidRow[] = () => []): ManifestLineV1 {
   const line: ManifestLineV1 = {
     version: 1,
     ingest_id: rec.ingestId,
@@ -22,6 +48,9 @@ export function manifestLine(rec: FileRecord): ManifestLineV1 {
     ingested_at: rec.ingestedAt ?? "",
   };
   if (rec.duplicateOf) line.duplicate_of = rec.duplicateOf;
+  if (rec.archiveIngestId) line.archive_ingest_id = rec.archiveIngestId;
+  if (rec.memberPath) line.member_path = rec.memberPath;
+  if (rec.processing && !rec.duplicateOf) line.processing = processingSummary(rec.processing, invalidRows(rec));
   return line;
 }
 
@@ -113,7 +142,7 @@ export async function finishStage(
   const ingestId = rec.ingestId;
   if (rec.state !== "manifested" && !opts.manifestAlreadyWritten) {
     const path = rec.manifestPath;
-    const line = manifestLine(rec);
+    const line = manifestLine(rec, (r) => ctx.store.invalidRows(r.ingestId, 0, MANIFEST_INVALID_ROWS));
     await retryUntilDone("manifest: append", () => ctx.manifests.append(path, line), ctx.log, ctx.signal);
     crashPoint("after-manifest");
   }

@@ -47,9 +47,12 @@ export async function completeQuarantine(ctx: IngestContext, ingestId: string): 
           ...(rec.sha256 ? { sha256: rec.sha256 } : {}),
         });
         if (!(await ctx.errorsDir.exists(errorPath))) {
-          const st = await lstat(rec.sourcePath).catch(() => null);
-          if (st?.isFile() && st.ino === rec.inode && st.dev === rec.device) {
-            await ctx.errorsDir.moveIn(rec.sourcePath, st.dev, errorPath);
+          // An archive member has no staging file: its bytes, if kept, are in the warehouse temp area.
+          const member = rec.archiveIngestId !== null;
+          const from = member ? ctx.warehouse.tmpPathFor(rec.ingestId) : rec.sourcePath;
+          const st = await lstat(from).catch(() => null);
+          if (st?.isFile() && (member || (st.ino === rec.inode && st.dev === rec.device))) {
+            await ctx.errorsDir.moveIn(from, st.dev, errorPath);
           }
         }
         const sidecar = rec.sidecarPath ? await lstat(rec.sidecarPath).catch(() => null) : null;

@@ -2,6 +2,7 @@ import { fstatSync, lstatSync, renameSync, type Stats } from "node:fs";
 import { rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { SluiceError } from "../../core/errors.js";
+import type { ProcessingResult } from "../../core/processing.js";
 import { crashPoint } from "../../durable/crash-points.js";
 import { collisionName } from "../../warehouse/warehouse-paths.js";
 import type { IngestContext } from "../context.js";
@@ -53,6 +54,8 @@ export async function storeStage(
   sourcePath: string,
   src: HashedSource,
   target: string,
+  /** What processing produced: committed with `stored`, so the record and the outputs appear together. */
+  processing?: ProcessingResult,
 ): Promise<{ outcome: "new" | "duplicate"; ingestedAt: string; manifestPath: string }> {
   const from = src.tmpPath ?? sourcePath;
   if (!src.tmpPath) {
@@ -91,7 +94,7 @@ export async function storeStage(
   }
   await retryUntilDone(
     "state: stored",
-    () => ctx.store.markStored(ingestId, ingestedAt, manifestPath),
+    () => ctx.store.markStored(ingestId, ingestedAt, manifestPath, processing),
     ctx.log,
     ctx.signal,
   );

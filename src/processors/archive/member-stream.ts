@@ -52,6 +52,10 @@ export class MemberStream extends Readable {
   constructor(opts: MemberStreamOptions) {
     super();
     this.opts = opts;
+    // A member's failure reaches the consumer through its read and the iterator's next pull. Once the consumer
+    // has stopped listening (it got the first error, or moved on while the archive failed behind it), a late
+    // 'error' must not become an uncaught exception that kills the whole service.
+    this.on("error", noop);
   }
 
   /** Connects the library's stream of this member's bytes. */

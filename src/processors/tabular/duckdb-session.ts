@@ -60,7 +60,8 @@ function jsonValue(v: unknown): ProfileValue {
  * was intended).
  */
 export async function profileParquet(conn: DuckDBConnection, parquetPath: string): Promise<TableProfile> {
-  const src = `read_parquet(${sqlString(parquetPath)})`;
+  // hive_partitioning off: a path under `ingest_date=…/` would otherwise grow a phantom column.
+  const src = `read_parquet(${sqlString(parquetPath)}, hive_partitioning = false)`;
   const described = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${src}`);
   const cols = described.getRowObjectsJS().map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
   const count = await conn.runAndReadAll(`SELECT count(*) AS n FROM ${src}`);

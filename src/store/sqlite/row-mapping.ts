@@ -22,6 +22,10 @@ export interface FileRow {
   attempts: number;
   discovered_at: string;
   updated_at: string;
+  archive_ingest_id: string | null;
+  member_path: string | null;
+  member_index: number | null;
+  processing: string | null;
 }
 
 export function toRecord(r: FileRow): FileRecord {
@@ -46,5 +50,9 @@ export function toRecord(r: FileRow): FileRecord {
     attempts: r.attempts,
     discoveredAt: r.discovered_at,
     updatedAt: r.updated_at,
+    archiveIngestId: r.archive_ingest_id,
+    memberPath: r.member_path,
+    memberIndex: r.member_index,
+    processing: r.processing ? JSON.parse(r.processing) : null,
   };
 }

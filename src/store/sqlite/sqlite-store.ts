@@ -1,6 +1,8 @@
 import Database from "better-sqlite3";
 import type { FileRecord } from "../../core/file-record.js";
+import type { ProcessingResult } from "../../core/processing.js";
 import { Batcher } from "../../durable/batcher.js";
+import type { InvalidRow } from "../../processors/profile.js";
 import type { Decision, ErrorInfo, NewFile, PlacementRequest, StateStore } from "../state-store.js";
 import { type BatchWriter, InProcessWriter, WorkerWriter } from "./batch-writer.js";
 import { migrate } from "./migrate.js";
@@ -72,8 +74,15 @@ export class SqliteStateStore implements StateStore {
     return this.run({ op: "reassignPath", id: ingestId, path: warehousePath, now: this.now() });
   }
 
-  markStored(ingestId: string, ingestedAt: string, manifestPath: string): Promise<void> {
-    return this.run({ op: "markStored", id: ingestId, ingestedAt, manifestPath, now: this.now() });
+  markStored(ingestId: string, ingestedAt: string, manifestPath: string, processing?: ProcessingResult): Promise<void> {
+    return this.run({
+      op: "markStored",
+      id: ingestId,
+      ingestedAt,
+      manifestPath,
+      now: this.now(),
+      ...(processing ? { processing } : {}),
+    });
   }
 
   markManifested(ingestId: string): Promise<void> {
@@ -99,6 +108,19 @@ export class SqliteStateStore implements StateStore {
   get(ingestId: string): FileRecord | undefined {
     const row = this.stmt.get.get(ingestId) as FileRow | undefined;
     return row ? toRecord(row) : undefined;
+  }
+
+  isReserved(path: string): boolean {
+    return this.stmt.pathTaken.get(path, "") !== undefined;
+  }
+
+  member(archiveIngestId: string, memberIndex: number): FileRecord | undefined {
+    const row = this.stmt.member.get(archiveIngestId, memberIndex) as FileRow | undefined;
+    return row ? toRecord(row) : undefined;
+  }
+
+  invalidRows(ingestId: string, offset: number, limit: number): InvalidRow[] {
+    return this.stmt.invalidPage.all(ingestId, limit, offset) as InvalidRow[];
   }
 
   activeRecords(): FileRecord[] {

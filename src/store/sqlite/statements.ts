@@ -4,8 +4,9 @@ import type Database from "better-sqlite3";
 export function prepareStatements(db: Database.Database) {
   return {
     insert: db.prepare(`INSERT OR IGNORE INTO files (ingest_id, source_path, name, device, inode, size, mtime_ms, state,
-      sidecar_path, discovered_at, updated_at) VALUES (@ingestId, @sourcePath, @name, @device, @inode, @size,
-      @mtimeMs, 'discovered', @sidecarPath, @now, @now)`),
+      sidecar_path, discovered_at, updated_at, archive_ingest_id, member_path, member_index) VALUES (@ingestId,
+      @sourcePath, @name, @device, @inode, @size, @mtimeMs, 'discovered', @sidecarPath, @now, @now, @archiveIngestId,
+      @memberPath, @memberIndex)`),
     deleteFile: db.prepare("DELETE FROM files WHERE ingest_id = ? AND state = 'discovered'"),
     owner: db.prepare(`SELECT c.ingest_id AS id, f.state AS state, f.warehouse_path AS wp
       FROM contents c JOIN files f ON f.ingest_id = c.ingest_id WHERE c.sha256 = ?`),
@@ -19,6 +20,12 @@ export function prepareStatements(db: Database.Database) {
     setPath: db.prepare("UPDATE files SET warehouse_path = ?, updated_at = ? WHERE ingest_id = ?"),
     setStored: db.prepare(`UPDATE files SET state = 'stored', ingested_at = ?, manifest_path = ?, updated_at = ?
       WHERE ingest_id = ?`),
+    setProcessing: db.prepare("UPDATE files SET processing = ? WHERE ingest_id = ?"),
+    // A replayed store (recovery) rewrites the list rather than appending to it.
+    clearInvalid: db.prepare("DELETE FROM invalid_rows WHERE ingest_id = ?"),
+    addInvalid: db.prepare("INSERT INTO invalid_rows (ingest_id, seq, row, error) VALUES (?, ?, ?, ?)"),
+    invalidPage: db.prepare("SELECT row, error FROM invalid_rows WHERE ingest_id = ? ORDER BY seq LIMIT ? OFFSET ?"),
+    member: db.prepare("SELECT * FROM files WHERE archive_ingest_id = ? AND member_index = ?"),
     setState: db.prepare("UPDATE files SET state = ?, updated_at = ? WHERE ingest_id = ?"),
     // Quarantine happens before anything is stored, so the reserved warehouse name is given back.
     setQuarantine: db.prepare(`UPDATE files SET state = 'quarantine', error_code = ?, error_message = ?,

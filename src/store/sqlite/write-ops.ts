@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import type { ProcessingResult } from "../../core/processing.js";
 import type { Decision, ErrorInfo, NewFile, PlacementRequest } from "../state-store.js";
 import type { FileRow } from "./row-mapping.js";
 import type { Statements } from "./statements.js";
@@ -22,7 +23,14 @@ export type WriteOp =
       now: string;
     }
   | { op: "reassignPath"; id: string; path: string; now: string }
-  | { op: "markStored"; id: string; ingestedAt: string; manifestPath: string; now: string }
+  | {
+      op: "markStored";
+      id: string;
+      ingestedAt: string;
+      manifestPath: string;
+      now: string;
+      processing?: ProcessingResult;
+    }
   | { op: "setState"; id: string; state: string; now: string }
   | { op: "beginQuarantine"; id: string; error: ErrorInfo; errorPath: string | null; now: string };
 
@@ -36,9 +44,24 @@ const FINISHED_OWNER_STATES = new Set(["stored", "manifested", "done"]);
 
 type Owner = { id: string; state: string; wp: string } | undefined;
 
+/** Named parameters must all be present: top-level files have no provenance. */
+function insertFile(s: Statements, file: NewFile, now: string): void {
+  s.insert.run({ archiveIngestId: null, memberPath: null, memberIndex: null, ...file, now });
+}
+
+function markStored(s: Statements, o: Extract<WriteOp, { op: "markStored" }>): void {
+  s.setStored.run(o.ingestedAt, o.manifestPath, o.now, o.id);
+  if (!o.processing) return;
+  s.setProcessing.run(JSON.stringify(o.processing.record), o.id);
+  s.clearInvalid.run(o.id);
+  o.processing.invalidRows.forEach((r, i) => {
+    s.addInvalid.run(o.id, i, r.row, r.error);
+  });
+}
+
 function decide(s: Statements, o: Extract<WriteOp, { op: "decide" }>): Decision {
   const id = o.file.ingestId;
-  s.insert.run({ ...o.file, now: o.now });
+  insertFile(s, o.file, o.now);
   const owner = s.owner.get(o.sha256) as Owner;
   if (owner && owner.id !== id) {
     // A duplicate is only declared once the original is safely stored; until then the caller waits.
@@ -81,7 +104,7 @@ function rehash(s: Statements, o: Extract<WriteOp, { op: "rehash" }>): "new" | "
 export function applyOp(s: Statements, o: WriteOp): unknown {
   switch (o.op) {
     case "recordDiscovered":
-      s.insert.run({ ...o.file, now: o.now });
+      insertFile(s, o.file, o.now);
       return undefined;
     case "forget":
       s.deleteFile.run(o.id);
@@ -94,7 +117,7 @@ export function applyOp(s: Statements, o: WriteOp): unknown {
       s.setPath.run(o.path, o.now, o.id);
       return undefined;
     case "markStored":
-      s.setStored.run(o.ingestedAt, o.manifestPath, o.now, o.id);
+      markStored(s, o);
       return undefined;
     case "setState":
       s.setState.run(o.state, o.now, o.id);

@@ -1,4 +1,5 @@
 import type { Migration } from "../../migrations.js";
 import { m0001 } from "./0001-init.js";
+import { m0002 } from "./0002-processing.js";
 
-export const SQLITE_MIGRATIONS: readonly Migration[] = [m0001];
+export const SQLITE_MIGRATIONS: readonly Migration[] = [m0001, m0002];

@@ -1,0 +1,52 @@
+import { renameSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { collisionName } from "../../warehouse/warehouse-paths.js";
+import type { IngestContext } from "../context.js";
+
+/** A processor's output, written in the temp area, and where it goes beside the raw file. */
+export interface PlannedOutput {
+  tmp: string;
+  final: string;
+  /** A directory (one Parquet per table of a SQL dump) rather than a file. */
+  dir?: boolean;
+}
+
+/**
+ * `NAME.parquet` beside `NAME`, unless another raw file has reserved that name
+ * (someone dropped `x.csv.parquet` the same day): then the content-tagged
+ * name, as for raw files. Outputs of an earlier, crashed attempt at the same
+ * file are ours to replace.
+ */
+export function outputPath(ctx: IngestContext, rawTarget: string, suffix: string, sha256: string): string {
+  const wanted = `${rawTarget}${suffix}`;
+  if (!ctx.store.isReserved(wanted)) return wanted;
+  return join(dirname(wanted), collisionName(basename(wanted), sha256));
+}
+
+/**
+ * Moves outputs from the temp area into the warehouse, each by one atomic
+ * rename (so no reader ever sees a partial Parquet), and fsyncs their
+ * directory. Runs before the raw file is moved in and before `stored` is
+ * committed: a crash in between leaves outputs that the replay rewrites.
+ */
+export async function placeOutputs(
+  ctx: IngestContext,
+  ingestId: string,
+  outputs: readonly PlannedOutput[],
+): Promise<void> {
+  for (const o of outputs) {
+    await ctx.warehouse.ensureDir(dirname(o.final));
+    // rename() cannot replace a non-empty directory: an earlier attempt's tables go first.
+    if (o.dir) await rm(o.final, { recursive: true, force: true });
+    renameSync(o.tmp, o.final);
+    await ctx.dirs.sync(dirname(o.final));
+  }
+  // What a processor wrote but did not hand over (a scratch file, DuckDB's spill) goes with the temp area.
+  await rm(ctx.warehouse.outDirFor(ingestId), { recursive: true, force: true });
+}
+
+/** Outputs not placed (the file failed or turned out a duplicate) are removed from the temp area. */
+export async function discardOutputs(outputs: readonly PlannedOutput[]): Promise<void> {
+  await Promise.all(outputs.map((o) => rm(o.tmp, { recursive: true, force: true })));
+}

@@ -1,0 +1,193 @@
+import { createReadStream } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { SluiceError } from "../../core/errors.js";
+import type { ProcessingOutput, ProcessingResult } from "../../core/processing.js";
+import { crashPoint } from "../../durable/crash-points.js";
+import { ArchiveError, type ArchiveKind, archiveKindOf } from "../../processors/archive/index.js";
+import { sqlDumpToParquet } from "../../processors/sql-dump/index.js";
+import type { DuckOptions } from "../../processors/tabular/duckdb-session.js";
+import { convertTabular, TabularError, tabularFormatOf } from "../../processors/tabular/index.js";
+import { schemaFor } from "../../processors/validate/index.js";
+import type { IngestContext } from "../context.js";
+import { expandArchive } from "./archive-members.js";
+import { outputPath, type PlannedOutput } from "./outputs.js";
+
+/** Everything a processor needs to know about the file in hand. */
+export interface ProcessJob {
+  ingestId: string;
+  /** Relative name (a member's path inside its archive): picks the processor and the schema. */
+  name: string;
+  /** A path that reads exactly the hashed bytes: /proc/self/fd/N of the descriptor we hold, or the stored copy. */
+  inputPath: string;
+  /** Where the raw file lands; outputs go beside it. */
+  target: string;
+  sha256: string;
+  /** 0 for staging files, +1 per archive level. */
+  depth: number;
+  /** Shown as members' provenance. */
+  sourcePath: string;
+  mtimeMs: number;
+}
+
+export interface Processed {
+  result: ProcessingResult;
+  outputs: PlannedOutput[];
+}
+
+type ProcessorKind = "archive" | "tabular" | "sql-dump";
+
+/** Which processor applies, by name: most files (and every file in the small-file benchmark) get none. */
+export function processorFor(ctx: IngestContext, name: string, depth: number): ProcessorKind | null {
+  const base = basename(name);
+  if (depth < ctx.config.archive.depth && archiveKindOf(base)) return "archive";
+  if (!ctx.config.convert) return null;
+  if (tabularFormatOf(base)) return "tabular";
+  if (/\.sql$/i.test(base)) return "sql-dump";
+  return null;
+}
+
+function duckOptions(ctx: IngestContext): DuckOptions {
+  return {
+    memoryLimit: ctx.config.duckdbMemoryLimit,
+    threads: ctx.config.convertThreads,
+    tempDirectory: join(ctx.warehouse.tmpDir, "duckdb"),
+  };
+}
+
+/**
+ * Runs the file's processor. Returns null when none applies. Throws
+ * SluiceError when the file cannot be processed at all (it is then
+ * quarantined); bad rows are not errors, they are reported.
+ */
+export async function processFile(ctx: IngestContext, job: ProcessJob): Promise<Processed | null> {
+  const kind = processorFor(ctx, job.name, job.depth);
+  if (!kind) return null;
+  const started = performance.now();
+  try {
+    if (kind === "archive") {
+      const result = await expandArchive(ctx, job, archiveKindOf(basename(job.name)) as ArchiveKind, started);
+      return { result, outputs: [] };
+    }
+    const processed =
+      kind === "tabular"
+        ? await ctx.converts.run(() => convertOne(ctx, job, started))
+        : await ctx.converts.run(() => convertSqlDump(ctx, job, started));
+    crashPoint("after-convert");
+    return processed;
+  } catch (err) {
+    throw asProcessingError(err);
+  }
+}
+
+async function convertOne(ctx: IngestContext, job: ProcessJob, started: number): Promise<Processed> {
+  const format = tabularFormatOf(basename(job.name));
+  if (!format) throw new Error(`internal: ${job.name} is not tabular`);
+  const schema = schemaFor(basename(job.name), [...ctx.config.schemas]);
+  const outDir = ctx.warehouse.outDirFor(job.ingestId);
+  await rm(outDir, { recursive: true, force: true });
+  await mkdir(outDir, { recursive: true });
+  const tmp = join(outDir, "table.parquet");
+  const tmpRejects = join(outDir, "rejects.jsonl");
+  const r = await convertTabular(job.inputPath, format, tmp, {
+    ...duckOptions(ctx),
+    schema,
+    rejectsPath: tmpRejects,
+  });
+  const v = r.validation;
+  if (v && v.status === "failed") {
+    const first = v.invalidRows
+      .slice(0, 3)
+      .map((x) => `row ${x.row}: ${x.error}`)
+      .join("; ");
+    throw new SluiceError("SLUICE_ERR_NO_VALID_ROWS", `none of ${v.invalidCount} rows is valid (${first})`);
+  }
+  const outputs: PlannedOutput[] = [];
+  const recorded: ProcessingOutput[] = [];
+  if (r.parquetPath && r.profile) {
+    const final = outputPath(ctx, job.target, ".parquet", job.sha256);
+    outputs.push({ tmp, final });
+    recorded.push({ kind: "parquet", path: final, profile: r.profile });
+  }
+  if (v && v.invalidCount > 0) {
+    const final = outputPath(ctx, job.target, ".rejects.jsonl", job.sha256);
+    outputs.push({ tmp: tmpRejects, final });
+    recorded.push({ kind: "rejects", path: final });
+  }
+  return {
+    outputs,
+    result: {
+      record: {
+        version: 1,
+        processor: "tabular",
+        status: v?.status ?? "processed",
+        outputs: recorded,
+        ...(v ? { aggregations: v.aggregations, invalidCount: v.invalidCount } : {}),
+        ...(schema ? { schema: schema.name } : {}),
+        ...(r.note ? { note: r.note } : {}),
+        processingMs: Math.round(performance.now() - started),
+      },
+      invalidRows: v?.invalidRows ?? [],
+    },
+  };
+}
+
+async function convertSqlDump(ctx: IngestContext, job: ProcessJob, started: number): Promise<Processed> {
+  const outDir = ctx.warehouse.outDirFor(job.ingestId);
+  await rm(outDir, { recursive: true, force: true });
+  await mkdir(outDir, { recursive: true });
+  const tmpDir = join(outDir, "tables");
+  const res = await sqlDumpToParquet(
+    createReadStream(job.inputPath, { highWaterMark: 1 << 20 }),
+    tmpDir,
+    duckOptions(ctx),
+  );
+  if (res.tables.length === 0 && res.errors.length > 0) {
+    const first = res.errors[0];
+    throw new SluiceError(
+      "SLUICE_ERR_PARSE",
+      `no table could be read; first problem at line ${first?.line}: ${first?.message}`,
+    );
+  }
+  const finalDir = outputPath(ctx, job.target, ".tables", job.sha256);
+  return {
+    outputs: res.tables.length > 0 ? [{ tmp: tmpDir, final: finalDir, dir: true }] : [],
+    result: {
+      record: {
+        version: 1,
+        processor: "sql-dump",
+        status: res.errorCount > 0 ? "partial" : "processed",
+        outputs: res.tables.map((t) => ({
+          kind: "parquet" as const,
+          table: t.table,
+          path: join(finalDir, basename(t.parquetPath)),
+          profile: t.profile,
+        })),
+        invalidCount: res.errorCount,
+        ...(res.tables.length === 0 ? { note: "no table data in the dump" } : {}),
+        processingMs: Math.round(performance.now() - started),
+      },
+      // For a SQL dump the "row" of an invalid entry is its line in the dump.
+      invalidRows: res.errors.map((e) => ({ row: e.line, error: `${e.table ?? "(no table)"}: ${e.message}` })),
+    },
+  };
+}
+
+function asProcessingError(err: unknown): unknown {
+  if (err instanceof TabularError) {
+    const where = err.where?.row ? ` (data row ${err.where.row})` : err.where?.line ? ` (line ${err.where.line})` : "";
+    const code = err.code === "SLUICE_ERR_ENCODING" ? "SLUICE_ERR_ENCODING" : "SLUICE_ERR_PARSE";
+    return new SluiceError(code, `${err.message}${where}`, { cause: err });
+  }
+  if (err instanceof ArchiveError) {
+    const code =
+      err.code === "limit"
+        ? "SLUICE_ERR_ARCHIVE_LIMIT"
+        : err.code === "unsupported"
+          ? "SLUICE_ERR_PARSE"
+          : "SLUICE_ERR_ARCHIVE_CORRUPT";
+    const member = err.memberPath ? ` (member ${JSON.stringify(err.memberPath)})` : "";
+    return new SluiceError(code, `${err.message}${member}`, { cause: err });
+  }
+  return err;
+}

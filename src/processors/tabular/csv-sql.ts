@@ -1,0 +1,94 @@
+import type { CsvHead } from "./csv-head.js";
+import { sqlIdent, sqlString } from "./duckdb-session.js";
+
+/** Longest CSV record read (the corpus has a 10 MB line); DuckDB's default is 2 MB. */
+export const MAX_LINE_BYTES = 16 << 20;
+/** DuckDB sizes its read buffers at 16 × max_line_size unless told: 256 MiB each here, so say one line's worth. */
+const BUFFER_BYTES = MAX_LINE_BYTES;
+
+/** Empty fields must stay '' so that NULL can only mean "the row ended early" (null padding). */
+export const NULL_SENTINEL = "\u001fsluice:no-null-string\u001f";
+/** One column past the header: a row with one field too many lands here instead of being silently accepted. */
+export const EXTRA_COLUMN = "__sluice_extra";
+/** An ENUM no field can match: any value in the extra column is a cast error, i.e. a rejected record. */
+export const NEVER_TYPE = "sluice_never";
+export const CREATE_NEVER_TYPE = `CREATE TYPE IF NOT EXISTS ${NEVER_TYPE} AS ENUM (${sqlString("\u001f")})`;
+
+export interface CsvReadSpec {
+  path: string;
+  delim: string;
+  head: CsvHead;
+  /** Explicit columns (name, DuckDB type), or null to let DuckDB's sniffer name and type them. */
+  columns: [string, string][] | null;
+  /** With sniffing: types to force, by column name. */
+  types?: Record<string, string>;
+  /** false only for files mixing line endings, which DuckDB's strict mode refuses. */
+  strict: boolean;
+  /** Null padding with the NULL sentinel and the extra column (explicit columns only). */
+  padded: boolean;
+  /** A rejects table to fill (then bad records are skipped), or null to fail on the first bad record. */
+  rejects: string | null;
+}
+
+function structSql(entries: [string, string][]): string {
+  return `{${entries.map(([k, v]) => `${sqlString(k)}: ${sqlString(v)}`).join(", ")}}`;
+}
+
+/** A read_csv(...) call with RFC 4180 quoting always on: the sniffer may not guess the quote away. */
+export function readCsvSql(r: CsvReadSpec): string {
+  const args = [
+    sqlString(r.path),
+    `delim = ${sqlString(r.delim)}`,
+    `quote = '"'`,
+    `escape = '"'`,
+    "header = true",
+    `skip = ${r.head.skip}`,
+    // The sniffer may otherwise take '#' for a comment marker and silently drop rows such as "#tag,1".
+    "comment = ''",
+    `encoding = ${sqlString(r.head.encoding)}`,
+    `max_line_size = ${MAX_LINE_BYTES}`,
+    `buffer_size = ${BUFFER_BYTES}`,
+    `strict_mode = ${r.strict}`,
+  ];
+  if (r.columns) {
+    const cols = r.padded ? [...r.columns, [EXTRA_COLUMN, NEVER_TYPE] as [string, string]] : r.columns;
+    args.push("auto_detect = false", `columns = ${structSql(cols)}`);
+    if (r.padded) args.push("null_padding = true", `nullstr = ${sqlString(NULL_SENTINEL)}`);
+  } else if (r.types && Object.keys(r.types).length > 0) {
+    args.push(`types = ${structSql(Object.entries(r.types))}`);
+  }
+  if (r.rejects)
+    args.push(
+      "store_rejects = true",
+      `rejects_table = ${sqlString(r.rejects)}`,
+      `rejects_scan = ${sqlString(`${r.rejects}_scan`)}`,
+    );
+  return `read_csv(${args.join(", ")})`;
+}
+
+/**
+ * The rejected records of a read as (row, error, line): one per record,
+ * DuckDB's `line` being the record's ordinal in the file (a quoted newline
+ * does not count, a blank line does), so data row = line - 1 - skipped lines.
+ */
+export function rejectedRowsSql(rejectsTable: string, head: CsvHead, headerColumns: number, fileBytes: number): string {
+  const t = sqlIdent(rejectsTable);
+  const enc = head.encoding === "utf-16" ? "UTF-16" : "UTF-8";
+  const has = (cond: string) => `bool_or(${cond})`;
+  const reachesEnd = `max(r.line_byte_position + strlen(r.csv_line)) >= ${fileBytes - 2}`;
+  return `SELECT r."line" - ${1 + head.skip} AS row,
+    CASE
+      WHEN ${has("r.error_type = 'INVALID ENCODING'")} THEN ${sqlString(`invalid_encoding: the row is not valid ${enc}`)}
+      WHEN ${has("r.error_type = 'UNQUOTED VALUE'")} AND ${reachesEnd}
+        THEN 'unterminated_quote: a quoted field opens in this row and is never closed; the rest of the file could not be read'
+      WHEN ${has("r.error_type = 'UNQUOTED VALUE'")} THEN 'bad_quote: ' || any_value(r.error_message)
+      WHEN ${has("r.error_type = 'LINE SIZE OVER MAXIMUM'")} THEN ${sqlString(`line_too_long: the row is longer than ${MAX_LINE_BYTES} bytes`)}
+      WHEN ${has(`r.error_type = 'TOO MANY COLUMNS' OR (r.error_type = 'CAST' AND r.column_name = ${sqlString(EXTRA_COLUMN)})`)}
+        THEN ${sqlString(`extra_column: the row has more fields than the ${headerColumns} header columns`)}
+      WHEN ${has("r.error_type = 'MISSING COLUMNS'")}
+        THEN ${sqlString(`missing_field: the row has fewer fields than the ${headerColumns} header columns`)}
+      ELSE 'parse_error: ' || any_value(r.error_message)
+    END AS error,
+    left(ltrim(any_value(r.csv_line), ${sqlString("\r\n")}), 1000) AS line
+  FROM ${t} r GROUP BY r."line"`;
+}

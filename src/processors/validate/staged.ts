@@ -1,0 +1,57 @@
+import type { DuckDBConnection } from "@duckdb/node-api";
+import type { InvalidRow } from "../profile.js";
+import { sqlString } from "../tabular/duckdb-session.js";
+import { collectInvalidRows } from "./invalid-rows.js";
+import { lineSql, reasonSql, type StageLayout, typedSelectSql, validSql } from "./rules-sql.js";
+import type { FeedSchema } from "./schema.js";
+
+export interface StagedInput {
+  /** Parquet holding every row that was read, schema'd fields as text, in input order. */
+  stagePath: string;
+  layout: StageLayout;
+  schema: FeedSchema;
+  /** Relation (row, error, line) of records that never reached the stage, or null. */
+  skipped: string | null;
+  /** Joins a row's fields for the rejects file's `line`. */
+  delim: string;
+  /** Where the typed Parquet of the valid rows is written (the caller renames it). */
+  outTmp: string;
+  rejectsPath?: string;
+}
+
+export interface StagedOutcome {
+  rowCount: number;
+  invalidCount: number;
+  invalidRows: InvalidRow[];
+}
+
+/**
+ * Checks every staged row, merges the failures with the skipped records into
+ * data-row order (rejects file included) and writes the valid rows, typed,
+ * in input order. The stage is Parquet, so both scans are columnar and cheap
+ * next to parsing the input again.
+ */
+export async function finishStaged(conn: DuckDBConnection, input: StagedInput): Promise<StagedOutcome> {
+  const valid = validSql(input.layout, input.schema);
+  const stage = `read_parquet(${sqlString(input.stagePath)}, file_row_number = true)`;
+  // The detailed reason (and the line text) only for the rows that fail the cheap predicate.
+  await conn.run(
+    `CREATE OR REPLACE TEMP TABLE sluice_residual AS
+     SELECT file_row_number + 1 AS k,
+       coalesce(${reasonSql(input.layout, input.schema)}, 'invalid_row: the row failed validation') AS error,
+       ${lineSql(input.layout, input.delim)} AS line
+     FROM (SELECT * FROM ${stage} WHERE NOT ${valid})`,
+  );
+  const invalid = await collectInvalidRows(
+    conn,
+    "sluice_invalid",
+    { skipped: input.skipped, residual: "sluice_residual" },
+    input.rejectsPath,
+  );
+  const copied = await conn.runAndReadAll(
+    `COPY (SELECT ${typedSelectSql(input.layout)} FROM ${stage} WHERE ${valid})
+     TO ${sqlString(input.outTmp)} (FORMAT parquet, COMPRESSION zstd)`,
+  );
+  const rowCount = Number(copied.getRows()[0]?.[0] ?? 0);
+  return { rowCount, ...invalid };
+}

@@ -1,0 +1,116 @@
+import { existsSync, readFileSync } from "node:fs";
+import { describe, expect, test } from "vitest";
+import { runOnce } from "../support/cli.js";
+import { corpusFacts, type ProcessedLine, stage } from "../support/corpus.js";
+import { argsFor, readState, type StateRow, useSandboxes } from "../support/fixtures.js";
+import { listFiles, readManifest } from "../support/sandbox.js";
+
+const sandbox = useSandboxes();
+
+type MemberFact = { name: string; type: string; size?: number };
+
+function membersOf(rows: StateRow[], archiveId: string): StateRow[] {
+  return rows.filter((r) => r.archive_ingest_id === archiveId);
+}
+
+describe("archives: every member is a file of its own, with provenance", () => {
+  test("the normal archives of the corpus, nested ones expanded to depth 2", async () => {
+    const s = sandbox();
+    const facts = corpusFacts<{ members: MemberFact[] }>("archives/normal.expected.json");
+    stage(s.input, Object.keys(facts));
+    const r = await runOnce(argsFor(s, "--stability-seconds", "0"), { timeoutMs: 180_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const { files } = readState(s.statePath);
+    const lines = readManifest(s.manifests) as ProcessedLine[];
+    for (const [rel, f] of Object.entries(facts)) {
+      const name = rel.split("/").pop() as string;
+      const archive = files.find((x) => x.name === name && x.archive_ingest_id === null);
+      expect(archive?.state, name).toBe("done");
+      const members = membersOf(files, archive?.ingest_id as string);
+      const want = f.members.filter((m) => m.type === "file").map((m) => m.name.replace(/^\.\//, ""));
+      expect(members.map((m) => m.member_path).sort(), name).toEqual([...want].sort());
+      for (const m of members) {
+        expect(["done", "duplicate"], `${name}!/${m.member_path}`).toContain(m.state);
+        const mine = lines.filter((l) => l.ingest_id === m.ingest_id);
+        expect(mine, `${name}!/${m.member_path} has one manifest line`).toHaveLength(1);
+        expect(mine[0]?.archive_ingest_id).toBe(archive?.ingest_id);
+        expect(mine[0]?.member_path).toBe(m.member_path);
+      }
+    }
+    // Depth 2: the zip inside outer_with_inner_archives.tar.gz is expanded too.
+    const outer = files.find((x) => x.name === "outer_with_inner_archives.tar.gz");
+    const innerZip = membersOf(files, outer?.ingest_id as string).find((m) => m.member_path?.endsWith("nested.zip"));
+    // (It has the same bytes as the top-level nested.zip: whichever came first was expanded, the other is its duplicate.)
+    const expandedZip = innerZip?.duplicate_of ?? innerZip?.ingest_id;
+    expect(membersOf(files, expandedZip as string).length).toBe(8);
+    expect(innerZip?.duplicate_of ? membersOf(files, innerZip.ingest_id).length : 0).toBe(0);
+    // Members that are tables are converted like any file.
+    const airports = lines.find((l) => l.member_path === "airports.csv" && l.status === "ingested");
+    expect(airports?.processing?.outputs[0]?.row_count).toBe(3376);
+  });
+});
+
+describe("hostile archives", () => {
+  test("traversal, links and devices are rejected; damaged and bomb archives are quarantined; nothing escapes", async () => {
+    const s = sandbox();
+    const facts = corpusFacts<Record<string, unknown>>("archives/hostile.expected.json");
+    stage(
+      s.input,
+      Object.keys(facts).map((n) => `archives/hostile/${n}`),
+    );
+    const r = await runOnce(argsFor(s, "--stability-seconds", "0"), { timeoutMs: 240_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const { files } = readState(s.statePath);
+    const lines = readManifest(s.manifests) as ProcessedLine[];
+    const top = (name: string) => files.find((x) => x.name === name && x.archive_ingest_id === null) as StateRow;
+
+    for (const name of [
+      "zip_slip.zip",
+      "zip_slip_variants.zip",
+      "tar_abs_and_symlink.tar",
+      "tar_dotdot_hardlink.tar.gz",
+    ]) {
+      const a = top(name);
+      expect(a.state, name).toBe("done");
+      const hostile = (facts[name] as { hostile_members: string[] }).hostile_members;
+      const p = lines.find((l) => l.ingest_id === a.ingest_id)?.processing;
+      expect(p?.status, name).toBe("partial");
+      expect(p?.members?.rejected, name).toBe(hostile.length);
+      const ok = membersOf(files, a.ingest_id).map((m) => m.member_path);
+      expect(ok, name).toContain("ok.csv");
+      for (const m of ok) expect(m, name).not.toMatch(/evil|passwd|hostname|\.\./);
+    }
+    for (const [name, code] of [
+      ["corrupted.tar.gz", "SLUICE_ERR_ARCHIVE_CORRUPT"],
+      ["truncated.tar.gz", "SLUICE_ERR_ARCHIVE_CORRUPT"],
+      ["truncated.zip", "SLUICE_ERR_ARCHIVE_CORRUPT"],
+      ["gzip_bomb_1GiB_zeros.gz", "SLUICE_ERR_ARCHIVE_LIMIT"],
+      ["many_members_20000.zip", "SLUICE_ERR_ARCHIVE_LIMIT"],
+    ]) {
+      const a = top(name as string);
+      expect({ name, state: a.state, code: a.error_code }).toEqual({ name, state: "failed", code });
+      const doc = listFiles(s.errors).find((e) => e.endsWith(`_${name}.error.json`));
+      expect(doc, `${name}.error.json`).toBeDefined();
+      // Members read before the damage stay recorded, each exactly once.
+      for (const m of membersOf(files, a.ingest_id)) {
+        expect(["done", "duplicate", "failed"]).toContain(m.state);
+        if (m.state !== "failed") expect(lines.filter((l) => l.ingest_id === m.ingest_id)).toHaveLength(1);
+      }
+    }
+    // corrupted_crc.zip: the damaged member fails alone; the others are ingested.
+    const crc = top("corrupted_crc.zip");
+    const damaged = membersOf(files, crc.ingest_id).find((m) => m.member_path === "other/unemployment.tsv");
+    expect(crc.state === "failed" || damaged?.state === "failed").toBe(true);
+
+    // Nothing was written outside the sandbox's warehouse, errors, manifests and state.
+    for (const p of ["/tmp/corpus_evil_abs.csv", "/tmp/corpus_evil_via_symlink.csv", "/corpus_evil_drive.csv"]) {
+      expect(existsSync(p), p).toBe(false);
+    }
+    const everything = listFiles(s.root);
+    for (const f of everything) {
+      expect(f, f).toMatch(/^(warehouse|errors|manifests|state)\//);
+      expect(f).not.toMatch(/evil/);
+    }
+    expect(readFileSync("/etc/hostname", "utf8").length).toBeGreaterThan(0);
+  });
+});
