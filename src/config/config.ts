@@ -1,4 +1,4 @@
-import type { FeedSchema } from "../processors/validate/index.js";
+import type { FeedSchema } from "../processors/validate/schema.js";
 
 /** The resolved, validated, frozen configuration every module receives. */
 export interface RunConfig {

@@ -3,7 +3,7 @@ import { availableParallelism } from "node:os";
 import { resolve as resolvePath } from "node:path";
 import { parseEnv } from "node:util";
 import { SluiceError } from "../core/errors.js";
-import { type FeedSchema, loadSchemaOption } from "../processors/validate/index.js";
+import { type FeedSchema, loadSchemaOption } from "../processors/validate/schema.js";
 import type { RunConfig } from "./config.js";
 import { type OptionSpec, type RawRunOptions, RUN_OPTIONS } from "./options.js";
 import { runOptionsSchema } from "./schema.js";

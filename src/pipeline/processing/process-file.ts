@@ -4,14 +4,19 @@ import { basename, join } from "node:path";
 import { SluiceError } from "../../core/errors.js";
 import type { ProcessingOutput, ProcessingResult } from "../../core/processing.js";
 import { crashPoint } from "../../durable/crash-points.js";
-import { ArchiveError, type ArchiveKind, archiveKindOf } from "../../processors/archive/index.js";
-import { sqlDumpToParquet } from "../../processors/sql-dump/index.js";
+import { ArchiveError } from "../../processors/archive/errors.js";
+import { type ArchiveKind, archiveKindOf } from "../../processors/archive/kind.js";
 import type { DuckOptions } from "../../processors/tabular/duckdb-session.js";
-import { convertTabular, TabularError, tabularFormatOf } from "../../processors/tabular/index.js";
-import { schemaFor } from "../../processors/validate/index.js";
+import { TabularError } from "../../processors/tabular/errors.js";
+import { tabularFormatOf } from "../../processors/tabular/format.js";
+import { schemaFor } from "../../processors/validate/schema.js";
 import type { IngestContext } from "../context.js";
-import { expandArchive } from "./archive-members.js";
 import { outputPath, type PlannedOutput } from "./outputs.js";
+
+// DuckDB and the archive libraries take ~0.4 s to load: only a run that meets such a file pays for them.
+const loadArchives = () => import("./archive-members.js");
+const loadTabular = () => import("../../processors/tabular/convert.js");
+const loadSqlDump = () => import("../../processors/sql-dump/to-parquet.js");
 
 /** Everything a processor needs to know about the file in hand. */
 export interface ProcessJob {
@@ -66,6 +71,7 @@ export async function processFile(ctx: IngestContext, job: ProcessJob): Promise<
   const started = performance.now();
   try {
     if (kind === "archive") {
+      const { expandArchive } = await loadArchives();
       const result = await expandArchive(ctx, job, archiveKindOf(basename(job.name)) as ArchiveKind, started);
       return { result, outputs: [] };
     }
@@ -89,6 +95,7 @@ async function convertOne(ctx: IngestContext, job: ProcessJob, started: number):
   await mkdir(outDir, { recursive: true });
   const tmp = join(outDir, "table.parquet");
   const tmpRejects = join(outDir, "rejects.jsonl");
+  const { convertTabular } = await loadTabular();
   const r = await convertTabular(job.inputPath, format, tmp, {
     ...duckOptions(ctx),
     schema,
@@ -137,6 +144,7 @@ async function convertSqlDump(ctx: IngestContext, job: ProcessJob, started: numb
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
   const tmpDir = join(outDir, "tables");
+  const { sqlDumpToParquet } = await loadSqlDump();
   const res = await sqlDumpToParquet(
     createReadStream(job.inputPath, { highWaterMark: 1 << 20 }),
     tmpDir,

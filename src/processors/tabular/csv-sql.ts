@@ -70,6 +70,10 @@ export function readCsvSql(r: CsvReadSpec): string {
  * The rejected records of a read as (row, error, line): one per record,
  * DuckDB's `line` being the record's ordinal in the file (a quoted newline
  * does not count, a blank line does), so data row = line - 1 - skipped lines.
+ * Known limit: a blank line in the middle of the data (not a record for the
+ * rows that were read) still counts for a rejected record after it, whose
+ * number is then one higher per such blank line; DuckDB reports nothing
+ * that would let us subtract them.
  */
 export function rejectedRowsSql(rejectsTable: string, head: CsvHead, headerColumns: number, fileBytes: number): string {
   const t = sqlIdent(rejectsTable);

@@ -30,6 +30,7 @@ enum S {
 
 const OBJECT = 1;
 const ARRAY = 2;
+const LITERALS: Record<number, string> = { 116: "true", 102: "false", 110: "null" };
 /** Nesting beyond this is not followed (nor validated): such a file is never a table. */
 export const MAX_TRACKED_DEPTH = 1 << 20;
 
@@ -78,6 +79,8 @@ export class JsonSyntax {
   feed(buf: Uint8Array, from = 0, to = buf.length): boolean {
     for (let i = from; i < to && this.error === null; i++) {
       const b = buf[i] as number;
+      // Most bytes are plain ASCII inside strings: skip the state machine for them.
+      if (this.state === S.Str && this.utf8Left === 0 && b >= 0x20 && b < 0x80 && b !== 0x22 && b !== 0x5c) continue;
       this.step(b);
       if (b === 0x0a) this.line++;
     }
@@ -121,47 +124,20 @@ export class JsonSyntax {
       inArray: this.depthNow > 0 && this.stack[this.depthNow - 1] === ARRAY,
       byte: b,
     });
-    switch (b) {
-      case 0x7b: // {
-        this.push(OBJECT);
-        this.state = S.ObjFirstKey;
-        return;
-      case 0x5b: // [
-        this.push(ARRAY);
-        this.state = S.ArrFirst;
-        return;
-      case 0x22: // "
-        this.state = S.Str;
-        return;
-      case 0x2d: // -
-        this.state = S.NumMinus;
-        return;
-      case 0x30:
-        this.state = S.NumZero;
-        return;
-      case 0x74:
-        this.startLiteral("true");
-        return;
-      case 0x66:
-        this.startLiteral("false");
-        return;
-      case 0x6e:
-        this.startLiteral("null");
-        return;
-      case 0x4e: // N
-      case 0x49: // I
-        this.fail("NaN and Infinity are not valid JSON");
-        return;
-      default:
-        if (b >= 0x31 && b <= 0x39) this.state = S.NumInt;
-        else this.fail(`unexpected ${describe(b)} where a value should start`);
-    }
-  }
-
-  private startLiteral(word: string): void {
-    this.literal = word;
-    this.literalAt = 1;
-    this.state = S.Literal;
+    const literal = LITERALS[b];
+    if (b === 0x7b || b === 0x5b) {
+      this.push(b === 0x7b ? OBJECT : ARRAY);
+      this.state = b === 0x7b ? S.ObjFirstKey : S.ArrFirst;
+    } else if (b === 0x22) this.state = S.Str;
+    else if (b === 0x2d) this.state = S.NumMinus;
+    else if (b === 0x30) this.state = S.NumZero;
+    else if (b >= 0x31 && b <= 0x39) this.state = S.NumInt;
+    else if (literal) {
+      this.literal = literal;
+      this.literalAt = 1;
+      this.state = S.Literal;
+    } else if (b === 0x4e || b === 0x49) this.fail("NaN and Infinity are not valid JSON");
+    else this.fail(`unexpected ${describe(b)} where a value should start`);
   }
 
   private afterValue(b: number): void {
