@@ -24,8 +24,11 @@ export interface CsvReadSpec {
   types?: Record<string, string>;
   /** false only for files mixing line endings, which DuckDB's strict mode refuses. */
   strict: boolean;
-  /** Null padding with the NULL sentinel and the extra column (explicit columns only). */
-  padded: boolean;
+  /**
+   * Null padding with the NULL sentinel and the extra column (explicit columns only): "reject" makes any
+   * value there a rejected record, "text" reads it (cheaper; the caller checks it is NULL).
+   */
+  padded: false | "reject" | "text";
   /** A rejects table to fill (then bad records are skipped), or null to fail on the first bad record. */
   rejects: string | null;
 }
@@ -51,7 +54,8 @@ export function readCsvSql(r: CsvReadSpec): string {
     `strict_mode = ${r.strict}`,
   ];
   if (r.columns) {
-    const cols = r.padded ? [...r.columns, [EXTRA_COLUMN, NEVER_TYPE] as [string, string]] : r.columns;
+    const extra: [string, string] = [EXTRA_COLUMN, r.padded === "reject" ? NEVER_TYPE : "VARCHAR"];
+    const cols = r.padded ? [...r.columns, extra] : r.columns;
     args.push("auto_detect = false", `columns = ${structSql(cols)}`);
     if (r.padded) args.push("null_padding = true", `nullstr = ${sqlString(NULL_SENTINEL)}`);
   } else if (r.types && Object.keys(r.types).length > 0) {

@@ -4,9 +4,9 @@ import type { InvalidRow } from "../profile.js";
 import { bindSchema } from "../validate/bind.js";
 import { collectInvalidRows } from "../validate/invalid-rows.js";
 import type { FeedSchema } from "../validate/schema.js";
-import { finishStaged } from "../validate/staged.js";
+import { finishStaged, stageSelectSql } from "../validate/staged.js";
 import { copyToParquet, firstLine } from "./duck-helpers.js";
-import { sqlIdent, sqlString } from "./duckdb-session.js";
+import { sqlString } from "./duckdb-session.js";
 import { TabularError } from "./errors.js";
 import { type JsonProblem, MAX_BAD_LINES, scanJsonArray, scanJsonLines, writeGoodLines } from "./json-scan.js";
 
@@ -156,17 +156,12 @@ async function staged(
     );
     const struct = `{${columns.map(([n, t]) => `${sqlString(n)}: ${sqlString(t)}`).join(", ")}}`;
     const read = readJsonSql(input, source, [...described.extra, `columns = ${struct}`]);
-    await copyToParquet(
-      conn,
-      `SELECT ${columns.map(([n]) => sqlIdent(n)).join(", ")} FROM ${read}`,
-      stagePath,
-      "snappy",
-    );
     const bound = bindSchema(
       schema,
       columns.map(([n]) => n),
       null,
     );
+    await copyToParquet(conn, `SELECT ${stageSelectSql(bound.layout, bound.schema)} FROM ${read}`, stagePath, "snappy");
     const outcome = await finishStaged(conn, {
       stagePath,
       layout: bound.layout,

@@ -1,12 +1,21 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { InvalidRow } from "../profile.js";
-import { sqlString } from "../tabular/duckdb-session.js";
+import { sqlIdent, sqlString } from "../tabular/duckdb-session.js";
 import { collectInvalidRows } from "./invalid-rows.js";
 import { lineSql, reasonSql, type StageLayout, typedSelectSql, validSql } from "./rules-sql.js";
 import type { FeedSchema } from "./schema.js";
 
+/** Stage column holding {@link validSql} of the row, computed while the input is parsed (in parallel, once). */
+const VALID_FLAG = "__sluice_valid";
+
+/** The select list that writes a stage: the input's columns as text, plus the validity flag. */
+export function stageSelectSql(layout: StageLayout, schema: FeedSchema): string {
+  const cols = layout.columns.map((c) => sqlIdent(c.name));
+  return [...cols, `${validSql(layout, schema)} AS ${sqlIdent(VALID_FLAG)}`].join(", ");
+}
+
 export interface StagedInput {
-  /** Parquet holding every row that was read, schema'd fields as text, in input order. */
+  /** Parquet written with {@link stageSelectSql}: every row that was read, in input order. */
   stagePath: string;
   layout: StageLayout;
   schema: FeedSchema;
@@ -26,13 +35,13 @@ export interface StagedOutcome {
 }
 
 /**
- * Checks every staged row, merges the failures with the skipped records into
- * data-row order (rejects file included) and writes the valid rows, typed,
- * in input order. The stage is Parquet, so both scans are columnar and cheap
- * next to parsing the input again.
+ * Explains every staged row that failed, merges them with the skipped records
+ * into data-row order (rejects file included) and writes the valid rows,
+ * typed, in input order. The stage is Parquet and carries the verdict, so
+ * both scans are columnar and cheap next to parsing the input again.
  */
 export async function finishStaged(conn: DuckDBConnection, input: StagedInput): Promise<StagedOutcome> {
-  const valid = validSql(input.layout, input.schema);
+  const valid = sqlIdent(VALID_FLAG);
   const stage = `read_parquet(${sqlString(input.stagePath)}, file_row_number = true)`;
   // The detailed reason (and the line text) only for the rows that fail the cheap predicate.
   await conn.run(
