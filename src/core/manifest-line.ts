@@ -24,7 +24,14 @@ export interface ManifestLineV1 {
 export interface ManifestProcessing {
   processor: string;
   status: string;
-  outputs: { kind: string; path: string; table?: string; row_count?: number; columns?: string[] }[];
+  /** Each output with its profile: row count and, per column, type, null count, min and max. */
+  outputs: {
+    kind: string;
+    path: string;
+    table?: string;
+    row_count?: number;
+    columns?: { name: string; type: string; null_count: number; min: unknown; max: unknown }[];
+  }[];
   aggregations?: Record<string, unknown>;
   invalid_count?: number;
   /** The first MANIFEST_INVALID_ROWS invalid rows; `invalid_rows_more` says how many are left out. */

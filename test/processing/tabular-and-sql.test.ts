@@ -58,6 +58,9 @@ describe("tabular files become Parquet with the corpus' exact facts", () => {
       expect({ name, rows: pq.rows, columns: pq.columns }).toEqual({ name, rows: f.rows, columns: f.columns });
       expect(out?.row_count).toBe(f.rows);
     }
+    // The manifest line carries the profile: per column its type, null count, min and max.
+    const zipProfile = lineFor(lines, "vega/zipcodes.csv").processing?.outputs[0]?.columns?.[0];
+    expect(zipProfile).toEqual({ name: "zip_code", type: "VARCHAR", null_count: 0, min: "00501", max: "99950" });
     // zipcodes keeps its leading zeros: codes are strings, not numbers.
     const zip = lineFor(lines, "vega/zipcodes.csv").processing?.outputs[0]?.path as string;
     expect((await readParquetFacts(zip)).types[0]).toBe("VARCHAR");

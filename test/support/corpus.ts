@@ -48,7 +48,13 @@ export type ProcessedLine = ManifestLine & {
   processing?: {
     processor: string;
     status: string;
-    outputs: { kind: string; path: string; table?: string; row_count?: number; columns?: string[] }[];
+    outputs: {
+      kind: string;
+      path: string;
+      table?: string;
+      row_count?: number;
+      columns?: { name: string; type: string; null_count: number; min: unknown; max: unknown }[];
+    }[];
     aggregations?: Record<string, unknown>;
     invalid_count?: number;
     invalid_rows?: { row: number; error: string }[];

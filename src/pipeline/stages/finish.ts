@@ -16,7 +16,18 @@ function processingSummary(p: ProcessingRecordV1, invalidRows: InvalidRow[]): Ma
       kind: o.kind,
       path: o.path,
       ...(o.table ? { table: o.table } : {}),
-      ...(o.profile ? { row_count: o.profile.rowCount, columns: o.profile.columns.map((c) => c.name) } : {}),
+      ...(o.profile
+        ? {
+            row_count: o.profile.rowCount,
+            columns: o.profile.columns.map((c) => ({
+              name: c.name,
+              type: c.type,
+              null_count: c.nullCount,
+              min: c.min,
+              max: c.max,
+            })),
+          }
+        : {}),
     })),
     processing_ms: p.processingMs,
   };
