@@ -24,7 +24,13 @@ export interface RunConfig {
   readonly schemaSource: string;
   readonly duckdbMemoryLimit: string;
   readonly convertThreads: number;
-  readonly archive: Readonly<{ depth: number; maxMembers: number; maxTotalBytes: number; maxRatio: number }>;
+  readonly archive: Readonly<{
+    depth: number;
+    maxMembers: number;
+    maxTotalBytes: number;
+    maxRatio: number;
+    keep: boolean;
+  }>;
   /** Files up to this size are hashed on the main thread; larger ones in a worker. */
   readonly inlineHashMaxBytes: number;
   readonly hashWorkers: number;

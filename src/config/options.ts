@@ -37,6 +37,7 @@ export interface RawRunOptions {
   archiveMaxMembers: number;
   archiveMaxBytes: number;
   archiveMaxRatio: number;
+  keepArchives: boolean;
 }
 
 export const RUN_OPTIONS: readonly OptionSpec[] = [
@@ -231,5 +232,13 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     kind: "number",
     default: 200,
     help: "expanded bytes ÷ archive bytes allowed (zip-bomb guard)",
+  },
+  {
+    key: "keepArchives",
+    flag: "--no-keep-archives",
+    env: "SLUICE_KEEP_ARCHIVES",
+    kind: "boolean",
+    default: true,
+    help: "store only the members of an expanded archive, not the archive itself (it is still hashed and recorded)",
   },
 ];

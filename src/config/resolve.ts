@@ -116,6 +116,7 @@ export function resolveRunConfig(
       maxMembers: o.archiveMaxMembers,
       maxTotalBytes: o.archiveMaxBytes,
       maxRatio: o.archiveMaxRatio,
+      keep: o.keepArchives,
     }),
     inlineHashMaxBytes: 1 << 20,
     hashWorkers: Math.max(1, Math.min(4, availableParallelism())),

@@ -29,5 +29,6 @@ export const runOptionsSchema = z
     archiveMaxMembers: z.number().int().min(1),
     archiveMaxBytes: z.number().int().min(1),
     archiveMaxRatio: z.number().finite().min(1),
+    keepArchives: z.boolean(),
   })
   .strict();

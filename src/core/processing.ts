@@ -28,6 +28,8 @@ export interface ProcessingRecordV1 {
   members?: { files: number; ingested: number; duplicate: number; failed: number; rejected: number };
   /** Why there is no table although the name suggested one (a JSON object, an empty file). */
   note?: string;
+  /** false when the archive's own bytes were not kept (`--no-keep-archives`): only its members are stored. */
+  rawKept?: boolean;
   processingMs: number;
 }
 
@@ -35,4 +37,6 @@ export interface ProcessingRecordV1 {
 export interface ProcessingResult {
   record: ProcessingRecordV1;
   invalidRows: InvalidRow[];
+  /** The raw file is not to be stored (an expanded archive under `--no-keep-archives`). */
+  rawDiscarded?: boolean;
 }

@@ -16,7 +16,7 @@ import {
   SourceReadError,
   VanishedError,
 } from "./outcomes.js";
-import { placeOutputs } from "./processing/outputs.js";
+import { placeOutputs, recordWithoutRaw } from "./processing/outputs.js";
 import { processWithRetry } from "./processing/process-with-retry.js";
 import { backoffMs, retryUntilDone, sleep } from "./retry.js";
 import { decideStage } from "./stages/decide.js";
@@ -165,6 +165,13 @@ export async function ingestCandidate(ctx: IngestContext, c: Candidate): Promise
         mtimeMs: c.identity.mtimeMs,
       });
       stored = true;
+      if (processed?.result.rawDiscarded) {
+        await recordWithoutRaw(ctx, ingestId, processed.result);
+        if (src.tmpPath) await rm(src.tmpPath, { force: true });
+        const rec = await finishStage(ctx, ingestId);
+        emitFinished(ctx, rec, startedAt);
+        return "ingested";
+      }
       if (processed) {
         await placeOutputs(ctx, ingestId, processed.outputs);
         crashPoint("after-outputs-placed");

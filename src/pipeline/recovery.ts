@@ -7,7 +7,7 @@ import { hashPath } from "../hashing/hash-path.js";
 import type { IngestContext } from "./context.js";
 import { emitFinished } from "./file-events.js";
 import { NotReadyError, VanishedError } from "./outcomes.js";
-import { placeOutputs } from "./processing/outputs.js";
+import { placeOutputs, recordWithoutRaw } from "./processing/outputs.js";
 import type { Processed } from "./processing/process-file.js";
 import { processWithRetry } from "./processing/process-with-retry.js";
 import { retryUntilDone } from "./retry.js";
@@ -135,6 +135,11 @@ async function recoverHashed(
         await ctx.warehouse.removeTmp(row.ingestId);
         const info = { code: err.code, message: `${err.message} (${ERROR_CATALOG[err.code].hint})`, attempts: 1 };
         return await quarantineStage(ctx, row.ingestId, row.name, info);
+      }
+      if (processed?.result.rawDiscarded) {
+        await recordWithoutRaw(ctx, row.ingestId, processed.result);
+        await ctx.warehouse.removeTmp(row.ingestId);
+        return finishStage(ctx, row.ingestId, { confirm });
       }
       await storeStage(ctx, row.ingestId, row.sourcePath, src, target, processed?.result);
       return finishStage(ctx, row.ingestId, { confirm });

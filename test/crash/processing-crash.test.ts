@@ -95,3 +95,28 @@ describe("SIGKILL during processing", () => {
     });
   }
 });
+
+describe("SIGKILL during expansion with --no-keep-archives", () => {
+  for (const point of ["after-member:3", "after-manifest:9"]) {
+    it(`recovers from ${point}: members once, the archive recorded without its bytes`, async () => {
+      const s = sandbox();
+      stage(s.input, ["archives/normal/bundle.tar.gz"]);
+      const flags = argsFor(s, "--stability-seconds", "0", "--no-keep-archives");
+      const crashed = await runOnce(flags, { env: { SLUICE_CRASH_AT: point }, timeoutMs: 120_000 });
+      expect(crashed.signal, `${point} was not reached: ${crashed.stderr}`).toBe("SIGKILL");
+      const resumed = await runOnce(flags, { timeoutMs: 120_000 });
+      expect(resumed.code, resumed.stderr).toBe(0);
+      const { files } = readState(s.statePath);
+      const lines = readManifest(s.manifests) as ProcessedLine[];
+      expect(files).toHaveLength(9);
+      for (const f of files) {
+        expect(f.state, f.name).toBe("done");
+        expect(lines.filter((l) => l.ingest_id === f.ingest_id)).toHaveLength(1);
+      }
+      expect(files.find((f) => f.archive_ingest_id === null)?.warehouse_path).toBeNull();
+      const raw = listFiles(s.warehouse).filter((f) => !f.endsWith(".parquet"));
+      expect(raw).toHaveLength(8);
+      expect(listFiles(s.input)).toEqual([]);
+    });
+  }
+});

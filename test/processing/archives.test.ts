@@ -50,6 +50,31 @@ describe("archives: every member is a file of its own, with provenance", () => {
   });
 });
 
+describe("--no-keep-archives", () => {
+  test("stores the members only; the archive is recorded, deduplicated and leaves staging", async () => {
+    const s = sandbox();
+    stage(s.input, ["archives/normal/bundle.tar.gz", "archives/normal/nested.zip"]);
+    stage(s.input, ["archives/normal/bundle.tar.gz"], "again");
+    const r = await runOnce(argsFor(s, "--recursive", "--stability-seconds", "0", "--no-keep-archives"), {
+      timeoutMs: 120_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const { files } = readState(s.statePath);
+    const lines = readManifest(s.manifests) as ProcessedLine[];
+    const bundles = files.filter((f) => f.name.endsWith("bundle.tar.gz"));
+    expect(bundles.map((b) => b.state).sort()).toEqual(["done", "duplicate"]);
+    const original = bundles.find((b) => b.state === "done") as StateRow;
+    expect(original.warehouse_path).toBeNull();
+    expect(JSON.parse(original.processing as string).rawKept).toBe(false);
+    expect(membersOf(files, original.ingest_id)).toHaveLength(8);
+    expect(lines.find((l) => l.ingest_id === original.ingest_id)?.warehouse_path).toBe("");
+    const stored = listFiles(s.warehouse).filter((f) => !f.startsWith(".sluice-tmp/"));
+    expect(stored.filter((f) => /\.(zip|tar\.gz)$/.test(f))).toEqual([]);
+    expect(stored.some((f) => f.endsWith("bundle/csv/stocks.csv"))).toBe(true);
+    expect(listFiles(s.input)).toEqual([]);
+  });
+});
+
 describe("hostile archives", () => {
   test("traversal, links and devices are rejected; damaged and bomb archives are quarantined; nothing escapes", async () => {
     const s = sandbox();

@@ -17,7 +17,7 @@ import { finishStage } from "../stages/finish.js";
 import { quarantineStage } from "../stages/quarantine.js";
 import { freeTarget, storeStage } from "../stages/store.js";
 import { copyStreamHashing } from "./copy-stream.js";
-import { placeOutputs } from "./outputs.js";
+import { placeOutputs, recordWithoutRaw } from "./outputs.js";
 import type { ProcessJob } from "./process-file.js";
 import { processWithRetry } from "./process-with-retry.js";
 
@@ -151,6 +151,13 @@ async function ingestMember(ctx: IngestContext, archive: ProcessJob, entry: Arch
     } catch (err) {
       if (!(err instanceof SluiceError)) throw err;
       return failMember(ctx, file, startedAt, err.code, err.message, true);
+    }
+    if (processed?.result.rawDiscarded) {
+      await recordWithoutRaw(ctx, ingestId, processed.result);
+      await rm(tmp, { force: true });
+      const rec = await finishStage(ctx, ingestId, { sourceMoved: true });
+      emitFinished(ctx, rec, startedAt, provenance(rec));
+      return outcomeOf(rec);
     }
     if (processed) await placeOutputs(ctx, ingestId, processed.outputs);
     const identity = { device: st.dev, inode: st.ino, size: copied.bytes, mtimeMs: st.mtimeMs };

@@ -1,8 +1,10 @@
 import { renameSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import type { ProcessingResult } from "../../core/processing.js";
 import { collisionName } from "../../warehouse/warehouse-paths.js";
 import type { IngestContext } from "../context.js";
+import { retryUntilDone } from "../retry.js";
 
 /** A processor's output, written in the temp area, and where it goes beside the raw file. */
 export interface PlannedOutput {
@@ -44,6 +46,20 @@ export async function placeOutputs(
   }
   // What a processor wrote but did not hand over (a scratch file, DuckDB's spill) goes with the temp area.
   await rm(ctx.warehouse.outDirFor(ingestId), { recursive: true, force: true });
+}
+
+/**
+ * `--no-keep-archives`: the expanded archive is recorded as stored (its members are) without its own bytes
+ * in the warehouse; the caller then removes it from staging like any finished file.
+ */
+export async function recordWithoutRaw(ctx: IngestContext, ingestId: string, result: ProcessingResult): Promise<void> {
+  const at = new Date();
+  await retryUntilDone(
+    "state: stored",
+    () => ctx.store.markStored(ingestId, at.toISOString(), ctx.manifests.pathFor(at), result),
+    ctx.log,
+    ctx.signal,
+  );
 }
 
 /** Outputs not placed (the file failed or turned out a duplicate) are removed from the temp area. */

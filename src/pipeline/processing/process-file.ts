@@ -73,7 +73,8 @@ export async function processFile(ctx: IngestContext, job: ProcessJob): Promise<
     if (kind === "archive") {
       const { expandArchive } = await loadArchives();
       const result = await expandArchive(ctx, job, archiveKindOf(basename(job.name)) as ArchiveKind, started);
-      return { result, outputs: [] };
+      if (ctx.config.archive.keep) return { result, outputs: [] };
+      return { result: { ...result, record: { ...result.record, rawKept: false }, rawDiscarded: true }, outputs: [] };
     }
     const processed =
       kind === "tabular"

@@ -20,6 +20,9 @@ export function prepareStatements(db: Database.Database) {
     setPath: db.prepare("UPDATE files SET warehouse_path = ?, updated_at = ? WHERE ingest_id = ?"),
     setStored: db.prepare(`UPDATE files SET state = 'stored', ingested_at = ?, manifest_path = ?, updated_at = ?
       WHERE ingest_id = ?`),
+    // An archive whose bytes are not kept gives its reserved name back; its content claim stays, so a re-sent
+    // copy is still a duplicate.
+    dropPath: db.prepare("UPDATE files SET warehouse_path = NULL WHERE ingest_id = ?"),
     setProcessing: db.prepare("UPDATE files SET processing = ? WHERE ingest_id = ?"),
     // A replayed store (recovery) rewrites the list rather than appending to it.
     clearInvalid: db.prepare("DELETE FROM invalid_rows WHERE ingest_id = ?"),

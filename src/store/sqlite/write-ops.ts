@@ -53,6 +53,7 @@ function markStored(s: Statements, o: Extract<WriteOp, { op: "markStored" }>): v
   s.setStored.run(o.ingestedAt, o.manifestPath, o.now, o.id);
   if (!o.processing) return;
   s.setProcessing.run(JSON.stringify(o.processing.record), o.id);
+  if (o.processing.rawDiscarded) s.dropPath.run(o.id);
   s.clearInvalid.run(o.id);
   o.processing.invalidRows.forEach((r, i) => {
     s.addInvalid.run(o.id, i, r.row, r.error);
