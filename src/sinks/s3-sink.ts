@@ -1,0 +1,355 @@
+import { createReadStream, readFileSync } from "node:fs";
+import { posix } from "node:path";
+import { pipeline } from "node:stream";
+import { rootCertificates } from "node:tls";
+import {
+  AbortMultipartUploadCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  type ListMultipartUploadsCommandOutput,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { collisionName, utcDate } from "../warehouse/warehouse-paths.js";
+import { DEFAULT_PART_SIZE_BYTES, DEFAULT_QUEUE_SIZE, MIN_PART_SIZE_BYTES } from "./s3-config.js";
+import { S3IntegrityError, S3KeyOccupiedError, s3ErrorCode, s3HttpStatus, toS3PermanentError } from "./s3-errors.js";
+import { preadStream, READ_CHUNK, verifying } from "./source-streams.js";
+
+export { type S3RetryOptions, withS3Retries } from "./retry.js";
+export { isRetriableS3Error, S3IntegrityError, S3KeyOccupiedError, S3PermanentError } from "./s3-errors.js";
+
+/** Where objects go: `s3://BUCKET/PREFIX` (prefix without surrounding slashes, may be ""). */
+export interface S3Location {
+  bucket: string;
+  prefix: string;
+}
+
+/** Receives the sink's rare warnings; a pino logger fits. */
+export interface S3SinkLog {
+  warn(fields: Record<string, unknown>): void;
+}
+
+/** Options for {@link S3Sink}; `resolveS3Config` (s3-config.ts) builds them from flags, environment and `.env`. */
+export interface S3SinkOptions {
+  location: S3Location;
+  /** `http(s)://host:port` of an S3-compatible server; absent for AWS itself. */
+  endpoint?: string;
+  region: string;
+  forcePathStyle: boolean;
+  /** Bytes per multipart part (and the single-PUT threshold). Default 8 MiB, at least 5 MiB. */
+  partSizeBytes?: number;
+  /**
+   * Parts uploaded at once. Buffers in use stay under about
+   * (partSizeBytes + 1 MiB) × (queueSize + 2), whatever the file's size. Default 4.
+   */
+  queueSize?: number;
+  /** Static keys; without them the SDK's default chain (environment, profiles, roles) is used. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Attempts the SDK makes per request before the error reaches {@link withS3Retries}. Default 2. */
+  maxAttempts?: number;
+  /** Connect timeout. Default 5 s. */
+  connectTimeoutMs?: number;
+  /** A request whose socket stays silent this long fails (retriably). Default 60 s. */
+  socketTimeoutMs?: number;
+  /** Extra CA certificates (PEM file) trusted for an https endpoint, as AWS_CA_BUNDLE means elsewhere. */
+  caBundlePath?: string;
+  log?: S3SinkLog;
+}
+
+/** An object as HEAD shows it; `sha256` is the `x-amz-meta-sha256` metadata, null when absent. */
+export interface StoredObject {
+  key: string;
+  size: number;
+  sha256: string | null;
+}
+
+/** Per-call options of {@link S3Sink.put}. */
+export interface S3PutOptions {
+  signal?: AbortSignal;
+  onProgress?: (bytesSent: number) => void;
+}
+
+/** A file to upload: by path, or an open descriptor (read with pread from offset 0, left open). */
+export type S3Source = { path: string } | { fd: number };
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** Joins key segments, dropping empty ones; `.`/`..` segments are a caller bug, not a key. */
+function joinKey(...parts: string[]): string {
+  const segments = parts.flatMap((p) => p.split("/")).filter((s) => s !== "");
+  if (segments.some((s) => s === "." || s === "..")) {
+    throw new TypeError(`S3 key "${parts.join("/")}" has a "." or ".." segment`);
+  }
+  return segments.join("/");
+}
+
+/**
+ * The S3 warehouse: streams files into `s3://BUCKET/PREFIX/...` with their
+ * SHA-256 in object metadata, multipart above one part, and checks each
+ * object with a HEAD afterwards. ETags are never used for integrity:
+ * multipart ETags are not MD5s of the content. Every method is safe to repeat,
+ * so callers wrap them in {@link withS3Retries}.
+ */
+export class S3Sink {
+  readonly location: S3Location;
+  readonly partSizeBytes: number;
+  readonly queueSize: number;
+  private readonly client: S3Client;
+  private readonly endpointLabel: string;
+  private readonly log: S3SinkLog | undefined;
+  /** Multipart uploads whose abort may have failed (endpoint down): aborted after the next successful put. */
+  private readonly orphans = new Map<string, string>();
+
+  constructor(opts: S3SinkOptions) {
+    this.location = { bucket: opts.location.bucket, prefix: joinKey(opts.location.prefix) };
+    this.partSizeBytes = opts.partSizeBytes ?? DEFAULT_PART_SIZE_BYTES;
+    this.queueSize = opts.queueSize ?? DEFAULT_QUEUE_SIZE;
+    if (this.partSizeBytes < MIN_PART_SIZE_BYTES) throw new RangeError("S3 part size must be at least 5 MiB");
+    if (!(this.queueSize >= 1)) throw new RangeError("S3 queue size must be at least 1");
+    this.endpointLabel = opts.endpoint ?? `AWS ${opts.region}`;
+    this.log = opts.log;
+    let ca: string[] | undefined;
+    if (opts.caBundlePath) {
+      try {
+        ca = [...rootCertificates, readFileSync(opts.caBundlePath, "utf8")];
+      } catch (err) {
+        throw new Error(`cannot read the CA bundle ${opts.caBundlePath} (AWS_CA_BUNDLE): ${(err as Error).message}`);
+      }
+    }
+    this.client = new S3Client({
+      region: opts.region,
+      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+      forcePathStyle: opts.forcePathStyle,
+      ...(opts.credentials ? { credentials: opts.credentials } : {}),
+      // The long wait belongs to withS3Retries (unbounded until aborted); the SDK only smooths over blips.
+      maxAttempts: opts.maxAttempts ?? 2,
+      // Since 3.729 the SDK adds CRC32 checksums, sent as aws-chunked trailers that s3rver stores as content and
+      // older RGW rejects. Integrity here is the SHA-256 in metadata plus SigV4's signed payload hash per part.
+      requestChecksumCalculation: "WHEN_REQUIRED",
+      responseChecksumValidation: "WHEN_REQUIRED",
+      requestHandler: {
+        connectionTimeout: opts.connectTimeoutMs ?? 5_000,
+        socketTimeout: opts.socketTimeoutMs ?? 60_000,
+        ...(ca ? { httpsAgent: { keepAlive: true, maxSockets: 50, ca } } : {}),
+      },
+    });
+  }
+
+  /** `PREFIX/<relPath>`: `keyFor("ingest_date=2026-11-23/a/b.csv")` with prefix `raw` → `raw/ingest_date=2026-11-23/a/b.csv`. */
+  keyFor(relPath: string): string {
+    const key = joinKey(this.location.prefix, relPath);
+    if (key === this.location.prefix) throw new TypeError(`S3 key for "${relPath}" is empty`);
+    return key;
+  }
+
+  /**
+   * The key of `name` (a path relative to staging) ingested at `at`, and the
+   * key it takes when that one holds other content — the local warehouse's
+   * rule: `report.csv` → `report.<first 12 hex of sha256>.csv`.
+   */
+  placementKeys(name: string, sha256: string, at: Date): { key: string; collisionKey: string } {
+    const dir = posix.dirname(name) === "." ? "" : posix.dirname(name);
+    const base = posix.basename(name);
+    const partition = `ingest_date=${utcDate(at)}`;
+    return {
+      key: this.keyFor(`${partition}/${dir}/${base}`),
+      collisionKey: this.keyFor(`${partition}/${dir}/${collisionName(base, sha256)}`),
+    };
+  }
+
+  private classify(err: unknown, op: string, key?: string): unknown {
+    return (
+      toS3PermanentError(err, {
+        op,
+        bucket: this.location.bucket,
+        ...(key === undefined ? {} : { key }),
+        endpoint: this.endpointLabel,
+      }) ?? err
+    );
+  }
+
+  /** Confirms the bucket exists and the credentials may use it; throws {@link S3PermanentError} saying which is wrong. */
+  async check(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.location.bucket }));
+    } catch (err) {
+      throw this.classify(err, "HeadBucket");
+    }
+  }
+
+  /** The object at `key`, or null if there is none. */
+  async head(key: string, opts: { signal?: AbortSignal } = {}): Promise<StoredObject | null> {
+    try {
+      const out = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.location.bucket, Key: key }),
+        opts.signal ? { abortSignal: opts.signal } : {},
+      );
+      return { key, size: out.ContentLength ?? 0, sha256: out.Metadata?.sha256 ?? null };
+    } catch (err) {
+      if (s3HttpStatus(err) === 404) return null;
+      throw this.classify(err, "HeadObject", key);
+    }
+  }
+
+  /**
+   * Stores the file at `key` with metadata `sha256=<hex>`, streamed from disk
+   * (one PUT up to a part's size, multipart above), then HEADs it and throws
+   * {@link S3IntegrityError} unless size and SHA-256 match. If the key already
+   * holds these bytes (same SHA-256 and size) nothing is sent: `"exists"`. If
+   * it holds other content, {@link S3KeyOccupiedError}: objects are not
+   * written over. The source is re-read from its start on every call, so a
+   * retry after any failure is safe. `signal` abandons the upload in flight;
+   * `onProgress` hears the bytes acknowledged so far (per part, for multipart).
+   */
+  async put(
+    key: string,
+    source: S3Source,
+    meta: { sha256: string; size: number },
+    opts: S3PutOptions = {},
+  ): Promise<"uploaded" | "exists"> {
+    if (!SHA256_HEX.test(meta.sha256)) throw new TypeError(`sha256 must be 64 lower-case hex digits: ${meta.sha256}`);
+    const existing = await this.head(key, opts);
+    if (existing) {
+      if (existing.sha256 === meta.sha256 && existing.size === meta.size) return "exists";
+      throw new S3KeyOccupiedError(
+        `s3://${this.location.bucket}/${key} already holds other content (${existing.size} bytes, sha256 ${existing.sha256 ?? "not recorded"})`,
+        key,
+        existing,
+      );
+    }
+    await this.upload(key, source, meta, opts);
+    const stored = await this.head(key, opts);
+    if (!stored || stored.size !== meta.size || stored.sha256 !== meta.sha256) {
+      const got = stored ? `${stored.size} bytes sha256 ${stored.sha256 ?? "not recorded"}` : "no object";
+      throw new S3IntegrityError(
+        `s3://${this.location.bucket}/${key} after upload: expected ${meta.size} bytes sha256 ${meta.sha256}, found ${got}`,
+        "object",
+      );
+    }
+    await this.abortOrphans();
+    return "uploaded";
+  }
+
+  private async upload(
+    key: string,
+    source: S3Source,
+    meta: { sha256: string; size: number },
+    { signal, onProgress }: S3PutOptions,
+  ): Promise<void> {
+    signal?.throwIfAborted();
+    const file =
+      "path" in source ? createReadStream(source.path, { highWaterMark: READ_CHUNK }) : preadStream(source.fd);
+    const body = verifying(key, meta);
+    // A read error (ENOENT, EIO) or a hash mismatch surfaces through `body`, where the upload sees it. It is also
+    // kept: lib-storage throws its own abort's error instead when that abort fails, which would hide the cause.
+    // Only errors born in the source count; the AbortError of the upload letting go of `body` does not.
+    let sourceError: unknown;
+    pipeline(file, body, (err) => {
+      if (err instanceof S3IntegrityError || (err as NodeJS.ErrnoException | undefined)?.syscall) sourceError ??= err;
+    });
+    const upload = new Upload({
+      client: this.client,
+      params: {
+        Bucket: this.location.bucket,
+        Key: key,
+        Body: body,
+        ContentLength: meta.size,
+        ContentType: "application/octet-stream",
+        Metadata: { sha256: meta.sha256 },
+      },
+      partSize: this.partSizeBytes,
+      queueSize: this.queueSize,
+      leavePartsOnError: false,
+    });
+    if (onProgress) upload.on("httpUploadProgress", (p) => onProgress(p.loaded ?? 0));
+    const onAbort = () => void upload.abort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      await upload.done();
+    } catch (err) {
+      if (upload.uploadId) this.orphans.set(upload.uploadId, key);
+      throw sourceError ?? this.classify(err, "PutObject", key);
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      file.destroy();
+      body.destroy();
+    }
+  }
+
+  /** Best effort, after a put proved the endpoint is back; a failure keeps the entry for next time. */
+  private async abortOrphans(): Promise<void> {
+    for (const [uploadId, key] of this.orphans) {
+      try {
+        await this.client.send(
+          new AbortMultipartUploadCommand({ Bucket: this.location.bucket, Key: key, UploadId: uploadId }),
+        );
+        this.orphans.delete(uploadId);
+      } catch (err) {
+        const status = s3HttpStatus(err);
+        // 404: already gone (lib-storage's own abort got through). Other 4xx: this server will not abort it.
+        if (status !== undefined && status >= 400 && status < 500) this.orphans.delete(uploadId);
+        else return;
+      }
+    }
+  }
+
+  /**
+   * Aborts the multipart uploads under the prefix (all of them, or those
+   * begun before `olderThan`): the leftovers of a crash mid-upload, which
+   * otherwise hold storage forever. Returns how many were aborted. Call it at
+   * start, before uploading; with several writers on one prefix pass a cutoff
+   * older than any upload in flight. A server that cannot list uploads
+   * (s3rver: NotImplemented) gets a warning and 0.
+   */
+  async abortStaleUploads(olderThan?: Date): Promise<number> {
+    const { bucket, prefix } = this.location;
+    let aborted = 0;
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    for (;;) {
+      let page: ListMultipartUploadsCommandOutput;
+      try {
+        page = await this.client.send(
+          new ListMultipartUploadsCommand({
+            Bucket: bucket,
+            // "raw/" so that a prefix "raw" leaves "rawdata/..." alone.
+            ...(prefix ? { Prefix: `${prefix}/` } : {}),
+            ...(keyMarker ? { KeyMarker: keyMarker } : {}),
+            ...(uploadIdMarker ? { UploadIdMarker: uploadIdMarker } : {}),
+          }),
+        );
+      } catch (err) {
+        if (s3ErrorCode(err) === "NotImplemented") {
+          this.log?.warn({
+            event: "s3_list_uploads_unsupported",
+            endpoint: this.endpointLabel,
+            bucket,
+            message: "this S3 server cannot list multipart uploads; stale uploads are not cleaned up",
+          });
+          return 0;
+        }
+        throw this.classify(err, "ListMultipartUploads");
+      }
+      for (const u of page.Uploads ?? []) {
+        if (!u.Key || !u.UploadId) continue;
+        if (olderThan && u.Initiated && u.Initiated >= olderThan) continue;
+        try {
+          await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }));
+          aborted++;
+        } catch (err) {
+          if (s3HttpStatus(err) === 404) continue; // aborted or completed meanwhile
+          throw this.classify(err, "AbortMultipartUpload", u.Key);
+        }
+      }
+      if (!page.IsTruncated || (!page.NextKeyMarker && !page.NextUploadIdMarker)) return aborted;
+      keyMarker = page.NextKeyMarker;
+      uploadIdMarker = page.NextUploadIdMarker;
+    }
+  }
+
+  /** Releases the HTTP connections. */
+  close(): void {
+    this.client.destroy();
+  }
+}
