@@ -10,7 +10,7 @@ import { DUCKDB_THREADS, duckdbCopy, inspectParquet, pureJsParquet } from "./con
 import { countFiles, freshDir, GiB, MiB, rmrf } from "./data.mjs";
 import { runTimed, syncAll, tail } from "./proc.mjs";
 import { writeSensorCsv } from "./sensor-data.mjs";
-import { makeLayout, parseLog, REPO, SLUICE_BIN, sluiceEnv } from "./sluice.mjs";
+import { makeLayout, parseLog, REPO, sluiceArgs, sluiceEnv, sluiceRunRecord } from "./sluice.mjs";
 import { pairRatios, summarize } from "./stats.mjs";
 
 const MB = 1e6;
@@ -46,24 +46,7 @@ const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
  * @returns {Promise<ConvertRun>}
  */
 async function runSluiceConvert(l, o) {
-  const args = [
-    SLUICE_BIN,
-    "run",
-    "--input",
-    l.staging,
-    "--warehouse",
-    l.warehouse,
-    "--manifests",
-    l.manifests,
-    "--errors",
-    l.errors,
-    "--state-path",
-    l.statePath,
-    "--stability-seconds",
-    "0",
-    "--once",
-    ...o.extraArgs,
-  ];
+  const args = [...sluiceArgs(l, 0, true), ...o.extraArgs];
   const r = await runTimed(process.execPath, args, {
     cwd: l.root,
     env: sluiceEnv(),
@@ -148,20 +131,6 @@ function readManifest(dir) {
         .filter((x) => x.trim())
         .map((x) => JSON.parse(x)),
     );
-}
-
-/**
- * @param {import("./sluice.mjs").SluiceRun} r
- */
-function sluiceRunRecord(r) {
-  return {
-    wall_ms: r.wallMs,
-    startup_ms: r.startupMs,
-    started_to_last_ingest_ms: r.ingestMs,
-    last_ingest_to_exit_ms: r.tailMs,
-    peak_rss_kib: r.peakRssKiB,
-    files: r.files,
-  };
 }
 
 /**

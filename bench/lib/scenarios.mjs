@@ -10,7 +10,7 @@ import { cpSync, rawHash, rcloneMove, shellLoop } from "./anchors.mjs";
 import { sensorCsv, sqlDumps } from "./convert-scenarios.mjs";
 import { countFiles, devOf, freshDir, GiB, KiB, MiB, makeBigFile, makeSmallFiles, rmrf, smallName } from "./data.mjs";
 import { syncAll } from "./proc.mjs";
-import { makeLayout, runSluiceOnce, startSluiceService } from "./sluice.mjs";
+import { makeLayout, runSluiceOnce, sluiceRunRecord, startSluiceService } from "./sluice.mjs";
 import { pairRatios, percentile, prng, summarize } from "./stats.mjs";
 
 /**
@@ -47,22 +47,6 @@ const SMALL = 4 * KiB;
  * @param {number} ms
  */
 const perSec = (files, ms) => files / (ms / 1000);
-
-/**
- * @param {import("./sluice.mjs").SluiceRun} r
- */
-function sluiceRunRecord(r) {
-  return {
-    wall_ms: r.wallMs,
-    startup_ms: r.startupMs,
-    started_to_last_ingest_ms: r.ingestMs,
-    last_ingest_to_exit_ms: r.tailMs,
-    spawn_to_first_ingest_ms: r.firstIngestMs,
-    first_to_last_ingest_ms: r.drainMs,
-    peak_rss_kib: r.peakRssKiB,
-    files: r.files,
-  };
-}
 
 /**
  * @param {number} ms

@@ -53,7 +53,7 @@ export function sluiceEnv() {
  * @param {number} stabilitySeconds
  * @param {boolean} once
  */
-function sluiceArgs(l, stabilitySeconds, once) {
+export function sluiceArgs(l, stabilitySeconds, once) {
   const a = [
     SLUICE_BIN,
     "run",
@@ -290,5 +290,22 @@ export function startSluiceService(l, stabilitySeconds) {
       clearTimeout(t);
       return e;
     },
+  };
+}
+
+/**
+ * One sluice run as the results JSON records it.
+ * @param {SluiceRun} r
+ */
+export function sluiceRunRecord(r) {
+  return {
+    wall_ms: r.wallMs,
+    startup_ms: r.startupMs,
+    started_to_last_ingest_ms: r.ingestMs,
+    last_ingest_to_exit_ms: r.tailMs,
+    spawn_to_first_ingest_ms: r.firstIngestMs,
+    first_to_last_ingest_ms: r.drainMs,
+    peak_rss_kib: r.peakRssKiB,
+    files: r.files,
   };
 }

@@ -3,6 +3,7 @@ import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DuckDBInstance } from "@duckdb/node-api";
 import Database from "better-sqlite3";
+import type { ManifestProcessing } from "../../src/core/manifest-line.js";
 import type { ManifestLine } from "./sandbox.js";
 
 /** The shared test corpus (../shared/corpus from the repository root), used in place, never copied into the repo. */
@@ -45,23 +46,7 @@ export async function readParquetFacts(path: string): Promise<{ rows: number; co
 export type ProcessedLine = ManifestLine & {
   archive_ingest_id?: string;
   member_path?: string;
-  processing?: {
-    processor: string;
-    status: string;
-    outputs: {
-      kind: string;
-      path: string;
-      table?: string;
-      row_count?: number;
-      columns?: { name: string; type: string; null_count: number; min: unknown; max: unknown }[];
-    }[];
-    aggregations?: Record<string, unknown>;
-    invalid_count?: number;
-    invalid_rows?: { row: number; error: string }[];
-    invalid_rows_more?: number;
-    members?: Record<string, number>;
-    note?: string;
-  };
+  processing?: ManifestProcessing & { aggregations?: Record<string, unknown> };
 };
 
 /** Every invalid row recorded in state for one file. */
