@@ -10,7 +10,7 @@ import { DUCKDB_THREADS, duckdbCopy, inspectParquet, pureJsParquet } from "./con
 import { countFiles, freshDir, GiB, MiB, rmrf } from "./data.mjs";
 import { runTimed, syncAll, tail } from "./proc.mjs";
 import { writeSensorCsv } from "./sensor-data.mjs";
-import { makeLayout, parseLog, REPO, sluiceArgs, sluiceEnv, sluiceRunRecord } from "./sluice.mjs";
+import { makeLayout, parseLog, REPO, runFigures, sluiceArgs, sluiceEnv, sluiceRunRecord } from "./sluice.mjs";
 import { pairRatios, summarize } from "./stats.mjs";
 
 const MB = 1e6;
@@ -75,22 +75,7 @@ async function runSluiceConvert(l, o) {
         `${log.failed ? `; errors dir: ${listFiles(l.errors).join(", ")}` : ""}\n${tail(r.stdoutPath, 5)}`,
     );
   }
-  const rel = (/** @type {number | null} */ t) => (t === null ? null : t - r.spawnWall);
-  return {
-    sluice: {
-      code: r.code,
-      wallMs: r.wallMs,
-      startupMs: rel(log.startedAt),
-      ingestMs: log.startedAt !== null && log.lastIngestAt !== null ? log.lastIngestAt - log.startedAt : null,
-      tailMs: log.lastIngestAt !== null ? r.exitWall - log.lastIngestAt : null,
-      firstIngestMs: rel(log.firstIngestAt),
-      drainMs: log.firstIngestAt !== null && log.lastIngestAt !== null ? log.lastIngestAt - log.firstIngestAt : null,
-      peakRssKiB: r.peakRssKiB,
-      files: log.ingested,
-      byName: log.byName,
-    },
-    manifest: readManifest(l.manifests),
-  };
+  return { sluice: { code: r.code, ...runFigures(r, log) }, manifest: readManifest(l.manifests) };
 }
 
 /**

@@ -197,6 +197,16 @@ export async function runSluiceOnce(l, o) {
         `warehouse holds ${inWarehouse}, staging still holds ${leftInStaging}\n${tail(r.stdoutPath, 5)}`,
     );
   }
+  return runFigures(r, log);
+}
+
+/**
+ * The phases of one timed `--once` run, from its process timings and its parsed log.
+ * @param {{ wallMs: number, spawnWall: number, exitWall: number, peakRssKiB: number | null }} r
+ * @param {ReturnType<typeof parseLog>} log
+ * @returns {SluiceRun}
+ */
+export function runFigures(r, log) {
   const rel = (/** @type {number | null} */ t) => (t === null ? null : t - r.spawnWall);
   return {
     wallMs: r.wallMs,
