@@ -10,6 +10,7 @@ import { SqliteStateStore } from "../store/sqlite/sqlite-store.js";
 import type { Logger } from "../telemetry/logger.js";
 import { Metrics } from "../telemetry/metrics.js";
 import { LocalWarehouse } from "../warehouse/local-warehouse.js";
+import { openS3Warehouse } from "./open-s3.js";
 
 export interface Wired {
   ctx: IngestContext;
@@ -24,7 +25,11 @@ export async function wire(config: RunConfig, log: Logger): Promise<Wired> {
   // Dry runs keep state in memory only: nothing may be written to disk.
   const store = new SqliteStateStore(config.dryRun ? ":memory:" : config.statePath);
   const pool = new HashWorkerPool(config.hashWorkers);
-  const warehouse = new LocalWarehouse(config.warehouse, dirs);
+  // With S3 the local warehouse is only the work area; files are read where they are, never copied there first.
+  const warehouse = config.s3
+    ? new LocalWarehouse(config.scratch, dirs, { tmpDir: config.scratch, copies: false })
+    : new LocalWarehouse(config.warehouse, dirs);
+  const objects = config.s3 ? await openS3Warehouse(config.s3, log, abort.signal, { dryRun: config.dryRun }) : null;
   const errorsDir = new ErrorDirectory(config.errors, dirs);
   const manifests = new ManifestWriter(config.manifests, dirs);
   if (!config.dryRun) {
@@ -36,6 +41,7 @@ export async function wire(config: RunConfig, log: Logger): Promise<Wired> {
     store,
     hasher: new Hasher(pool, config.inlineHashMaxBytes),
     warehouse,
+    objects,
     manifests,
     errorsDir,
     dirs,
@@ -51,6 +57,7 @@ export async function wire(config: RunConfig, log: Logger): Promise<Wired> {
       await manifests.close();
       await store.close();
       await pool.close();
+      objects?.sink.close();
     },
   };
 }

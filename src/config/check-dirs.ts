@@ -43,7 +43,8 @@ function checkDir(label: string, dir: string): void {
  */
 export function checkDirectories(config: RunConfig): void {
   checkDir("--input", config.input);
-  checkDir("--warehouse", config.warehouse);
+  if (config.s3) checkDir("--scratch-dir", config.scratch);
+  else checkDir("--warehouse", config.warehouse);
   checkDir("--manifests", config.manifests);
   checkDir("--errors", config.errors);
   checkDir("--state-path", dirname(config.statePath));
@@ -59,7 +60,7 @@ export function checkDirectories(config: RunConfig): void {
   }
   // Outputs inside staging would be picked up again as new input.
   for (const [label, dir] of [
-    ["--warehouse", config.warehouse],
+    config.s3 ? ["--scratch-dir", config.scratch] : ["--warehouse", config.warehouse],
     ["--manifests", config.manifests],
     ["--errors", config.errors],
     ["--state-path", dirname(config.statePath)],
@@ -68,7 +69,7 @@ export function checkDirectories(config: RunConfig): void {
       throw new SluiceError("SLUICE_ERR_DIR_UNUSABLE", `${label} ${dir} must not be inside --input ${config.input}`);
     }
   }
-  if (isInside(config.input, config.warehouse)) {
+  if (!config.s3 && isInside(config.input, config.warehouse)) {
     throw new SluiceError(
       "SLUICE_ERR_DIR_UNUSABLE",
       `--input ${config.input} must not be inside --warehouse ${config.warehouse}`,
@@ -77,7 +78,8 @@ export function checkDirectories(config: RunConfig): void {
 }
 
 export function createDirectories(config: RunConfig): void {
-  for (const dir of [config.input, config.warehouse, config.manifests, config.errors, dirname(config.statePath)]) {
+  const store = config.s3 ? config.scratch : config.warehouse;
+  for (const dir of [config.input, store, config.manifests, config.errors, dirname(config.statePath)]) {
     mkdirSync(dir, { recursive: true });
   }
 }

@@ -1,9 +1,15 @@
 import type { FeedSchema } from "../processors/validate/schema.js";
+import type { ResolvedS3Config } from "../sinks/s3-config.js";
 
 /** The resolved, validated, frozen configuration every module receives. */
 export interface RunConfig {
   readonly input: string;
+  /** An absolute directory, or `s3://BUCKET/PREFIX` when {@link s3} is set. */
   readonly warehouse: string;
+  /** Set when the warehouse is S3. */
+  readonly s3: ResolvedS3Config | null;
+  /** Local work area: temp copies, archive members, Parquet being written. */
+  readonly scratch: string;
   readonly manifests: string;
   readonly errors: string;
   readonly statePath: string;

@@ -38,6 +38,12 @@ export interface RawRunOptions {
   archiveMaxBytes: number;
   archiveMaxRatio: number;
   keepArchives: boolean;
+  scratchDir: string;
+  s3Endpoint: string;
+  s3Region: string;
+  s3ForcePathStyle: boolean;
+  s3PartSize: number;
+  s3ParallelParts: number;
 }
 
 export const RUN_OPTIONS: readonly OptionSpec[] = [
@@ -51,11 +57,11 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: "warehouse",
-    flag: "--warehouse <dir>",
+    flag: "--warehouse <dir-or-url>",
     env: "SLUICE_WAREHOUSE",
     kind: "string",
     default: "./data/warehouse",
-    help: "warehouse root; files land in ingest_date=YYYY-MM-DD/",
+    help: "warehouse root: a directory, or s3://BUCKET/PREFIX; files land in ingest_date=YYYY-MM-DD/",
   },
   {
     key: "manifests",
@@ -240,5 +246,53 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     kind: "boolean",
     default: true,
     help: "store only the members of an expanded archive, not the archive itself (it is still hashed and recorded)",
+  },
+  {
+    key: "scratchDir",
+    flag: "--scratch-dir <dir>",
+    env: "SLUICE_SCRATCH_DIR",
+    kind: "string",
+    default: "",
+    help: "S3 warehouse only: local work area for archive members and Parquet being written (default ./data/scratch; a directory warehouse uses WAREHOUSE/.sluice-tmp)",
+  },
+  {
+    key: "s3Endpoint",
+    flag: "--s3-endpoint <url>",
+    env: "S3_ENDPOINT",
+    kind: "string",
+    default: "",
+    help: "S3-compatible endpoint, e.g. http://127.0.0.1:9000 (also AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL); none for AWS itself. Credentials never go in a flag: S3_ACCESS_KEY + S3_SECRET_KEY, or the AWS SDK chain",
+  },
+  {
+    key: "s3Region",
+    flag: "--s3-region <region>",
+    env: "S3_REGION",
+    kind: "string",
+    default: "",
+    help: "S3 region (also AWS_REGION, AWS_DEFAULT_REGION; us-east-1 when none is set)",
+  },
+  {
+    key: "s3ForcePathStyle",
+    flag: "--s3-force-path-style",
+    env: "S3_FORCE_PATH_STYLE",
+    kind: "boolean",
+    default: false,
+    help: "address buckets as ENDPOINT/BUCKET rather than BUCKET.ENDPOINT (the default anyway with --s3-endpoint)",
+  },
+  {
+    key: "s3PartSize",
+    flag: "--s3-part-size <bytes>",
+    env: "SLUICE_S3_PART_SIZE",
+    kind: "number",
+    default: 8388608,
+    help: "S3 multipart part size (at least 5 MiB); files up to one part are sent in a single PUT",
+  },
+  {
+    key: "s3ParallelParts",
+    flag: "--s3-parallel-parts <n>",
+    env: "SLUICE_S3_PARALLEL_PARTS",
+    kind: "number",
+    default: 4,
+    help: "parts of one file uploaded at once; memory per large upload is about (part size + 1 MiB) × (n + 2)",
   },
 ];

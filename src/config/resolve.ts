@@ -4,6 +4,7 @@ import { resolve as resolvePath } from "node:path";
 import { parseEnv } from "node:util";
 import { SluiceError } from "../core/errors.js";
 import { type FeedSchema, loadSchemaOption } from "../processors/validate/schema.js";
+import { isS3Url, resolveS3Config } from "../sinks/s3-config.js";
 import type { RunConfig } from "./config.js";
 import { type OptionSpec, type RawRunOptions, RUN_OPTIONS } from "./options.js";
 import { runOptionsSchema } from "./schema.js";
@@ -57,6 +58,35 @@ function flagName(spec: OptionSpec): string {
 }
 
 /**
+ * The S3 settings: endpoint, region and path style given as flags win; their
+ * environment and `.env` names (S3_*, AWS_*) are resolved by resolveS3Config,
+ * which knows the AWS standard names as well and where each value came from.
+ */
+function resolveS3(
+  flags: Partial<Record<keyof RawRunOptions, unknown>>,
+  o: { warehouse: string; s3PartSize: number; s3ParallelParts: number },
+  env: NodeJS.ProcessEnv,
+  dotEnv: Record<string, string>,
+) {
+  const flag = (k: keyof RawRunOptions) =>
+    typeof flags[k] === "string" && flags[k] ? (flags[k] as string) : undefined;
+  const endpoint = flag("s3Endpoint");
+  const region = flag("s3Region");
+  return resolveS3Config(
+    {
+      warehouse: o.warehouse,
+      ...(endpoint ? { endpoint } : {}),
+      ...(region ? { region } : {}),
+      ...(flags.s3ForcePathStyle === true ? { forcePathStyle: true } : {}),
+      partSizeBytes: o.s3PartSize,
+      queueSize: o.s3ParallelParts,
+    },
+    env,
+    dotEnv,
+  );
+}
+
+/**
  * Merges the layers (flag > environment > .env > default), validates, and
  * returns a frozen config with absolute paths. Throws SluiceError on the first
  * problem, naming where the bad value came from.
@@ -89,9 +119,21 @@ export function resolveRunConfig(
   }
   const o = parsed.data;
   const abs = (p: string) => resolvePath(cwd, p);
+  const s3 = isS3Url(o.warehouse) ? resolveS3(flags, o, env, dotEnv) : null;
+  const warehouse = s3 ? o.warehouse : abs(o.warehouse);
+  // A directory warehouse renames temp files into place, so its work area must be on its own filesystem.
+  if (!s3 && o.scratchDir) {
+    throw new SluiceError(
+      "SLUICE_ERR_CONFIG",
+      "--scratch-dir is for an S3 warehouse; a directory warehouse keeps its work area in WAREHOUSE/.sluice-tmp",
+    );
+  }
+  const scratch = s3 ? abs(o.scratchDir || "./data/scratch") : resolvePath(warehouse, ".sluice-tmp");
   return Object.freeze({
     input: abs(o.input),
-    warehouse: abs(o.warehouse),
+    warehouse,
+    s3,
+    scratch,
     manifests: abs(o.manifests),
     errors: abs(o.errors),
     statePath: abs(o.statePath),

@@ -30,5 +30,14 @@ export const runOptionsSchema = z
     archiveMaxBytes: z.number().int().min(1),
     archiveMaxRatio: z.number().finite().min(1),
     keepArchives: z.boolean(),
+    scratchDir: z.string(),
+    s3Endpoint: z.string(),
+    s3Region: z.string(),
+    s3ForcePathStyle: z.boolean(),
+    s3PartSize: z
+      .number()
+      .int()
+      .min(5 * 1024 * 1024, "at least 5 MiB (5242880)"),
+    s3ParallelParts: z.number().int().min(1).max(64),
   })
   .strict();

@@ -11,6 +11,8 @@ export type CrashPoint =
   | "after-member"
   | "after-outputs-placed"
   | "after-store"
+  | "mid-upload"
+  | "after-upload"
   | "after-stored"
   | "after-manifest"
   | "after-manifested"

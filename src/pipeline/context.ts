@@ -7,6 +7,7 @@ import type { StateStore } from "../store/state-store.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { Metrics } from "../telemetry/metrics.js";
 import type { LocalWarehouse } from "../warehouse/local-warehouse.js";
+import type { S3Warehouse } from "../warehouse/s3-warehouse.js";
 import type { Limiter } from "./processing/limiter.js";
 
 /** Everything a pipeline stage may use; wired once in cli/wire.ts. */
@@ -14,7 +15,10 @@ export interface IngestContext {
   config: RunConfig;
   store: StateStore;
   hasher: Hasher;
+  /** The local warehouse, or (with {@link objects}) only the local work area: temp copies, members, outputs. */
   warehouse: LocalWarehouse;
+  /** Set when the warehouse is S3: raw files and outputs are uploaded there instead of renamed into `warehouse`. */
+  objects: S3Warehouse | null;
   manifests: ManifestWriter;
   errorsDir: ErrorDirectory;
   dirs: DirSyncer;

@@ -16,14 +16,15 @@ import {
   SourceReadError,
   VanishedError,
 } from "./outcomes.js";
-import { placeOutputs, recordWithoutRaw } from "./processing/outputs.js";
+import { recordWithoutRaw } from "./processing/outputs.js";
 import { processWithRetry } from "./processing/process-with-retry.js";
 import { backoffMs, retryUntilDone, sleep } from "./retry.js";
 import { decideStage } from "./stages/decide.js";
 import { finishStage } from "./stages/finish.js";
+import { landStage } from "./stages/land.js";
 import { quarantineStage } from "./stages/quarantine.js";
 import { type HashedSource, hashSource, openSource } from "./stages/read-source.js";
-import { freeTarget, storeStage } from "./stages/store.js";
+import { freeTarget } from "./stages/store.js";
 
 class GaveUpReading extends Error {
   constructor(
@@ -172,11 +173,17 @@ export async function ingestCandidate(ctx: IngestContext, c: Candidate): Promise
         emitFinished(ctx, rec, startedAt);
         return "ingested";
       }
-      if (processed) {
-        await placeOutputs(ctx, ingestId, processed.outputs);
-        crashPoint("after-outputs-placed");
+      let s: Awaited<ReturnType<typeof landStage>>;
+      try {
+        s = await landStage(ctx, ingestId, c.path, src, target, processed);
+      } catch (err) {
+        // An S3 upload that found the source changing stored nothing: unless members of it were stored (an
+        // archive), the file is simply not ready yet and is looked at again.
+        if (ctx.objects && err instanceof NotReadyError && processed?.result.record.processor !== "archive") {
+          stored = false;
+        }
+        throw err;
       }
-      const s = await storeStage(ctx, ingestId, c.path, src, target, processed?.result);
       // After a rehash into a duplicate the row changed under us: read it back.
       known =
         s.outcome === "new"
@@ -189,7 +196,8 @@ export async function ingestCandidate(ctx: IngestContext, c: Candidate): Promise
       if (src.tmpPath) await rm(src.tmpPath, { force: true });
       known = recordOf(file, src, decision);
     }
-    const rec = await finishStage(ctx, known, { sourceMoved: stored && !src.tmpPath });
+    // Only a local rename takes the source out of staging; an S3 upload leaves it for finishStage to remove.
+    const rec = await finishStage(ctx, known, { sourceMoved: stored && !src.tmpPath && !ctx.objects });
     emitFinished(ctx, rec, startedAt);
     return rec.state === "duplicate" ? "duplicate" : "ingested";
   } catch (err) {

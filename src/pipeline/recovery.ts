@@ -11,10 +11,11 @@ import { placeOutputs, recordWithoutRaw } from "./processing/outputs.js";
 import type { Processed } from "./processing/process-file.js";
 import { processWithRetry } from "./processing/process-with-retry.js";
 import { retryUntilDone } from "./retry.js";
+import { s3Call } from "./s3-calls.js";
 import { finishStage } from "./stages/finish.js";
+import { landStage } from "./stages/land.js";
 import { completeQuarantine, quarantineStage } from "./stages/quarantine.js";
 import { hashSource, openSource } from "./stages/read-source.js";
-import { storeStage } from "./stages/store.js";
 
 /**
  * Finishes what a crash interrupted, before any new file is looked at. Each
@@ -97,31 +98,22 @@ async function recoverOne(ctx: IngestContext, row: FileRecord, lineWritten: bool
   }
 }
 
-/** The name was reserved; did the move happen before the crash? */
+/** The name was reserved; did the content land before the crash? */
 async function recoverHashed(
   ctx: IngestContext,
   row: FileRecord,
   confirm: (p: string) => Promise<boolean>,
 ): Promise<FileRecord> {
   const target = row.warehousePath as string;
-  const there = await ctx.warehouse.occupant(target);
-  const landed =
-    there !== null &&
-    ((there.dev === row.device && there.ino === row.inode) || (there.size === row.size && (await confirm(target))));
-  if (landed) {
+  if (!ctx.objects && (await landedLocally(ctx, row, target, confirm))) {
     // The raw file is in place but `stored` (and the processing result) was not committed: process the
     // stored copy again, which rewrites the same outputs.
     const processed = await reprocess(ctx, row, target, target);
+    if (processed) await placeOutputs(ctx, row.ingestId, processed.outputs);
     await ctx.dirs.sync(dirname(target));
-    const at = new Date();
-    await retryUntilDone(
-      "state: stored",
-      () => ctx.store.markStored(row.ingestId, at.toISOString(), ctx.manifests.pathFor(at), processed?.result),
-      ctx.log,
-      ctx.signal,
-    );
-    return finishStage(ctx, row.ingestId, { confirm });
+    return markStoredAndFinish(ctx, row, processed, confirm);
   }
+  // Not in the warehouse (or in S3, where an upload is simply repeated or found done): from the source again.
   try {
     const opened = openSource(row.sourcePath, row);
     try {
@@ -141,13 +133,24 @@ async function recoverHashed(
         await ctx.warehouse.removeTmp(row.ingestId);
         return finishStage(ctx, row.ingestId, { confirm });
       }
-      await storeStage(ctx, row.ingestId, row.sourcePath, src, target, processed?.result);
+      await landStage(ctx, row.ingestId, row.sourcePath, src, target, processed);
       return finishStage(ctx, row.ingestId, { confirm });
     } finally {
       closeSync(opened.fd);
     }
   } catch (err) {
     if (!(err instanceof VanishedError || err instanceof NotReadyError)) throw err;
+    if (ctx.objects && (await landedInS3(ctx, row, target))) {
+      // Uploaded and verified, then the source was taken away before `stored`: the content is safe, but its
+      // outputs cannot be made again without it.
+      ctx.log.warn({
+        event: "outputs_not_recreated",
+        ingest_id: row.ingestId,
+        path: row.sourcePath,
+        reason: "the source left staging after its upload and before it was recorded",
+      });
+      return markStoredAndFinish(ctx, row, null, confirm);
+    }
     // The recorded generation is gone from staging and never reached the warehouse: nothing to keep.
     return abandon(
       ctx,
@@ -157,14 +160,50 @@ async function recoverHashed(
   }
 }
 
-/** Runs the row's processor again and places its outputs (an archive's replay skips members already recorded). */
+async function landedLocally(
+  ctx: IngestContext,
+  row: FileRecord,
+  target: string,
+  confirm: (p: string) => Promise<boolean>,
+): Promise<boolean> {
+  const there = await ctx.warehouse.occupant(target);
+  return (
+    there !== null &&
+    ((there.dev === row.device && there.ino === row.inode) || (there.size === row.size && (await confirm(target))))
+  );
+}
+
+async function landedInS3(ctx: IngestContext, row: FileRecord, target: string): Promise<boolean> {
+  const objects = ctx.objects as NonNullable<IngestContext["objects"]>;
+  const key = objects.keyOf(target);
+  const there = await s3Call(ctx, "head", key, () => objects.sink.head(key, { signal: ctx.signal }));
+  return there !== null && there.sha256 === row.sha256 && there.size === row.size;
+}
+
+async function markStoredAndFinish(
+  ctx: IngestContext,
+  row: FileRecord,
+  processed: Processed | null,
+  confirm: (p: string) => Promise<boolean>,
+): Promise<FileRecord> {
+  const at = new Date();
+  await retryUntilDone(
+    "state: stored",
+    () => ctx.store.markStored(row.ingestId, at.toISOString(), ctx.manifests.pathFor(at), processed?.result),
+    ctx.log,
+    ctx.signal,
+  );
+  return finishStage(ctx, row.ingestId, { confirm });
+}
+
+/** Runs the row's processor again (an archive's replay skips members already recorded); the caller places outputs. */
 async function reprocess(
   ctx: IngestContext,
   row: FileRecord,
   inputPath: string,
   target: string,
 ): Promise<Processed | null> {
-  const processed = await processWithRetry(ctx, {
+  return processWithRetry(ctx, {
     ingestId: row.ingestId,
     name: row.name,
     inputPath,
@@ -174,8 +213,6 @@ async function reprocess(
     sourcePath: row.sourcePath,
     mtimeMs: row.mtimeMs,
   });
-  if (processed) await placeOutputs(ctx, row.ingestId, processed.outputs);
-  return processed;
 }
 
 /** Nothing of this row reached the warehouse: it ends failed (vanished), its content claim released. */

@@ -17,7 +17,13 @@ import { S3IntegrityError, S3KeyOccupiedError, s3ErrorCode, s3HttpStatus, toS3Pe
 import { preadStream, READ_CHUNK, verifying } from "./source-streams.js";
 
 export { type S3RetryOptions, withS3Retries } from "./retry.js";
-export { isRetriableS3Error, S3IntegrityError, S3KeyOccupiedError, S3PermanentError } from "./s3-errors.js";
+export {
+  describeS3Error,
+  isRetriableS3Error,
+  S3IntegrityError,
+  S3KeyOccupiedError,
+  S3PermanentError,
+} from "./s3-errors.js";
 
 /** Where objects go: `s3://BUCKET/PREFIX` (prefix without surrounding slashes, may be ""). */
 export interface S3Location {
@@ -68,6 +74,16 @@ export interface StoredObject {
 export interface S3PutOptions {
   signal?: AbortSignal;
   onProgress?: (bytesSent: number) => void;
+  /**
+   * The key may hold other content, which is replaced: for objects derived
+   * from the file (its Parquet), which a replay rewrites. Default false.
+   */
+  replace?: boolean;
+  /**
+   * The caller has just seen the key free (its own HEAD): skip the HEAD before
+   * uploading. Only for a first attempt; a retry must look again.
+   */
+  knownAbsent?: boolean;
 }
 
 /** A file to upload: by path, or an open descriptor (read with pread from offset 0, left open). */
@@ -198,7 +214,7 @@ export class S3Sink {
    * {@link S3IntegrityError} unless size and SHA-256 match. If the key already
    * holds these bytes (same SHA-256 and size) nothing is sent: `"exists"`. If
    * it holds other content, {@link S3KeyOccupiedError}: objects are not
-   * written over. The source is re-read from its start on every call, so a
+   * written over (unless `opts.replace`). The source is re-read from its start on every call, so a
    * retry after any failure is safe. `signal` abandons the upload in flight;
    * `onProgress` hears the bytes acknowledged so far (per part, for multipart).
    */
@@ -209,14 +225,15 @@ export class S3Sink {
     opts: S3PutOptions = {},
   ): Promise<"uploaded" | "exists"> {
     if (!SHA256_HEX.test(meta.sha256)) throw new TypeError(`sha256 must be 64 lower-case hex digits: ${meta.sha256}`);
-    const existing = await this.head(key, opts);
+    const existing = opts.knownAbsent ? null : await this.head(key, opts);
     if (existing) {
       if (existing.sha256 === meta.sha256 && existing.size === meta.size) return "exists";
-      throw new S3KeyOccupiedError(
-        `s3://${this.location.bucket}/${key} already holds other content (${existing.size} bytes, sha256 ${existing.sha256 ?? "not recorded"})`,
-        key,
-        existing,
-      );
+      if (!opts.replace)
+        throw new S3KeyOccupiedError(
+          `s3://${this.location.bucket}/${key} already holds other content (${existing.size} bytes, sha256 ${existing.sha256 ?? "not recorded"})`,
+          key,
+          existing,
+        );
     }
     await this.upload(key, source, meta, opts);
     const stored = await this.head(key, opts);

@@ -29,12 +29,31 @@ export class Metrics {
     help: "Files seen in staging and waiting to become ready",
     registers: [this.registry],
   });
+  readonly sinkRetries = new Counter({
+    name: "sluice_warehouse_retries_total",
+    help: "Warehouse (S3) requests retried, by operation and kind (transient, permanent)",
+    labelNames: ["op", "kind"] as const,
+    registers: [this.registry],
+  });
+  readonly sinkWaiting = new Gauge({
+    name: "sluice_warehouse_waiting_files",
+    help: "Files stalled waiting for the warehouse (S3 down, throttling, or refusing)",
+    registers: [this.registry],
+  });
   readonly ingestSeconds = new Histogram({
     name: "sluice_ingest_duration_seconds",
     help: "Time from ready to finished, per file",
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
     registers: [this.registry],
   });
+
+  private waiting = 0;
+
+  /** A file starts (+1) or stops (-1) waiting for the warehouse. */
+  warehouseWait(delta: 1 | -1): void {
+    this.waiting += delta;
+    this.sinkWaiting.set(this.waiting);
+  }
 
   /** Plain totals for the periodic log line (prom-client keeps them internally). */
   private readonly totals = { ingested: 0, duplicate: 0, failed: 0, vanished: 0, bytes: 0 };
@@ -69,6 +88,7 @@ export class Metrics {
       queue_depth: queueDepth,
       in_flight: inFlight,
       pending,
+      warehouse_waiting: this.waiting,
     };
     this.last = { at: now, files, bytes: this.totals.bytes };
     return snap;

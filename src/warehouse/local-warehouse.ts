@@ -17,18 +17,30 @@ export class LocalWarehouse {
   constructor(
     readonly root: string,
     private readonly dirs: DirSyncer,
+    opts: {
+      /** Where temp files live; default ROOT/.sluice-tmp (it must be on ROOT's filesystem for the renames). */
+      tmpDir?: string;
+      /**
+       * False when this is only the work area of a remote warehouse (S3): files are then read where
+       * they are, never copied here first.
+       */
+      copies?: boolean;
+    } = {},
   ) {
-    this.tmpDir = join(root, ".sluice-tmp");
+    this.tmpDir = opts.tmpDir ?? join(root, ".sluice-tmp");
+    this.copies = opts.copies ?? true;
   }
+
+  private readonly copies: boolean;
 
   async open(): Promise<void> {
     await mkdir(this.tmpDir, { recursive: true });
     this.device = (await stat(this.root)).dev;
   }
 
-  /** A file on this device can be renamed into the warehouse; others must be copied. */
-  sameDevice(dev: number): boolean {
-    return dev === this.device;
+  /** Must a source on `dev` be copied into the temp area while it is hashed? (Not if it can be renamed in.) */
+  needsCopy(dev: number): boolean {
+    return this.copies && dev !== this.device;
   }
 
   tmpPathFor(ingestId: string): string {

@@ -34,3 +34,16 @@ export function collisionName(base: string, sha256: string): string {
 export function compactTimestamp(d: Date): string {
   return d.toISOString().replace(/[-:]/g, "");
 }
+
+/**
+ * `dir/name` → `dir/<newBase>`, for local paths and `s3://` URIs alike
+ * (path.join would fold the `//` of a URI).
+ */
+export function siblingPath(path: string, newBase: string): string {
+  return `${path.slice(0, path.lastIndexOf("/") + 1)}${newBase}`;
+}
+
+/** The last segment of a local path or an `s3://` URI. */
+export function lastSegment(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}

@@ -36,7 +36,7 @@ export async function runCommand(flags: Partial<Record<keyof RawRunOptions, unkn
   try {
     wired = await wire(config, log);
   } catch (err) {
-    process.stderr.write(`sluice: cannot open state or directories: ${(err as Error).message}\n`);
+    process.stderr.write(`sluice: cannot start: ${(err as Error).message}\n`);
     return 2;
   }
   const service = new IngestService(wired);

@@ -14,10 +14,11 @@ import { emitFinished } from "../file-events.js";
 import { retryUntilDone } from "../retry.js";
 import { decideStage } from "../stages/decide.js";
 import { finishStage } from "../stages/finish.js";
+import { landStage } from "../stages/land.js";
 import { quarantineStage } from "../stages/quarantine.js";
-import { freeTarget, storeStage } from "../stages/store.js";
+import { freeTarget } from "../stages/store.js";
 import { copyStreamHashing } from "./copy-stream.js";
-import { placeOutputs, recordWithoutRaw } from "./outputs.js";
+import { recordWithoutRaw } from "./outputs.js";
 import type { ProcessJob } from "./process-file.js";
 import { processWithRetry } from "./process-with-retry.js";
 
@@ -159,15 +160,14 @@ async function ingestMember(ctx: IngestContext, archive: ProcessJob, entry: Arch
       emitFinished(ctx, rec, startedAt, provenance(rec));
       return outcomeOf(rec);
     }
-    if (processed) await placeOutputs(ctx, ingestId, processed.outputs);
     const identity = { device: st.dev, inode: st.ino, size: copied.bytes, mtimeMs: st.mtimeMs };
-    await storeStage(
+    await landStage(
       ctx,
       ingestId,
       file.sourcePath,
       { fd, identity, sha256: copied.sha256, tmpPath: tmp },
       target,
-      processed?.result,
+      processed,
     );
     const rec = await finishStage(ctx, ingestId, { sourceMoved: true });
     emitFinished(ctx, rec, startedAt, provenance(rec));

@@ -1,10 +1,11 @@
 import { renameSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { dirname } from "node:path";
 import type { ProcessingResult } from "../../core/processing.js";
-import { collisionName } from "../../warehouse/warehouse-paths.js";
+import { collisionName, lastSegment, siblingPath } from "../../warehouse/warehouse-paths.js";
 import type { IngestContext } from "../context.js";
 import { retryUntilDone } from "../retry.js";
+import { uploadOutputs } from "./upload-outputs.js";
 
 /** A processor's output, written in the temp area, and where it goes beside the raw file. */
 export interface PlannedOutput {
@@ -23,26 +24,31 @@ export interface PlannedOutput {
 export function outputPath(ctx: IngestContext, rawTarget: string, suffix: string, sha256: string): string {
   const wanted = `${rawTarget}${suffix}`;
   if (!ctx.store.isReserved(wanted)) return wanted;
-  return join(dirname(wanted), collisionName(basename(wanted), sha256));
+  return siblingPath(wanted, collisionName(lastSegment(wanted), sha256));
 }
 
 /**
  * Moves outputs from the temp area into the warehouse, each by one atomic
  * rename (so no reader ever sees a partial Parquet), and fsyncs their
- * directory. Runs before the raw file is moved in and before `stored` is
- * committed: a crash in between leaves outputs that the replay rewrites.
+ * directory; in S3 each is uploaded (an object appears whole or not at all).
+ * Runs before `stored` is committed: a crash in between leaves outputs that
+ * the replay rewrites.
  */
 export async function placeOutputs(
   ctx: IngestContext,
   ingestId: string,
   outputs: readonly PlannedOutput[],
 ): Promise<void> {
-  for (const o of outputs) {
-    await ctx.warehouse.ensureDir(dirname(o.final));
-    // rename() cannot replace a non-empty directory: an earlier attempt's tables go first.
-    if (o.dir) await rm(o.final, { recursive: true, force: true });
-    renameSync(o.tmp, o.final);
-    await ctx.dirs.sync(dirname(o.final));
+  if (ctx.objects) {
+    await uploadOutputs(ctx, outputs);
+  } else {
+    for (const o of outputs) {
+      await ctx.warehouse.ensureDir(dirname(o.final));
+      // rename() cannot replace a non-empty directory: an earlier attempt's tables go first.
+      if (o.dir) await rm(o.final, { recursive: true, force: true });
+      renameSync(o.tmp, o.final);
+      await ctx.dirs.sync(dirname(o.final));
+    }
   }
   // What a processor wrote but did not hand over (a scratch file, DuckDB's spill) goes with the temp area.
   await rm(ctx.warehouse.outDirFor(ingestId), { recursive: true, force: true });

@@ -169,7 +169,8 @@ async function convertSqlDump(ctx: IngestContext, job: ProcessJob, started: numb
         outputs: res.tables.map((t) => ({
           kind: "parquet" as const,
           table: t.table,
-          path: join(finalDir, basename(t.parquetPath)),
+          // Not path.join: it would fold the `//` of an s3:// warehouse path.
+          path: `${finalDir}/${basename(t.parquetPath)}`,
           profile: t.profile,
         })),
         invalidCount: res.errorCount,

@@ -15,7 +15,9 @@ export async function decideStage(ctx: IngestContext, file: NewFile, sha256: str
   const { ingestId, name } = file;
   for (let round = 1; ; round++) {
     const at = new Date();
-    const p = placementFor(ctx.config.warehouse, name, sha256, at);
+    const p = ctx.objects
+      ? ctx.objects.placement(name, sha256, at)
+      : placementFor(ctx.config.warehouse, name, sha256, at);
     const placement = { ...p, ingestedAt: at.toISOString(), manifestPath: ctx.manifests.pathFor(at) };
     const d = await retryUntilDone(
       "state: decide",

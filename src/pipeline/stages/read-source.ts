@@ -49,7 +49,7 @@ export function openSource(path: string, expected: FileIdentity): OpenedSource {
  * thrown away rather than recorded stale.
  */
 export async function hashSource(ctx: IngestContext, src: OpenedSource, ingestId: string): Promise<HashedSource> {
-  const copy = !ctx.warehouse.sameDevice(src.identity.device);
+  const copy = ctx.warehouse.needsCopy(src.identity.device);
   const tmpPath = copy ? ctx.warehouse.tmpPathFor(ingestId) : null;
   let result: { sha256: string; bytes: number };
   try {

@@ -1,13 +1,14 @@
 import { fstatSync, lstatSync, renameSync, type Stats } from "node:fs";
 import { rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { SluiceError } from "../../core/errors.js";
 import type { ProcessingResult } from "../../core/processing.js";
 import { crashPoint } from "../../durable/crash-points.js";
-import { collisionName } from "../../warehouse/warehouse-paths.js";
+import { collisionName, lastSegment, siblingPath } from "../../warehouse/warehouse-paths.js";
 import type { IngestContext } from "../context.js";
 import { VanishedError } from "../outcomes.js";
 import { retryUntilDone, sleep } from "../retry.js";
+import { s3Call } from "../s3-calls.js";
 import type { HashedSource } from "./read-source.js";
 
 /**
@@ -31,13 +32,25 @@ export async function freeTarget(
   reserved: string,
   sha256: string,
 ): Promise<string> {
-  if (!(await ctx.warehouse.occupant(reserved))) return reserved;
-  const alt = join(dirname(reserved), collisionName(basename(reserved), sha256));
-  if (alt !== reserved && !(await ctx.warehouse.occupant(alt))) {
+  // In S3 an object holding these very bytes is an earlier attempt's upload (a replay): the key is ours.
+  const taken = ctx.objects
+    ? (uri: string) => objectTakenByOther(ctx, uri, sha256)
+    : async (path: string) => (await ctx.warehouse.occupant(path)) !== null;
+  if (!(await taken(reserved))) return reserved;
+  const alt = siblingPath(reserved, collisionName(lastSegment(reserved), sha256));
+  if (alt !== reserved && !(await taken(alt))) {
     await retryUntilDone("state: reassign path", () => ctx.store.reassignPath(ingestId, alt), ctx.log, ctx.signal);
     return alt;
   }
   throw new SluiceError("SLUICE_ERR_NAME_COLLISION", `foreign files occupy ${reserved} and ${alt}`);
+}
+
+async function objectTakenByOther(ctx: IngestContext, uri: string, sha256: string): Promise<boolean> {
+  const objects = ctx.objects as NonNullable<IngestContext["objects"]>;
+  const key = objects.keyOf(uri);
+  const there = await s3Call(ctx, "head", key, () => objects.sink.head(key, { signal: ctx.signal }));
+  if (!there) objects.noteAbsent(key);
+  return there !== null && there.sha256 !== sha256;
 }
 
 /**

@@ -1,0 +1,37 @@
+import type { ResolvedS3Config } from "../sinks/s3-config.js";
+import { describeS3Error, S3Sink, withS3Retries } from "../sinks/s3-sink.js";
+import type { Logger } from "../telemetry/logger.js";
+import { S3Warehouse } from "../warehouse/s3-warehouse.js";
+
+/**
+ * Opens the S3 warehouse at start: the bucket must exist and the credentials
+ * must reach it (a refusal is thrown: one clear line, exit 2, nothing
+ * touched); an endpoint that is down is waited for, logged. Then the
+ * multipart uploads a crash left under the prefix are aborted, so storage is
+ * not held by parts nobody will complete.
+ */
+export async function openS3Warehouse(
+  s3: ResolvedS3Config,
+  log: Logger,
+  signal: AbortSignal,
+  opts: { dryRun: boolean },
+): Promise<S3Warehouse> {
+  const sink = new S3Sink({ ...s3.options, log });
+  const objects = new S3Warehouse(sink);
+  log.info({ event: "s3_warehouse", root: objects.root, ...s3.sources });
+  if (opts.dryRun) return objects;
+  const onRetry = (what: string) => (err: unknown, attempt: number, delayMs: number) =>
+    log.warn({ event: "write_retry", what, attempt, error: describeS3Error(err), retry_in_ms: Math.round(delayMs) });
+  try {
+    await withS3Retries(() => sink.check(), { signal, onRetry: onRetry("s3: check bucket") });
+    const aborted = await withS3Retries(() => sink.abortStaleUploads(), {
+      signal,
+      onRetry: onRetry("s3: abort stale uploads"),
+    });
+    if (aborted > 0) log.info({ event: "s3_stale_uploads_aborted", count: aborted });
+  } catch (err) {
+    sink.close();
+    throw err;
+  }
+  return objects;
+}
