@@ -151,7 +151,7 @@ for (const backend of BACKENDS) {
       const stored = await t().stored(s);
       const sensors = lines.find((l) => l.name === "sensors_dirty_100k.csv");
       expect(sensors?.processing?.invalid_count).toBe(1700);
-      const rel = (sensors?.warehouse_path as string).slice(root.length + 1);
+      const rel = String(sensors?.warehouse_path).slice(root.length + 1);
       expect(stored.has(rel)).toBe(true);
       expect(stored.has(`${rel}.parquet`)).toBe(true);
       expect(stored.has(`${rel}.rejects.jsonl`)).toBe(true);

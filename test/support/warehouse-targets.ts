@@ -8,9 +8,9 @@ import {
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
 } from "@aws-sdk/client-s3";
+import type { S3TestServer } from "./s3-servers.js";
 import type { Sandbox } from "./sandbox.js";
 import { listFiles, sha256File } from "./sandbox.js";
-import type { S3TestServer } from "./s3-servers.js";
 
 /** One stored object or file, keyed by its path below the warehouse root. */
 export interface StoredEntry {
