@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { RunConfig } from "../config/config.js";
 import { DirSyncer } from "../durable/fsync.js";
 import { Hasher } from "../hashing/hasher.js";
@@ -21,6 +22,10 @@ export interface Wired {
 /** The one place that picks the concrete store, warehouse and hasher. */
 export async function wire(config: RunConfig, log: Logger): Promise<Wired> {
   const abort = new AbortController();
+  // Every file in flight may wait on this signal (S3 requests, retry sleeps): hundreds of listeners are normal.
+  setMaxListeners(0, abort.signal);
+  // First, before anything holds the process open: a refused bucket or key is a clean exit.
+  const objects = config.s3 ? await openS3Warehouse(config.s3, log, abort.signal, { dryRun: config.dryRun }) : null;
   const dirs = new DirSyncer();
   // Dry runs keep state in memory only: nothing may be written to disk.
   const store = new SqliteStateStore(config.dryRun ? ":memory:" : config.statePath);
@@ -29,7 +34,6 @@ export async function wire(config: RunConfig, log: Logger): Promise<Wired> {
   const warehouse = config.s3
     ? new LocalWarehouse(config.scratch, dirs, { tmpDir: config.scratch, copies: false })
     : new LocalWarehouse(config.warehouse, dirs);
-  const objects = config.s3 ? await openS3Warehouse(config.s3, log, abort.signal, { dryRun: config.dryRun }) : null;
   const errorsDir = new ErrorDirectory(config.errors, dirs);
   const manifests = new ManifestWriter(config.manifests, dirs);
   if (!config.dryRun) {

@@ -55,8 +55,10 @@ export async function s3Call<T>(
         startWaiting();
         ctx.metrics.sinkRetries.inc({ op, kind: "permanent" });
         const now = Date.now();
-        if (now - (lastLogged.get(err.message) ?? 0) >= PERMANENT_LOG_EVERY_MS) {
-          lastLogged.set(err.message, now);
+        // Keyed by the refusal, not the object: a missing bucket is one line, however many files wait on it.
+        const which = `${op} ${err.code} ${err.httpStatus ?? ""}`;
+        if (now - (lastLogged.get(which) ?? 0) >= PERMANENT_LOG_EVERY_MS) {
+          lastLogged.set(which, now);
           ctx.log.error({
             event: "s3_permanent_error",
             op,

@@ -47,7 +47,11 @@ export interface ErrorInfo {
 export interface StateStore {
   readonly capabilities: { multiWriter: boolean };
   recordDiscovered(file: NewFile): Promise<void>;
-  /** Not ready after all (it changed while hashed): drop the row. */
+  /**
+   * Not ready after all (it changed while hashed, or while uploaded): drop the
+   * row and its content claim. Only before anything was stored (`discovered`
+   * or `hashed`); a later row is left alone.
+   */
   forget(ingestId: string): Promise<void>;
   /**
    * Claims the content (unique by SHA-256) or finds its owner, and reserves a

@@ -38,7 +38,7 @@ export async function storeInS3(
     const key = objects.keyOf(uri);
     const knownAbsent = objects.takeAbsent(key);
     try {
-      await s3Call(ctx, "put", key, (attempt) =>
+      const how = await s3Call(ctx, "put", key, (attempt) =>
         objects.sink.put(key, source, meta, {
           signal: ctx.signal,
           knownAbsent: knownAbsent && attempt === 1,
@@ -48,6 +48,8 @@ export async function storeInS3(
           },
         }),
       );
+      // Already there with these bytes: an earlier attempt's upload, or the same content stored before this state.
+      if (how === "exists") ctx.log.debug({ event: "s3_object_exists", ingest_id: ingestId, key });
       break;
     } catch (err) {
       if (err instanceof S3IntegrityError && err.where === "source") {

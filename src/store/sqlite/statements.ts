@@ -7,7 +7,7 @@ export function prepareStatements(db: Database.Database) {
       sidecar_path, discovered_at, updated_at, archive_ingest_id, member_path, member_index) VALUES (@ingestId,
       @sourcePath, @name, @device, @inode, @size, @mtimeMs, 'discovered', @sidecarPath, @now, @now, @archiveIngestId,
       @memberPath, @memberIndex)`),
-    deleteFile: db.prepare("DELETE FROM files WHERE ingest_id = ? AND state = 'discovered'"),
+    deleteFile: db.prepare("DELETE FROM files WHERE ingest_id = ? AND state IN ('discovered', 'hashed')"),
     owner: db.prepare(`SELECT c.ingest_id AS id, f.state AS state, f.warehouse_path AS wp
       FROM contents c JOIN files f ON f.ingest_id = c.ingest_id WHERE c.sha256 = ?`),
     claim: db.prepare("INSERT INTO contents (sha256, ingest_id) VALUES (?, ?)"),

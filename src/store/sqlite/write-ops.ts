@@ -108,7 +108,8 @@ export function applyOp(s: Statements, o: WriteOp): unknown {
       insertFile(s, o.file, o.now);
       return undefined;
     case "forget":
-      s.deleteFile.run(o.id);
+      // A claim made by decide goes too: an S3 upload that found its source changing forgets a hashed row.
+      if (s.deleteFile.run(o.id).changes > 0) s.release.run(o.id);
       return undefined;
     case "decide":
       return decide(s, o);
