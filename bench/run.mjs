@@ -22,12 +22,14 @@ const RESULTS = join(HERE, "results");
 
 const USAGE = `usage: npm run bench [-- options]
   --quick          smoke mode (tiny sizes, 1 pair; reports, never asserts targets; < 60 s)
-  --only a,c       run a subset of the scenarios a b c d e f g h i (g = peak RSS during c and d;
-                   h = sensor CSV → Parquet vs DuckDB and pure JS; i = SQL dumps rows/s)
+  --only a,c       run a subset of the scenarios a b c d e f g h i j (g = peak RSS during c and d;
+                   h = sensor CSV → Parquet vs DuckDB and pure JS; i = SQL dumps rows/s;
+                   j = S3: a 1 GiB file and 2,000 small files to a local Ceph RADOS Gateway vs rclone copy)
   --pairs N        runs per command (default: full 3, quick 1)
   --no-build       do not run \`npm run build\` first
-  --no-install     do not install missing anchors (apt-get: rclone, GNU time; npm into bench/.anchors/:
-                   csv-parse and @dsnp/parquetjs for h)
+  --no-install     do not install missing anchors (apt-get: rclone, GNU time, and Ceph for j; npm into
+                   bench/.anchors/: csv-parse and @dsnp/parquetjs for h). Quick mode never installs Ceph:
+                   without it, j falls back to s3rver and says so
 exit status: 0 ok; 1 a command failed (sluice or an anchor exited non-zero, or files were not all moved);
              3 full mode only: a target was missed or could not be measured`;
 
@@ -114,8 +116,18 @@ async function main() {
   const mode = opts.quick ? "quick" : "full";
   const pairs = opts.pairs || (opts.quick ? 1 : 3);
   const sizes = opts.quick
-    ? { a: 300, b: 300, bigBytes: 32 * MiB, e: 20, f: 2000, h: 16 * MiB, hSlice: 4 * MiB }
-    : { a: 5000, b: 5000, bigBytes: 1 * GiB, e: 200, f: 100_000, h: 1 * GiB, hSlice: 64 * MiB };
+    ? { a: 300, b: 300, bigBytes: 32 * MiB, e: 20, f: 2000, h: 16 * MiB, hSlice: 4 * MiB, jBig: 64 * MiB, jSmall: 200 }
+    : {
+        a: 5000,
+        b: 5000,
+        bigBytes: 1 * GiB,
+        e: 200,
+        f: 100_000,
+        h: 1 * GiB,
+        hSlice: 64 * MiB,
+        jBig: 1 * GiB,
+        jSmall: 2000,
+      };
   const wanted = opts.only ?? [...SCENARIOS];
   const toRun = SCENARIOS.filter(
     (id) => id !== "g" && (wanted.includes(id) || (wanted.includes("g") && (id === "c" || id === "d"))),
@@ -174,7 +186,7 @@ async function main() {
   }
 
   /** @type {import("./lib/scenarios.mjs").Ctx} */
-  const ctx = { mode, pairs, base: sc.base, other: sc.other, tools, log, sizes };
+  const ctx = { mode, pairs, install: opts.install, base: sc.base, other: sc.other, tools, log, sizes };
   /** @type {Record<string, any>} */
   const results = {};
   /** @type {import("./lib/scenarios.mjs").Row[]} */
@@ -223,11 +235,16 @@ async function main() {
   const total = (performance.now() - t0) / 1000;
   log("");
   log(table(rows, opts.quick));
+  const notes = Object.values(results).flatMap((r) => r.notes ?? []);
+  for (const n of notes) log(`NOTE: ${n}`);
   log("");
   log("sluice --once phases (medians over runs; wall = spawn → exit):");
   const phaseRows = [];
-  for (const id of ["a", "b", "c", "d", "f", "h", "i"]) {
-    const runs = results[id]?.runs;
+  // j has two kinds of run (j1: one big file, j2: small files): one phase row each.
+  const phaseSets = ["a", "b", "c", "d", "f", "h", "i", "j"].flatMap((id) =>
+    results[id]?.phaseRuns ? Object.entries(results[id].phaseRuns) : [[id, results[id]?.runs]],
+  );
+  for (const [id, runs] of phaseSets) {
     if (!runs) continue;
     const col = (/** @type {string} */ k) =>
       summarize(

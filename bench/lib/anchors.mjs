@@ -119,6 +119,71 @@ export async function rcloneMove(rclone, root, src, dst, expectFiles, timeoutMs)
   return { wallMs: r.wallMs };
 }
 
+/**
+ * @typedef {object} RcloneS3Remote
+ * @property {string} provider   rclone's S3 provider name: "Ceph" (RADOS Gateway), "Other" (s3rver)
+ * @property {string} endpoint
+ * @property {string} accessKeyId
+ * @property {string} secretAccessKey
+ * @property {string} region
+ */
+
+/** The name of the rclone remote the S3 anchor defines in its environment (`RCLONE_CONFIG_<NAME>_*`). */
+export const RCLONE_S3_REMOTE = "benchs3";
+
+/**
+ * The environment of `rclone copy` to S3: the remote is defined entirely by `RCLONE_CONFIG_BENCHS3_*` variables
+ * (type, provider, endpoint, keys, region) next to an empty config file, so neither a user's rclone.conf nor the
+ * machine's `RCLONE_*` settings apply. Every `AWS_*` variable is unset: rclone's S3 backend fails when
+ * AWS_CA_BUNDLE is set (this environment sets it machine-wide), and AWS_PROFILE, AWS_REGION … must not change it.
+ * Everything else is rclone's default (4 transfers, 8 checkers, 5 MiB chunks above 200 MiB, MD5 of the source
+ * stored as metadata, a HEAD after each upload).
+ * @param {string} root
+ * @param {RcloneS3Remote} remote
+ */
+export function rcloneS3Env(root, remote) {
+  const config = join(root, "rclone.conf");
+  writeFileSync(config, "");
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith("RCLONE_") || k.startsWith("AWS_")) delete env[k];
+  const v = `RCLONE_CONFIG_${RCLONE_S3_REMOTE.toUpperCase()}_`;
+  Object.assign(env, {
+    RCLONE_CONFIG: config,
+    [`${v}TYPE`]: "s3",
+    [`${v}PROVIDER`]: remote.provider,
+    [`${v}ENDPOINT`]: remote.endpoint,
+    [`${v}ACCESS_KEY_ID`]: remote.accessKeyId,
+    [`${v}SECRET_ACCESS_KEY`]: remote.secretAccessKey,
+    [`${v}REGION`]: remote.region,
+  });
+  return env;
+}
+
+/**
+ * `rclone copy SRC benchs3:BUCKET/PREFIX` (the source stays in place), timed spawn → exit, its peak RSS by
+ * GNU time when `rss`. Throws unless it exits 0; what landed is checked by the caller.
+ * @param {string} rclone
+ * @param {string} root    cwd and place for logs and the empty config
+ * @param {string} src
+ * @param {RcloneS3Remote} remote
+ * @param {string} dest    BUCKET/PREFIX
+ * @param {number} timeoutMs
+ * @param {boolean} rss
+ * @returns {Promise<AnchorRun & { peakRssKiB: number | null }>}
+ */
+export async function rcloneCopyS3(rclone, root, src, remote, dest, timeoutMs, rss) {
+  const r = await runTimed(rclone, ["copy", src, `${RCLONE_S3_REMOTE}:${dest}`], {
+    cwd: root,
+    env: rcloneS3Env(root, remote),
+    stdoutPath: join(root, "rclone.stdout.txt"),
+    stderrPath: join(root, "rclone.stderr.txt"),
+    timeoutMs,
+    rssPath: rss ? join(root, "rclone.rss.txt") : undefined,
+  });
+  checkExit(r, `rclone copy ${src} ${RCLONE_S3_REMOTE}:${dest}`);
+  return { wallMs: r.wallMs, peakRssKiB: r.peakRssKiB };
+}
+
 /** The shell loop of the issue, verbatim. */
 export const SHELL_LOOP =
   'for f in staging/*; do h=$(sha256sum "$f" | cut -d\' \' -f1); mv "$f" "wh/$(basename "$f")"; ' +

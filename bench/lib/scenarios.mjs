@@ -1,4 +1,5 @@
-// The scenarios of the benchmark issue (a–g; the conversion scenarios h and i live in convert-scenarios.mjs).
+// The scenarios of the benchmark issue (a–g; the conversion scenarios h and i live in convert-scenarios.mjs,
+// the S3 scenario j in s3-scenario.mjs).
 // Each one prepares fresh directories and data for every run (untimed, followed by an untimed `sync` so no
 // side pays for flushing the generator's writes), runs sluice and its anchor(s) alternately (A B A B …), and
 // returns its runs plus the rows of the report.
@@ -10,6 +11,7 @@ import { cpSync, rawHash, rcloneMove, shellLoop } from "./anchors.mjs";
 import { sensorCsv, sqlDumps } from "./convert-scenarios.mjs";
 import { countFiles, devOf, freshDir, GiB, KiB, MiB, makeBigFile, makeSmallFiles, rmrf, smallName } from "./data.mjs";
 import { syncAll } from "./proc.mjs";
+import { s3Ingest } from "./s3-scenario.mjs";
 import { makeLayout, runSluiceOnce, sluiceRunRecord, startSluiceService } from "./sluice.mjs";
 import { pairRatios, percentile, prng, summarize } from "./stats.mjs";
 
@@ -17,14 +19,17 @@ import { pairRatios, percentile, prng, summarize } from "./stats.mjs";
  * @typedef {object} Ctx
  * @property {"full" | "quick"} mode
  * @property {number} pairs
+ * @property {boolean} install   may install missing tools (false with --no-install)
  * @property {string} base       scratch root on the staging filesystem (os.tmpdir())
  * @property {string} other      scratch root on another filesystem (/dev/shm or a tmpfs mounted by the harness)
  * @property {{ rclone: import("./anchors.mjs").Tool, time: import("./anchors.mjs").Tool,
  *             duckdb?: import("./anchors.mjs").Tool, purejs?: import("./anchors.mjs").Tool }} tools
  *           duckdb and purejs (scenario h) are detected only when h runs
  * @property {(s: string) => void} log
- * @property {{ a: number, b: number, bigBytes: number, e: number, f: number, h: number, hSlice: number }} sizes
- *           h: the sensor CSV's bytes; hSlice: the bytes of its first rows that the pure-JS anchor converts
+ * @property {{ a: number, b: number, bigBytes: number, e: number, f: number, h: number, hSlice: number,
+ *             jBig: number, jSmall: number }} sizes
+ *           h: the sensor CSV's bytes; hSlice: the bytes of its first rows that the pure-JS anchor converts;
+ *           jBig: the bytes of j1's file; jSmall: the number of 4 KiB files of j2
  */
 
 /**
@@ -502,7 +507,7 @@ async function backlog(ctx) {
   };
 }
 
-export const SCENARIOS = /** @type {const} */ (["a", "b", "c", "d", "e", "f", "g", "h", "i"]);
+export const SCENARIOS = /** @type {const} */ (["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]);
 
 /**
  * @param {Ctx} ctx
@@ -524,6 +529,8 @@ export function runScenario(ctx, id) {
       return sensorCsv(ctx);
     case "i":
       return sqlDumps(ctx);
+    case "j":
+      return s3Ingest(ctx);
     default:
       throw new Error(`unknown scenario ${id}`);
   }

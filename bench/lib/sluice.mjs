@@ -18,6 +18,15 @@ export const SLUICE_BIN = join(REPO, "bin", "sluice.js");
  * @property {string} manifests
  * @property {string} errors
  * @property {string} statePath
+ * @property {S3Target} [s3]      set for an S3 warehouse (`warehouse` is then `s3://BUCKET/PREFIX`)
+ */
+
+/**
+ * @typedef {object} S3Target
+ * @property {string} endpoint    `http://127.0.0.1:PORT`
+ * @property {string} accessKeyId
+ * @property {string} secretAccessKey
+ * @property {string} scratch     --scratch-dir (local work area of an S3 warehouse)
  */
 
 /**
@@ -41,10 +50,42 @@ export function makeLayout(root, warehouseParent = root) {
   return l;
 }
 
-/** The environment a user would have, minus anything that would silently change sluice's settings. */
-export function sluiceEnv() {
+/**
+ * Fresh per-run directories for an S3 warehouse `s3://BUCKET/PREFIX`: staging, manifests, errors, state and
+ * the scratch area under `root`; nothing local is created for the warehouse.
+ * @param {string} root
+ * @param {string} warehouseUri
+ * @param {Omit<S3Target, "scratch">} s3
+ * @returns {Layout}
+ */
+export function makeS3Layout(root, warehouseUri, s3) {
+  const l = {
+    root,
+    staging: join(root, "staging"),
+    warehouse: warehouseUri,
+    manifests: join(root, "manifests"),
+    errors: join(root, "errors"),
+    statePath: join(root, "state", "sluice.db"),
+    s3: { ...s3, scratch: join(root, "scratch") },
+  };
+  mkdirSync(l.staging, { recursive: true });
+  return l;
+}
+
+/**
+ * The environment a user would have, minus anything that would silently change sluice's settings.
+ * For an S3 warehouse the machine's AWS_* and S3_* variables go too (AWS_CA_BUNDLE, profiles, regions are
+ * set here machine-wide for other tools), and the credentials are S3_ACCESS_KEY / S3_SECRET_KEY.
+ * @param {Layout} [l]
+ */
+export function sluiceEnv(l) {
   const env = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith("SLUICE_") || k === "UV_THREADPOOL_SIZE") delete env[k];
+  if (l?.s3) {
+    for (const k of Object.keys(env)) if (k.startsWith("AWS_") || k.startsWith("S3_")) delete env[k];
+    env.S3_ACCESS_KEY = l.s3.accessKeyId;
+    env.S3_SECRET_KEY = l.s3.secretAccessKey;
+  }
   return env;
 }
 
@@ -70,6 +111,7 @@ export function sluiceArgs(l, stabilitySeconds, once) {
     "--stability-seconds",
     String(stabilitySeconds),
   ];
+  if (l.s3) a.push("--s3-endpoint", l.s3.endpoint, "--scratch-dir", l.s3.scratch);
   if (once) a.push("--once");
   return a;
 }
@@ -167,14 +209,17 @@ function observe(s, ev, keepNames) {
 /**
  * Runs `sluice run --once` over a prepared layout and checks that every file was ingested.
  * Throws (the harness then exits non-zero, in quick mode too) when sluice fails or misses a file.
+ * `countStored` counts what the warehouse holds afterwards (default: the regular files under a local
+ * warehouse; an S3 warehouse passes its object count).
  * @param {Layout} l
- * @param {{ expectFiles: number, stabilitySeconds: number, timeoutMs: number, rss: boolean, keepNames?: boolean }} o
+ * @param {{ expectFiles: number, stabilitySeconds: number, timeoutMs: number, rss: boolean, keepNames?: boolean,
+ *           countStored?: () => Promise<number> }} o
  * @returns {Promise<SluiceRun>}
  */
 export async function runSluiceOnce(l, o) {
   const r = await runTimed(process.execPath, sluiceArgs(l, o.stabilitySeconds, true), {
     cwd: l.root,
-    env: sluiceEnv(),
+    env: sluiceEnv(l),
     stdoutPath: join(l.root, "sluice.stdout.jsonl"),
     stderrPath: join(l.root, "sluice.stderr.txt"),
     timeoutMs: o.timeoutMs,
@@ -188,7 +233,7 @@ export async function runSluiceOnce(l, o) {
     );
   }
   const log = parseLog(readFileSync(r.stdoutPath, "utf8"), o.keepNames ?? false);
-  const inWarehouse = countFiles(l.warehouse);
+  const inWarehouse = o.countStored ? await o.countStored() : countFiles(l.warehouse);
   const leftInStaging = countFiles(l.staging);
   if (log.ingested !== o.expectFiles || inWarehouse !== o.expectFiles || leftInStaging !== 0) {
     throw new Error(
@@ -229,7 +274,7 @@ export function runFigures(r, log) {
 export function startSluiceService(l, stabilitySeconds) {
   const child = spawn(process.execPath, sluiceArgs(l, stabilitySeconds, false), {
     cwd: l.root,
-    env: sluiceEnv(),
+    env: sluiceEnv(l),
     stdio: ["ignore", "pipe", "pipe"],
   });
   track(child.pid, false);
