@@ -31,6 +31,8 @@ export interface FaultProxy {
    * stall is over, and drops mid-transfer (also counted as dropped). A 502 for an unreachable target is not an error.
    */
   stats(): { requests: number; forwarded: number; dropped: number; errors: number; stalled: number };
+  /** Request targets (method and path, no query) that got a fault, in order: to check what was hit. */
+  faulted(): string[];
   /** Stops accepting, destroys open sockets */
   close(): Promise<void>;
 }
@@ -102,6 +104,7 @@ export async function startFaultProxy(target: string, opts: { seed?: number } = 
   const random = mulberry32(opts.seed ?? 1);
   let faults: FaultSettings = {};
   const counters: Stats = { requests: 0, forwarded: 0, dropped: 0, errors: 0, stalled: 0 };
+  const faultedTargets: string[] = [];
   // The SDK reuses its sockets; so does the proxy toward the target, or every request would pay a connect.
   const agent = new Agent({ keepAlive: true });
   const sockets = new Set<Socket>();
@@ -197,6 +200,8 @@ export async function startFaultProxy(target: string, opts: { seed?: number } = 
     // Always four draws, whatever the settings, so one request's decision never shifts the next one's.
     const [dropRoll, errorRoll, stallRoll, variant] = [random(), random(), random(), random()];
     const { dropRate = 0, errorRate = 0, stallRate = 0, stallMs = 3000 } = faults;
+    const what = `${req.method} ${(req.url ?? "").split("?")[0]}`;
+    if (dropRoll < dropRate || errorRoll < errorRate || stallRoll < stallRate) faultedTargets.push(what);
 
     if (dropRoll < dropRate) {
       counters.dropped++;
@@ -249,6 +254,7 @@ export async function startFaultProxy(target: string, opts: { seed?: number } = 
       faults = { ...f };
     },
     stats: () => ({ ...counters }),
+    faulted: () => [...faultedTargets],
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
