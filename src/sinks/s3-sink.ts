@@ -1,6 +1,5 @@
-import { createReadStream, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { posix } from "node:path";
-import { pipeline } from "node:stream";
 import { rootCertificates } from "node:tls";
 import {
   AbortMultipartUploadCommand,
@@ -10,11 +9,10 @@ import {
   type ListMultipartUploadsCommandOutput,
   S3Client,
 } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
 import { collisionName, utcDate } from "../warehouse/warehouse-paths.js";
 import { DEFAULT_PART_SIZE_BYTES, DEFAULT_QUEUE_SIZE, MIN_PART_SIZE_BYTES } from "./s3-config.js";
 import { S3IntegrityError, S3KeyOccupiedError, s3ErrorCode, s3HttpStatus, toS3PermanentError } from "./s3-errors.js";
-import { preadStream, READ_CHUNK, verifying } from "./source-streams.js";
+import { uploadFile } from "./s3-upload.js";
 
 export { type S3RetryOptions, withS3Retries } from "./retry.js";
 export {
@@ -46,8 +44,8 @@ export interface S3SinkOptions {
   /** Bytes per multipart part (and the single-PUT threshold). Default 8 MiB, at least 5 MiB. */
   partSizeBytes?: number;
   /**
-   * Parts uploaded at once. Buffers in use stay under about
-   * (partSizeBytes + 1 MiB) × (queueSize + 2), whatever the file's size. Default 4.
+   * Parts uploaded at once. Buffers in use stay under partSizeBytes × queueSize per
+   * multipart upload, whatever the file's size. Default 4.
    */
   queueSize?: number;
   /** Static keys; without them the SDK's default chain (environment, profiles, roles) is used. */
@@ -255,42 +253,24 @@ export class S3Sink {
     { signal, onProgress }: S3PutOptions,
   ): Promise<void> {
     signal?.throwIfAborted();
-    const file =
-      "path" in source ? createReadStream(source.path, { highWaterMark: READ_CHUNK }) : preadStream(source.fd);
-    const body = verifying(key, meta);
-    // A read error (ENOENT, EIO) or a hash mismatch surfaces through `body`, where the upload sees it. It is also
-    // kept: lib-storage throws its own abort's error instead when that abort fails, which would hide the cause.
-    // Only errors born in the source count; the AbortError of the upload letting go of `body` does not.
-    let sourceError: unknown;
-    pipeline(file, body, (err) => {
-      if (err instanceof S3IntegrityError || (err as NodeJS.ErrnoException | undefined)?.syscall) sourceError ??= err;
-    });
-    const upload = new Upload({
-      client: this.client,
-      params: {
-        Bucket: this.location.bucket,
-        Key: key,
-        Body: body,
-        ContentLength: meta.size,
-        ContentType: "application/octet-stream",
-        Metadata: { sha256: meta.sha256 },
-      },
-      partSize: this.partSizeBytes,
-      queueSize: this.queueSize,
-      leavePartsOnError: false,
-    });
-    if (onProgress) upload.on("httpUploadProgress", (p) => onProgress(p.loaded ?? 0));
-    const onAbort = () => void upload.abort();
-    signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      await upload.done();
+      await uploadFile({
+        client: this.client,
+        bucket: this.location.bucket,
+        key,
+        source,
+        sha256: meta.sha256,
+        size: meta.size,
+        partSizeBytes: this.partSizeBytes,
+        queueSize: this.queueSize,
+        ...(signal ? { signal } : {}),
+        ...(onProgress ? { onProgress } : {}),
+        onOrphan: (uploadId) => this.orphans.set(uploadId, key),
+      });
     } catch (err) {
-      if (upload.uploadId) this.orphans.set(upload.uploadId, key);
-      throw sourceError ?? this.classify(err, "PutObject", key);
-    } finally {
-      signal?.removeEventListener("abort", onAbort);
-      file.destroy();
-      body.destroy();
+      // A source that changed or cannot be read is the caller's to judge; the rest is classified for retrying.
+      if (err instanceof S3IntegrityError || (err as NodeJS.ErrnoException).syscall) throw err;
+      throw this.classify(err, "PutObject", key);
     }
   }
 
@@ -304,7 +284,7 @@ export class S3Sink {
         this.orphans.delete(uploadId);
       } catch (err) {
         const status = s3HttpStatus(err);
-        // 404: already gone (lib-storage's own abort got through). Other 4xx: this server will not abort it.
+        // 404: already gone (the upload's own abort got through). Other 4xx: this server will not abort it.
         if (status !== undefined && status >= 400 && status < 500) this.orphans.delete(uploadId);
         else return;
       }

@@ -1,6 +1,5 @@
 import { fstatSync, lstatSync, renameSync, type Stats } from "node:fs";
 import { rm } from "node:fs/promises";
-import { dirname } from "node:path";
 import { SluiceError } from "../../core/errors.js";
 import type { ProcessingResult } from "../../core/processing.js";
 import { crashPoint } from "../../durable/crash-points.js";

@@ -1,0 +1,183 @@
+import { createHash, type Hash } from "node:crypto";
+import { closeSync, constants, openSync, read } from "node:fs";
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  type S3Client,
+  UploadPartCommand,
+} from "@aws-sdk/client-s3";
+import { S3IntegrityError } from "./s3-errors.js";
+
+/** What to upload and how. */
+export interface UploadJob {
+  client: S3Client;
+  bucket: string;
+  key: string;
+  /** A path (opened and closed here) or a caller's descriptor (read with pread, left open). */
+  source: { path: string } | { fd: number };
+  sha256: string;
+  size: number;
+  partSizeBytes: number;
+  /** Parts in flight at once. */
+  queueSize: number;
+  signal?: AbortSignal;
+  onProgress?: (bytesSent: number) => void;
+  /** Called with the id of a multipart upload this call could not abort, for a later attempt. */
+  onOrphan: (uploadId: string) => void;
+}
+
+function preadFull(fd: number, buf: Buffer, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let got = 0;
+    const step = () =>
+      read(fd, buf, got, length - got, position + got, (err, n) => {
+        if (err) return reject(err);
+        got += n;
+        if (n === 0 || got === length) resolve(got);
+        else step();
+      });
+    step();
+  });
+}
+
+function mismatch(job: UploadJob, got: string): S3IntegrityError {
+  return new S3IntegrityError(
+    `source for ${job.key} changed since it was hashed: expected ${job.size} bytes sha256 ${job.sha256}, read ${got}`,
+    "source",
+  );
+}
+
+/** One byte past the expected end means the file grew: its hash is not the one recorded. */
+async function expectEnd(job: UploadJob, fd: number, hash: Hash): Promise<void> {
+  const probe = Buffer.allocUnsafe(1);
+  if ((await preadFull(fd, probe, 1, job.size)) > 0) throw mismatch(job, `more than ${job.size} bytes`);
+  const hex = hash.digest("hex");
+  if (hex !== job.sha256) throw mismatch(job, `${job.size} bytes sha256 ${hex}`);
+}
+
+/**
+ * Uploads exactly the bytes that were hashed. Everything is read with pread
+ * into buffers of one part each (so memory is parts in flight × part size,
+ * whatever the file's size) and hashed on the way; if the bytes are not the
+ * recorded SHA-256 the object is never completed (`S3IntegrityError`,
+ * `where: "source"`). Up to one part: a single PUT. Above: a multipart
+ * upload with `queueSize` parts in flight, aborted on any failure.
+ */
+export async function uploadFile(job: UploadJob): Promise<void> {
+  const owned = "path" in job.source;
+  const fd =
+    "path" in job.source ? openSync(job.source.path, constants.O_RDONLY | constants.O_NOFOLLOW) : job.source.fd;
+  try {
+    if (job.size <= job.partSizeBytes) await putSingle(job, fd);
+    else await putMultipart(job, fd);
+  } finally {
+    if (owned) closeSync(fd);
+  }
+}
+
+const metadataOf = (job: UploadJob) => ({ sha256: job.sha256 });
+const sendOpts = (job: UploadJob) => (job.signal ? { abortSignal: job.signal } : {});
+
+async function putSingle(job: UploadJob, fd: number): Promise<void> {
+  const body = Buffer.allocUnsafe(job.size);
+  const n = await preadFull(fd, body, job.size, 0);
+  if (n !== job.size) throw mismatch(job, `${n} bytes`);
+  await expectEnd(job, fd, createHash("sha256").update(body));
+  job.signal?.throwIfAborted();
+  await job.client.send(
+    new PutObjectCommand({
+      Bucket: job.bucket,
+      Key: job.key,
+      Body: body,
+      ContentLength: job.size,
+      ContentType: "application/octet-stream",
+      Metadata: metadataOf(job),
+    }),
+    sendOpts(job),
+  );
+  job.onProgress?.(job.size);
+}
+
+async function putMultipart(job: UploadJob, fd: number): Promise<void> {
+  const { client, bucket, key, partSizeBytes } = job;
+  const created = await client.send(
+    new CreateMultipartUploadCommand({
+      Bucket: bucket,
+      Key: key,
+      ContentType: "application/octet-stream",
+      Metadata: metadataOf(job),
+    }),
+    sendOpts(job),
+  );
+  const uploadId = created.UploadId;
+  if (!uploadId) throw new Error(`CreateMultipartUpload for ${key} returned no UploadId`);
+  const hash = createHash("sha256");
+  const parts: { PartNumber: number; ETag: string }[] = [];
+  const free: Buffer[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  let sent = 0;
+  try {
+    for (let offset = 0, partNumber = 1; offset < job.size; offset += partSizeBytes, partNumber++) {
+      while (inFlight.size >= job.queueSize && failure === undefined) await Promise.race(inFlight);
+      if (failure !== undefined) break;
+      const length = Math.min(partSizeBytes, job.size - offset);
+      const buf = free.pop() ?? Buffer.allocUnsafe(partSizeBytes);
+      const n = await preadFull(fd, buf, length, offset);
+      if (n !== length) throw mismatch(job, `${offset + n} bytes`);
+      const body = buf.subarray(0, length);
+      // Parts are read in order, so the whole file's hash is built as they go.
+      hash.update(body);
+      const number = partNumber;
+      const p: Promise<void> = client
+        .send(
+          new UploadPartCommand({
+            Bucket: bucket,
+            Key: key,
+            UploadId: uploadId,
+            PartNumber: number,
+            Body: body,
+            ContentLength: length,
+          }),
+          sendOpts(job),
+        )
+        .then((out) => {
+          parts.push({ PartNumber: number, ETag: out.ETag ?? "" });
+          sent += length;
+          job.onProgress?.(sent);
+        })
+        .catch((err: unknown) => {
+          failure ??= err;
+        })
+        .finally(() => {
+          inFlight.delete(p);
+          free.push(buf);
+        });
+      inFlight.add(p);
+    }
+    await Promise.all(inFlight);
+    if (failure !== undefined) throw failure;
+    // The bytes sent must be the bytes hashed before the object may exist: check before completing.
+    await expectEnd(job, fd, hash);
+    parts.sort((a, b) => a.PartNumber - b.PartNumber);
+    await client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts },
+      }),
+      sendOpts(job),
+    );
+  } catch (err) {
+    await Promise.allSettled(inFlight);
+    try {
+      await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+    } catch {
+      job.onOrphan(uploadId);
+    }
+    throw err;
+  }
+}
