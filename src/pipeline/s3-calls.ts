@@ -34,7 +34,10 @@ export async function s3Call<T>(
   try {
     for (;;) {
       try {
-        return await withS3Retries(() => fn(++attempt), {
+        // A slot per attempt, never held through a backoff wait.
+        const limiter = ctx.objects?.requests;
+        const once = () => fn(++attempt);
+        return await withS3Retries(() => (limiter ? limiter.run(once) : once()), {
           signal: ctx.signal,
           onRetry: (err, n, delayMs) => {
             startWaiting();

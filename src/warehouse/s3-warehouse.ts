@@ -1,3 +1,4 @@
+import { Limiter } from "../pipeline/processing/limiter.js";
 import type { S3Sink } from "../sinks/s3-sink.js";
 import type { Placement } from "./warehouse-paths.js";
 
@@ -11,6 +12,11 @@ export class S3Warehouse {
   /** `s3://BUCKET` or `s3://BUCKET/PREFIX`. */
   readonly root: string;
   private readonly bucketRoot: string;
+  /**
+   * S3 requests (or uploads) in flight at once. With 256 files in flight each would otherwise hold a pending
+   * SDK request and its buffers; beyond a few dozen the server is no faster, and memory grows.
+   */
+  readonly requests = new Limiter(32);
   /** Keys this process has just seen free, so the upload need not HEAD them again. */
   private readonly seenAbsent = new Set<string>();
 
