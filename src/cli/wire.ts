@@ -61,7 +61,11 @@ export async function wire(config: RunConfig, log: Logger): Promise<Wired> {
       await manifests.close();
       await store.close();
       await pool.close();
-      objects?.sink.close();
+      if (objects) {
+        // Uploads cut off by faults during the run: aborted now rather than left to the next start.
+        await objects.sink.abortOrphans().catch(() => undefined);
+        objects.sink.close();
+      }
     },
   };
 }

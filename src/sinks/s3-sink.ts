@@ -114,6 +114,13 @@ export class S3Sink {
   private readonly log: S3SinkLog | undefined;
   /** Multipart uploads whose abort may have failed (endpoint down): aborted after the next successful put. */
   private readonly orphans = new Map<string, string>();
+  /**
+   * Keys whose multipart upload failed: an upload may exist that this process never learned the id of (the answer
+   * to CreateMultipartUpload was lost). Once the key is stored, any upload still open on it is garbage.
+   */
+  private readonly sweepKeys = new Set<string>();
+  /** Keys whose multipart upload failed and that are not stored yet: a retry may have an upload in flight. */
+  private readonly failedKeys = new Set<string>();
 
   constructor(opts: S3SinkOptions) {
     this.location = { bucket: opts.location.bucket, prefix: joinKey(opts.location.prefix) };
@@ -225,7 +232,10 @@ export class S3Sink {
     if (!SHA256_HEX.test(meta.sha256)) throw new TypeError(`sha256 must be 64 lower-case hex digits: ${meta.sha256}`);
     const existing = opts.knownAbsent ? null : await this.head(key, opts);
     if (existing) {
-      if (existing.sha256 === meta.sha256 && existing.size === meta.size) return "exists";
+      if (existing.sha256 === meta.sha256 && existing.size === meta.size) {
+        this.stored(key);
+        return "exists";
+      }
       if (!opts.replace)
         throw new S3KeyOccupiedError(
           `s3://${this.location.bucket}/${key} already holds other content (${existing.size} bytes, sha256 ${existing.sha256 ?? "not recorded"})`,
@@ -242,8 +252,14 @@ export class S3Sink {
         "object",
       );
     }
+    this.stored(key);
     await this.abortOrphans();
     return "uploaded";
+  }
+
+  /** The key holds its content now: uploads left open on it by failed attempts may be swept. */
+  private stored(key: string): void {
+    if (this.failedKeys.delete(key)) this.sweepKeys.add(key);
   }
 
   private async upload(
@@ -268,26 +284,52 @@ export class S3Sink {
         onOrphan: (uploadId) => this.orphans.set(uploadId, key),
       });
     } catch (err) {
+      if (meta.size > this.partSizeBytes) this.failedKeys.add(key);
       // A source that changed or cannot be read is the caller's to judge; the rest is classified for retrying.
       if (err instanceof S3IntegrityError || (err as NodeJS.ErrnoException).syscall) throw err;
       throw this.classify(err, "PutObject", key);
     }
   }
 
-  /** Best effort, after a put proved the endpoint is back; a failure keeps the entry for next time. */
-  private async abortOrphans(): Promise<void> {
+  /**
+   * Aborts what failed uploads left behind: uploads whose abort failed, and any upload still open on a key whose
+   * multipart upload failed once (listed, where the server can). Best effort, after a put proved the endpoint is
+   * back, and at close; what fails stays listed for next time (and the next start aborts every stale upload).
+   */
+  async abortOrphans(): Promise<void> {
     for (const [uploadId, key] of this.orphans) {
+      if (!(await this.abortUpload(key, uploadId))) return;
+      this.orphans.delete(uploadId);
+    }
+    for (const key of this.sweepKeys) {
+      let uploads: { Key?: string; UploadId?: string }[];
       try {
-        await this.client.send(
-          new AbortMultipartUploadCommand({ Bucket: this.location.bucket, Key: key, UploadId: uploadId }),
+        const page = await this.client.send(
+          new ListMultipartUploadsCommand({ Bucket: this.location.bucket, Prefix: key }),
         );
-        this.orphans.delete(uploadId);
+        uploads = page.Uploads ?? [];
       } catch (err) {
-        const status = s3HttpStatus(err);
-        // 404: already gone (the upload's own abort got through). Other 4xx: this server will not abort it.
-        if (status !== undefined && status >= 400 && status < 500) this.orphans.delete(uploadId);
-        else return;
+        if (s3ErrorCode(err) === "NotImplemented") this.sweepKeys.clear();
+        return;
       }
+      for (const u of uploads) {
+        if (u.Key === key && u.UploadId && !(await this.abortUpload(key, u.UploadId))) return;
+      }
+      this.sweepKeys.delete(key);
+    }
+  }
+
+  /** True when the upload is gone (aborted now, or already), false when the server could not be asked. */
+  private async abortUpload(key: string, uploadId: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new AbortMultipartUploadCommand({ Bucket: this.location.bucket, Key: key, UploadId: uploadId }),
+      );
+      return true;
+    } catch (err) {
+      const status = s3HttpStatus(err);
+      // 404: already gone (the upload's own abort got through). Other 4xx: this server will not abort it.
+      return status !== undefined && status >= 400 && status < 500;
     }
   }
 
