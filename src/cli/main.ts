@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { RUN_OPTIONS } from "../config/options.js";
+import { lsCommand, statusCommand, uploadCommand } from "./commands/client-commands.js";
 import { runCommand } from "./commands/run.js";
+import { SERVE_OPTIONS, serveCommand } from "./commands/serve.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -11,20 +13,56 @@ function buildProgram(): Command {
     .version(pkg.version)
     .exitOverride()
     .configureOutput({ writeErr: () => undefined });
-  const run = program
-    .command("run")
-    .description("watch the staging directory and ingest every complete file exactly once")
-    .exitOverride()
-    .configureOutput({ writeErr: () => undefined });
-  for (const spec of RUN_OPTIONS) {
-    const def = Array.isArray(spec.default) ? spec.default.join(",") || "none" : String(spec.default);
-    run.addOption(new Option(spec.flag, `${spec.help} [env ${spec.env}; default ${def}]`));
-    // With both --x and --no-x declared commander sets no implicit default, so the environment and .env still apply.
-    if (spec.flag.startsWith("--no-")) run.addOption(new Option(`--${spec.flag.slice(5)}`).hideHelp());
-  }
+  const addRunOptions = (cmd: Command) => {
+    for (const spec of RUN_OPTIONS) {
+      const def = Array.isArray(spec.default) ? spec.default.join(",") || "none" : String(spec.default);
+      cmd.addOption(new Option(spec.flag, `${spec.help} [env ${spec.env}; default ${def}]`));
+      // With both --x and --no-x declared commander sets no implicit default, so the environment and .env still apply.
+      if (spec.flag.startsWith("--no-")) cmd.addOption(new Option(`--${spec.flag.slice(5)}`).hideHelp());
+    }
+  };
+  const sub = (name: string, description: string) =>
+    program
+      .command(name)
+      .description(description)
+      .exitOverride()
+      .configureOutput({ writeErr: () => undefined });
+
+  const run = sub("run", "watch the staging directory and ingest every complete file exactly once");
+  addRunOptions(run);
   run.action(async (opts: Record<string, unknown>) => {
     process.exitCode = await runCommand(opts);
   });
+
+  const serve = sub("serve", "`run` plus the HTTP API: uploads, file status, /metrics, /healthz, /readyz");
+  addRunOptions(serve);
+  for (const spec of SERVE_OPTIONS) {
+    serve.addOption(new Option(spec.flag, `${spec.help} [env ${spec.env}; default ${String(spec.default) || "none"}]`));
+  }
+  serve.action(async (opts: Record<string, unknown>) => {
+    process.exitCode = await serveCommand(opts);
+  });
+
+  const client = (cmd: Command) =>
+    cmd
+      .option("--server <url>", "sluice server [env SLUICE_SERVER; default http://127.0.0.1:8080]")
+      .option("--token <token>", "API token [env SLUICE_API_TOKEN]")
+      .option("--json", "machine-readable output");
+  client(sub("upload", "send files to a sluice server").argument("<file...>"))
+    .option("--wait", "wait until each file is processed; exit 1 if one failed")
+    .action(async (files: string[], opts: Record<string, unknown>) => {
+      process.exitCode = await uploadCommand(files, opts);
+    });
+  client(sub("status", "show one file").argument("<id>")).action(async (id: string, opts: Record<string, unknown>) => {
+    process.exitCode = await statusCommand(id, opts);
+  });
+  client(sub("ls", "list files, newest first"))
+    .option("--status <status>", "waiting, processing, processed, partial, failed or duplicate")
+    .option("--q <text>", "part of the name")
+    .option("--limit <n>", "how many (1-500)", "50")
+    .action(async (opts: Record<string, unknown>) => {
+      process.exitCode = await lsCommand(opts);
+    });
   return program;
 }
 

@@ -53,6 +53,7 @@ export async function wire(config: RunConfig, log: Logger): Promise<Wired> {
     metrics: new Metrics(),
     signal: abort.signal,
     converts: new Limiter(1),
+    uploads: null,
   };
   return {
     ctx,

@@ -9,7 +9,7 @@ import type { RunConfig } from "./config.js";
 import { type OptionSpec, type RawRunOptions, RUN_OPTIONS } from "./options.js";
 import { runOptionsSchema } from "./schema.js";
 
-type Source = { value: unknown; from: string };
+export type Source = { value: unknown; from: string };
 
 /** Reads `.env` in the working directory without touching process.env. */
 export function readDotEnv(cwd: string): Record<string, string> {
@@ -18,7 +18,7 @@ export function readDotEnv(cwd: string): Record<string, string> {
   return parseEnv(readFileSync(path, "utf8")) as Record<string, string>;
 }
 
-function coerce(spec: OptionSpec, src: Source): unknown {
+export function coerce(spec: Pick<OptionSpec, "kind">, src: Source): unknown {
   const { value, from } = src;
   if (typeof value !== "string") return value;
   switch (spec.kind) {

@@ -1,79 +1,141 @@
 /**
- * The error catalog: every error sluice reports has a stable code, a message
- * that tells the operator what to do next, and whether retrying can help.
- * docs/errors.md documents each code.
+ * The error catalog: every error sluice reports has a stable code, a short
+ * title (the HTTP API's `error` field), the HTTP status the API answers with,
+ * a hint that tells the operator what to do next, and whether retrying can
+ * help. docs/errors.md documents each code.
  */
 export const ERROR_CATALOG = {
   SLUICE_ERR_CONFIG: {
+    title: "Invalid configuration",
     retriable: false,
     httpStatus: 400,
     hint: "fix the flag, environment variable or .env entry named",
   },
   SLUICE_ERR_DIR_UNUSABLE: {
+    title: "Directory unusable",
     retriable: false,
     httpStatus: 500,
     hint: "create the directory or fix its permissions, then start again",
   },
   SLUICE_ERR_SOURCE_UNREADABLE: {
+    title: "Source unreadable",
     retriable: true,
     httpStatus: 500,
     hint: "check the file's permissions; the file was moved to the error directory",
   },
   SLUICE_ERR_VANISHED: {
+    title: "File vanished",
     retriable: false,
     httpStatus: 410,
     hint: "the file left staging before it was ingested; nothing was stored",
   },
   SLUICE_ERR_CHECKSUM_MISMATCH: {
+    title: "Checksum mismatch",
     retriable: false,
     httpStatus: 422,
     hint: "the .ok sidecar's SHA-256 differs from the content: re-send the file",
   },
-  SLUICE_ERR_NOT_REGULAR: { retriable: false, httpStatus: 422, hint: "only regular files are ingested" },
+  SLUICE_ERR_NOT_REGULAR: {
+    title: "Not a regular file",
+    retriable: false,
+    httpStatus: 422,
+    hint: "only regular files are ingested",
+  },
   SLUICE_ERR_PARSE: {
+    title: "Unparseable file",
     retriable: false,
     httpStatus: 422,
     hint: "the file could not be parsed as its extension says; fix it upstream and re-send it",
   },
   SLUICE_ERR_ENCODING: {
+    title: "Not UTF-8",
     retriable: false,
     httpStatus: 422,
     hint: "the file is not valid UTF-8 text; re-export it as UTF-8 and re-send it",
   },
   SLUICE_ERR_NO_VALID_ROWS: {
+    title: "No valid rows",
     retriable: false,
     httpStatus: 422,
     hint: "no row passed the schema; the reasons per row are in .error.json",
   },
   SLUICE_ERR_ARCHIVE_CORRUPT: {
+    title: "Corrupt archive",
     retriable: false,
     httpStatus: 422,
     hint: "the archive is damaged or cut short; members read before the damage stay ingested; re-send it whole",
   },
   SLUICE_ERR_ARCHIVE_LIMIT: {
+    title: "Archive limit exceeded",
     retriable: false,
     httpStatus: 413,
     hint: "the archive exceeds a --archive-max-* limit (possible decompression bomb); raise the limit if it is legitimate",
   },
   SLUICE_ERR_WAREHOUSE_WRITE: {
+    title: "Warehouse not writable",
     retriable: true,
     httpStatus: 503,
     hint: "the warehouse cannot be written (disk full, permissions): ingestion pauses and resumes by itself once fixed",
   },
   SLUICE_ERR_STATE_STORE: {
+    title: "State store not writable",
     retriable: true,
     httpStatus: 503,
     hint: "the state store cannot be written: check its disk; ingestion resumes by itself",
   },
   SLUICE_ERR_NAME_COLLISION: {
+    title: "Name collision",
     retriable: false,
     httpStatus: 409,
     hint: "a foreign file occupies every candidate warehouse name: remove it",
   },
   SLUICE_ERR_INTERNAL: {
+    title: "Internal error",
     retriable: false,
     httpStatus: 500,
     hint: "an unexpected error: the file is kept in the error directory; please report it with the log line",
+  },
+  SLUICE_ERR_BAD_REQUEST: {
+    title: "Bad request",
+    retriable: false,
+    httpStatus: 400,
+    hint: "fix the parameter or body named in the message; GET /api/v1/openapi.json describes every route",
+  },
+  SLUICE_ERR_UNAUTHORIZED: {
+    title: "Unauthorized",
+    retriable: false,
+    httpStatus: 401,
+    hint: "send the header Authorization: Bearer <token> with the API token sluice serve was started with",
+  },
+  SLUICE_ERR_NOT_FOUND: {
+    title: "Not found",
+    retriable: false,
+    httpStatus: 404,
+    hint: "check the path and the id; GET /api/v1/files lists the files sluice knows",
+  },
+  SLUICE_ERR_MISSING_FILE: {
+    title: "Missing file",
+    retriable: false,
+    httpStatus: 400,
+    hint: "send the content as multipart/form-data with at least one part named file",
+  },
+  SLUICE_ERR_INVALID_PARAMETER_TYPE: {
+    title: "Invalid Parameter Type",
+    retriable: false,
+    httpStatus: 400,
+    hint: "the field named must be a file part (with a filename), not a plain form value",
+  },
+  SLUICE_ERR_PAYLOAD_TOO_LARGE: {
+    title: "Payload too large",
+    retriable: false,
+    httpStatus: 413,
+    hint: "the upload exceeds the server's size limit: split the file, or raise the limit sluice serve was started with",
+  },
+  SLUICE_ERR_UNSUPPORTED_MEDIA_TYPE: {
+    title: "Unsupported media type",
+    retriable: false,
+    httpStatus: 415,
+    hint: "send the Content-Type the route expects (multipart/form-data for uploads, application/json otherwise)",
   },
 } as const;
 
@@ -93,4 +155,9 @@ export class SluiceError extends Error {
 /** Node's errno code of an error, if any. */
 export function errnoCode(err: unknown): string | undefined {
   return typeof err === "object" && err !== null && "code" in err ? String((err as { code: unknown }).code) : undefined;
+}
+
+/** Is `code` one of the catalog's codes (e.g. the `code` of an error thrown by a lower layer)? */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === "string" && Object.hasOwn(ERROR_CATALOG, code);
 }

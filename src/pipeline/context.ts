@@ -3,6 +3,7 @@ import type { DirSyncer } from "../durable/fsync.js";
 import type { Hasher } from "../hashing/hasher.js";
 import type { ManifestWriter } from "../manifest/manifest-writer.js";
 import type { ErrorDirectory } from "../quarantine/error-directory.js";
+import type { UploadRegistry } from "../service/upload-registry.js";
 import type { StateStore } from "../store/state-store.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { Metrics } from "../telemetry/metrics.js";
@@ -26,6 +27,8 @@ export interface IngestContext {
   metrics: Metrics;
   /** Aborted on shutdown: endless retries (warehouse down) give up and leave the state for the next start. */
   signal: AbortSignal;
+  /** Files received by the HTTP API, ingested under the id the client was given (null without the API). */
+  uploads: UploadRegistry | null;
   /** Bounds how many DuckDB conversions run at once (each may use every CPU and --duckdb-memory-limit). */
   converts: Limiter;
 }

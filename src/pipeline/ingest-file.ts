@@ -119,7 +119,14 @@ function errorInfo(code: ErrorCode, detail: string, attempts: number) {
 
 /** One ready file through the whole state machine. */
 export async function ingestCandidate(ctx: IngestContext, c: Candidate): Promise<Outcome> {
-  const ingestId = newIngestId();
+  const outcome = await ingestOnce(ctx, c);
+  // A final outcome ends an API upload's wait; "not-ready" and "aborted" keep its id for the next attempt.
+  if (ctx.uploads && outcome !== "not-ready" && outcome !== "aborted") ctx.uploads.settled(c.identity);
+  return outcome;
+}
+
+async function ingestOnce(ctx: IngestContext, c: Candidate): Promise<Outcome> {
+  const ingestId = ctx.uploads?.idFor(c.identity) ?? newIngestId();
   const startedAt = performance.now();
   ctx.log.debug({ event: "file_ready", path: c.path, name: c.name, size: c.identity.size, ingest_id: ingestId });
   const file: NewFile = {

@@ -1,4 +1,5 @@
 import type { FileRecord } from "../core/file-record.js";
+import type { FileState } from "../core/file-state.js";
 import type { ProcessingResult } from "../core/processing.js";
 import type { InvalidRow } from "../processors/profile.js";
 
@@ -38,6 +39,24 @@ export interface ErrorInfo {
   code: string;
   message: string;
   attempts: number;
+}
+
+/** What `listFiles` returns: a page of files, newest first. */
+export interface FileQuery {
+  /** Only rows in these states (all states when absent). */
+  states?: FileState[];
+  /**
+   * Narrows `done` rows by how processing came out (it lives in the processing
+   * document, not in the state): "partial" keeps those with invalid rows,
+   * "processed" the others, including files no processor handled. Rows in
+   * other states are not affected.
+   */
+  doneAs?: "processed" | "partial";
+  /** Case-insensitive substring of the name. */
+  nameContains?: string;
+  limit: number;
+  /** Keyset pagination: the last row of the previous page; only rows after it (older) are returned. */
+  after?: { discoveredAt: string; ingestId: string };
 }
 
 /**
@@ -86,6 +105,10 @@ export interface StateStore {
   member(archiveIngestId: string, memberIndex: number): FileRecord | undefined;
   /** A page of a file's invalid rows, in row order. */
   invalidRows(ingestId: string, offset: number, limit: number): InvalidRow[];
+  /** How many invalid rows a file has in all. */
+  invalidRowCount(ingestId: string): number;
+  /** Files newest first (discovery time, then id), filtered; for the HTTP API. */
+  listFiles(q: FileQuery): FileRecord[];
   /** Rows not in a terminal state, oldest first: the work recovery must finish. */
   activeRecords(): FileRecord[];
   /** Counts by state, for reports. */

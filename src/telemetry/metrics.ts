@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
-/** The counters sluice keeps; one registry per process, exposed later over HTTP. */
+/** The counters sluice keeps; one registry per process, exposed by the HTTP API at GET /metrics. */
 export class Metrics {
   readonly registry = new Registry();
   readonly files = new Counter({
@@ -47,7 +47,35 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly httpSeconds = new Histogram({
+    name: "sluice_http_request_duration_seconds",
+    help: "HTTP API requests, by method, route pattern and status code",
+    labelNames: ["method", "route", "status_code"] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
+    registers: [this.registry],
+  });
+  readonly stageSeconds = new Histogram({
+    name: "sluice_stage_duration_seconds",
+    help: "Time spent per pipeline stage, per file (read, hash, decide, process, store, manifest, finish)",
+    labelNames: ["stage"] as const,
+    buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
+    registers: [this.registry],
+  });
+
   private waiting = 0;
+
+  /**
+   * One HTTP request. `route` must be the route pattern (`/api/v1/files/:id`),
+   * never the raw URL: ids in label values would grow the registry without bound.
+   */
+  observeHttp(method: string, route: string, statusCode: number, seconds: number): void {
+    this.httpSeconds.observe({ method, route, status_code: String(statusCode) }, seconds);
+  }
+
+  /** Time one file spent in one pipeline stage. */
+  observeStage(stage: string, seconds: number): void {
+    this.stageSeconds.observe({ stage }, seconds);
+  }
 
   /** A file starts (+1) or stops (-1) waiting for the warehouse. */
   warehouseWait(delta: 1 | -1): void {

@@ -6,7 +6,7 @@ import { readDotEnv, resolveRunConfig } from "../../config/resolve.js";
 import { SluiceError } from "../../core/errors.js";
 import { IngestService } from "../../service/ingest-service.js";
 import { createLogger } from "../../telemetry/logger.js";
-import { wire } from "../wire.js";
+import { type Wired, wire } from "../wire.js";
 
 /** Parses and checks everything before touching the disk; a problem is one line on stderr and exit 2. */
 export function loadRunConfig(flags: Partial<Record<keyof RawRunOptions, unknown>>): RunConfig | number {
@@ -27,9 +27,17 @@ export function loadRunConfig(flags: Partial<Record<keyof RawRunOptions, unknown
   }
 }
 
+/** Something that runs beside the ingestor (the HTTP server of `sluice serve`), started once it is wired. */
+export type Attachment = (wired: Wired, service: IngestService) => Promise<{ close(): Promise<void> }>;
+
 export async function runCommand(flags: Partial<Record<keyof RawRunOptions, unknown>>): Promise<number> {
   const config = loadRunConfig(flags);
   if (typeof config === "number") return config;
+  return runService(config, null);
+}
+
+/** Runs the ingestor (and an attachment) until a signal, or until drained with `--once`. */
+export async function runService(config: RunConfig, attach: Attachment | null): Promise<number> {
   if (!config.dryRun) createDirectories(config);
   const log = createLogger(config.logLevel);
   let wired: Awaited<ReturnType<typeof wire>>;
@@ -40,6 +48,14 @@ export async function runCommand(flags: Partial<Record<keyof RawRunOptions, unkn
     return 2;
   }
   const service = new IngestService(wired);
+  let attached: { close(): Promise<void> } | null = null;
+  try {
+    attached = attach ? await attach(wired, service) : null;
+  } catch (err) {
+    process.stderr.write(`sluice: cannot start: ${(err as Error).message}\n`);
+    await wired.close();
+    return 2;
+  }
   let stopping: Promise<void> | null = null;
   const stop = (signal: string) => {
     if (stopping) {
@@ -48,7 +64,7 @@ export async function runCommand(flags: Partial<Record<keyof RawRunOptions, unkn
       return;
     }
     log.info({ event: "shutdown_requested", signal, in_flight: service.runner.inFlight() });
-    stopping = service.stop();
+    stopping = (attached ? attached.close() : Promise.resolve()).then(() => service.stop());
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
@@ -68,7 +84,7 @@ export async function runCommand(flags: Partial<Record<keyof RawRunOptions, unkn
   await service.start();
   if (config.once) {
     await Promise.race([service.drained(), new Promise<void>((r) => process.once("SIGTERM", r).once("SIGINT", r))]);
-    if (!stopping) stopping = service.stop();
+    if (!stopping) stopping = (attached ? attached.close() : Promise.resolve()).then(() => service.stop());
   }
   if (stopping) await stopping;
   else

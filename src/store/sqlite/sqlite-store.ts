@@ -3,8 +3,9 @@ import type { FileRecord } from "../../core/file-record.js";
 import type { ProcessingResult } from "../../core/processing.js";
 import { Batcher } from "../../durable/batcher.js";
 import type { InvalidRow } from "../../processors/profile.js";
-import type { Decision, ErrorInfo, NewFile, PlacementRequest, StateStore } from "../state-store.js";
+import type { Decision, ErrorInfo, FileQuery, NewFile, PlacementRequest, StateStore } from "../state-store.js";
 import { type BatchWriter, InProcessWriter, WorkerWriter } from "./batch-writer.js";
+import { FileLister } from "./list-files.js";
 import { migrate } from "./migrate.js";
 import { SQLITE_MIGRATIONS } from "./migrations/index.js";
 import { type FileRow, toRecord } from "./row-mapping.js";
@@ -24,13 +25,21 @@ export class SqliteStateStore implements StateStore {
   private readonly stmt: Statements;
   private readonly writer: BatchWriter;
   private readonly batcher: Batcher<WriteOp, unknown>;
+  private readonly lister: FileLister;
 
-  constructor(path: string) {
+  /**
+   * `writerThread: false` commits on this thread instead: the same batches and
+   * SQL, without the worker, whose compiled `.js` does not exist when the code
+   * runs from TypeScript sources (tests).
+   */
+  constructor(path: string, opts: { writerThread?: boolean } = {}) {
     this.db = new Database(path);
     configure(this.db);
     migrate(this.db, SQLITE_MIGRATIONS);
     this.stmt = prepareStatements(this.db);
-    this.writer = path === ":memory:" ? new InProcessWriter(this.db, this.stmt) : new WorkerWriter(path);
+    this.lister = new FileLister(this.db);
+    const inProcess = path === ":memory:" || opts.writerThread === false;
+    this.writer = inProcess ? new InProcessWriter(this.db, this.stmt) : new WorkerWriter(path);
     this.batcher = new Batcher<WriteOp, unknown>(async (ops) =>
       (await this.writer.apply(ops)).map((r) => {
         if (!isOpError(r)) return r;
@@ -121,6 +130,14 @@ export class SqliteStateStore implements StateStore {
 
   invalidRows(ingestId: string, offset: number, limit: number): InvalidRow[] {
     return this.stmt.invalidPage.all(ingestId, limit, offset) as InvalidRow[];
+  }
+
+  invalidRowCount(ingestId: string): number {
+    return (this.stmt.invalidCount.get(ingestId) as { n: number }).n;
+  }
+
+  listFiles(q: FileQuery): FileRecord[] {
+    return this.lister.list(q);
   }
 
   activeRecords(): FileRecord[] {

@@ -28,6 +28,7 @@ export function prepareStatements(db: Database.Database) {
     clearInvalid: db.prepare("DELETE FROM invalid_rows WHERE ingest_id = ?"),
     addInvalid: db.prepare("INSERT INTO invalid_rows (ingest_id, seq, row, error) VALUES (?, ?, ?, ?)"),
     invalidPage: db.prepare("SELECT row, error FROM invalid_rows WHERE ingest_id = ? ORDER BY seq LIMIT ? OFFSET ?"),
+    invalidCount: db.prepare("SELECT COUNT(*) AS n FROM invalid_rows WHERE ingest_id = ?"),
     member: db.prepare("SELECT * FROM files WHERE archive_ingest_id = ? AND member_index = ?"),
     setState: db.prepare("UPDATE files SET state = ?, updated_at = ? WHERE ingest_id = ?"),
     // Quarantine happens before anything is stored, so the reserved warehouse name is given back.

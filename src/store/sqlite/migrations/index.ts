@@ -1,5 +1,6 @@
 import type { Migration } from "../../migrations.js";
 import { m0001 } from "./0001-init.js";
 import { m0002 } from "./0002-processing.js";
+import { m0003 } from "./0003-newest-first.js";
 
-export const SQLITE_MIGRATIONS: readonly Migration[] = [m0001, m0002];
+export const SQLITE_MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003];

@@ -1,0 +1,65 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, LogController } from "fastify";
+import { bearerAuth } from "./auth.js";
+import type { ApiDeps } from "./deps.js";
+import { handleError, handleNotFound } from "./errors.js";
+import { openApiRoutes } from "./openapi.js";
+import { filesReadRoutes } from "./routes/files-read.js";
+import { healthRoutes } from "./routes/health.js";
+import { metricsRoutes } from "./routes/metrics.js";
+
+export interface BuildAppOptions {
+  /**
+   * Where 5xx errors are logged (event `api_error`); Fastify's per-request
+   * lines stay off either way. Without it the app logs nothing.
+   */
+  logger?: FastifyBaseLogger;
+  /**
+   * More route plugins (the upload route), registered under `/api/v1` after
+   * the auth hook, so they are guarded like the built-in routes and share the
+   * error handler.
+   */
+  plugins?: FastifyPluginAsync[];
+}
+
+/**
+ * The HTTP API. `/healthz`, `/readyz` and `/metrics` are open; everything
+ * under `/api` needs the bearer token when `deps.apiToken` is set.
+ */
+export function buildApp(deps: ApiDeps, opts: BuildAppOptions = {}): FastifyInstance {
+  // An empty token would compare equal to an empty header value: refuse it rather than guard with it.
+  if (deps.apiToken === "") throw new Error("apiToken must be null (auth off) or a non-empty string");
+  const app: FastifyInstance = Fastify({
+    ...(opts.logger
+      ? { loggerInstance: opts.logger, logController: new LogController({ disableRequestLogging: true }) }
+      : { logger: false }),
+    // Errors raised before routing (a malformed URL) get the same shape as the rest.
+    frameworkErrors: (err, req, reply) => handleError(err, req, reply),
+  });
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler(handleNotFound);
+  app.addHook("onResponse", async (req, reply) => {
+    // The route pattern, never the URL: ids in label values would grow the registry without bound.
+    const route = req.is404 ? "not_found" : (req.routeOptions.url ?? "unknown");
+    deps.metrics.observeHttp(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  app.register(healthRoutes(deps));
+  app.register(metricsRoutes(deps));
+  app.register(
+    async (api) => {
+      if (deps.apiToken) api.addHook("onRequest", bearerAuth(deps.apiToken));
+      // Its own 404 handler makes unknown /api paths pass the auth hook too: no probing for routes without a token.
+      api.setNotFoundHandler(handleNotFound);
+      await api.register(
+        async (v1) => {
+          await v1.register(filesReadRoutes(deps));
+          await v1.register(openApiRoutes());
+          for (const plugin of opts.plugins ?? []) await v1.register(plugin);
+        },
+        { prefix: "/v1" },
+      );
+    },
+    { prefix: "/api" },
+  );
+  return app;
+}

@@ -1,0 +1,31 @@
+import type { StateStore } from "../store/state-store.js";
+import type { Metrics } from "../telemetry/metrics.js";
+
+/** An upload the API has received whose file the pipeline has not picked up yet. */
+export interface WaitingUpload {
+  id: string;
+  name: string;
+  size: number;
+  /** ISO 8601 UTC. */
+  uploadTime: string;
+}
+
+/** What `/readyz` reports: can sluice use its state store and its warehouse right now? */
+export interface Readiness {
+  state: boolean;
+  warehouse: boolean;
+  /** Why something is not ready, for the operator. */
+  detail?: string;
+}
+
+/** Everything the HTTP API reads from; `sluice serve` wires the real ones. */
+export interface ApiDeps {
+  store: StateStore;
+  metrics: Metrics;
+  /** Bearer token required on every `/api` route; null turns auth off. */
+  apiToken: string | null;
+  ready(): Promise<Readiness>;
+  waiting(id: string): WaitingUpload | undefined;
+  /** Any order; the API sorts. */
+  waitingList(): WaitingUpload[];
+}

@@ -1,0 +1,45 @@
+import type { FastifyPluginAsync } from "fastify";
+import type { ApiDeps, Readiness } from "../deps.js";
+
+export const healthzSchema = {
+  summary: "Liveness: the process answers",
+  tags: ["operations"],
+  response: {
+    200: { type: "object", required: ["status"], properties: { status: { type: "string", enum: ["ok"] } } },
+  },
+} as const;
+
+const readiness = {
+  type: "object",
+  required: ["status", "state", "warehouse"],
+  properties: {
+    status: { type: "string", enum: ["ready", "not_ready"] },
+    state: { type: "boolean", description: "the state store can be used" },
+    warehouse: { type: "boolean", description: "the warehouse can be written" },
+    detail: { type: "string", description: "what is not ready, and why" },
+  },
+} as const;
+
+export const readyzSchema = {
+  summary: "Readiness: state store and warehouse usable",
+  tags: ["operations"],
+  response: { 200: readiness, 503: { ...readiness, description: "something is not ready; `detail` says what" } },
+} as const;
+
+/** `/healthz` and `/readyz`: open (no token), for probes. */
+export function healthRoutes(deps: Pick<ApiDeps, "ready">): FastifyPluginAsync {
+  return async (app) => {
+    app.get("/healthz", { schema: healthzSchema }, async () => ({ status: "ok" }));
+    app.get("/readyz", { schema: readyzSchema }, async (_req, reply) => {
+      let r: Readiness;
+      try {
+        r = await deps.ready();
+      } catch (err) {
+        // A check that throws is a check that failed: the probe must get 503, not a 500 in the error shape.
+        r = { state: false, warehouse: false, detail: `readiness check failed: ${(err as Error).message}` };
+      }
+      const ok = r.state && r.warehouse;
+      return reply.code(ok ? 200 : 503).send({ status: ok ? "ready" : "not_ready", ...r });
+    });
+  };
+}

@@ -1,0 +1,89 @@
+import { access, constants } from "node:fs/promises";
+import { buildApp } from "../../api/app.js";
+import { uploadRoutes } from "../../api/routes/upload.js";
+import { readDotEnv } from "../../config/resolve.js";
+import { resolveServeConfig, SERVE_OPTIONS } from "../../config/serve-options.js";
+import { SluiceError } from "../../core/errors.js";
+import { UploadRegistry } from "../../service/upload-registry.js";
+import { makeIgnoreRule } from "../../watch/ignore-rules.js";
+import type { Wired } from "../wire.js";
+import { loadRunConfig, runService } from "./run.js";
+
+export { SERVE_OPTIONS };
+
+/** Is the warehouse usable right now? A directory must be writable; an S3 bucket must answer HeadBucket. */
+async function warehouseReady(wired: Wired): Promise<boolean> {
+  const { ctx } = wired;
+  try {
+    if (ctx.objects) {
+      await Promise.race([
+        ctx.objects.sink.check(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), 2000).unref()),
+      ]);
+    } else {
+      await access(ctx.config.warehouse, constants.W_OK);
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `sluice serve`: `sluice run` plus the HTTP API (uploads, status, /metrics, health) on `--listen`. */
+export async function serveCommand(flags: Record<string, unknown>): Promise<number> {
+  const config = loadRunConfig(flags);
+  if (typeof config === "number") return config;
+  let serve: ReturnType<typeof resolveServeConfig>;
+  try {
+    serve = resolveServeConfig(flags, process.env, readDotEnv(process.cwd()));
+  } catch (err) {
+    process.stderr.write(`sluice: ${err instanceof SluiceError ? err.message : (err as Error).message}\n`);
+    return 2;
+  }
+  if (config.once || config.dryRun) {
+    process.stderr.write("sluice: serve runs until stopped; use `sluice run` for --once or --dry-run\n");
+    return 2;
+  }
+  return runService(config, async (wired, service) => {
+    const { ctx } = wired;
+    const registry = new UploadRegistry();
+    ctx.uploads = registry;
+    const app = buildApp(
+      {
+        store: ctx.store,
+        metrics: ctx.metrics,
+        apiToken: serve.apiToken,
+        async ready() {
+          let state = true;
+          try {
+            ctx.store.countByState();
+          } catch {
+            state = false;
+          }
+          return { state, warehouse: await warehouseReady(wired) };
+        },
+        waiting: (id) => (ctx.store.get(id) ? undefined : registry.get(id)),
+        waitingList: () => registry.list().filter((u) => !ctx.store.get(u.id)),
+      },
+      {
+        plugins: [
+          uploadRoutes({
+            input: config.input,
+            registry,
+            dirs: ctx.dirs,
+            offer: (c) => service.runner.offer(c),
+            maxUploadBytes: serve.maxUploadBytes,
+            isIgnored: makeIgnoreRule(config.ignore),
+          }),
+        ],
+      },
+    );
+    const address = await app.listen({ host: serve.host, port: serve.port });
+    ctx.log.info({ event: "http_listening", address, auth: serve.apiToken ? "bearer token" : "none" });
+    // Uploads in progress get a few seconds to finish; a client that stalls must not hold the shutdown.
+    return {
+      close: () =>
+        Promise.race([app.close(), new Promise<void>((r) => setTimeout(r, 10_000).unref())]).then(() => undefined),
+    };
+  });
+}
