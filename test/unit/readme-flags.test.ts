@@ -18,3 +18,14 @@ it("the README states each flag's real default", () => {
     expect(row, spec.flag).toContain(`| ${shown} |`);
   }
 });
+
+it("the README documents every serve flag with its environment variable and default", async () => {
+  const { SERVE_OPTIONS } = await import("../../src/config/serve-options.js");
+  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  for (const spec of SERVE_OPTIONS) {
+    const row = readme.split("\n").find((l) => l.startsWith(`| \`${spec.flag}\``));
+    expect(row, spec.flag).toContain(`\`${spec.env}\``);
+    const shown = spec.default === "" ? "—" : `\`${String(spec.default)}\``;
+    expect(row, spec.flag).toContain(`| ${shown} |`);
+  }
+});
