@@ -143,12 +143,19 @@ async function ingestOnce(ctx: IngestContext, c: Candidate): Promise<Outcome> {
       : null;
   let src: HashedSource | null = null;
   let stored = false;
+  let lapStart = startedAt;
+  const lap = (stage: string) => {
+    const now = performance.now();
+    ctx.metrics.observeStage(stage, (now - lapStart) / 1000);
+    lapStart = now;
+  };
   try {
     try {
       src = await readWithRetries(ctx, c, ingestId);
     } finally {
       if (discovered) await discovered;
     }
+    lap("hash");
     crashPoint("after-discover");
     if (src.tmpPath) crashPoint("after-copy");
     if (c.sidecar?.sha256 && c.sidecar.sha256 !== src.sha256) {
@@ -156,6 +163,7 @@ async function ingestOnce(ctx: IngestContext, c: Candidate): Promise<Outcome> {
       throw new SluiceError("SLUICE_ERR_CHECKSUM_MISMATCH", detail);
     }
     const decision = await decideStage(ctx, file, src.sha256);
+    lap("decide");
     crashPoint("after-hash");
     let known: FileRecord | string;
     if (decision.kind === "new") {
@@ -173,6 +181,7 @@ async function ingestOnce(ctx: IngestContext, c: Candidate): Promise<Outcome> {
         mtimeMs: c.identity.mtimeMs,
       });
       stored = true;
+      lap("process");
       if (processed?.result.rawDiscarded) {
         await recordWithoutRaw(ctx, ingestId, processed.result);
         if (src.tmpPath) await rm(src.tmpPath, { force: true });
@@ -204,7 +213,9 @@ async function ingestOnce(ctx: IngestContext, c: Candidate): Promise<Outcome> {
       known = recordOf(file, src, decision);
     }
     // Only a local rename takes the source out of staging; an S3 upload leaves it for finishStage to remove.
+    lap("store");
     const rec = await finishStage(ctx, known, { sourceMoved: stored && !src.tmpPath && !ctx.objects });
+    lap("finish");
     emitFinished(ctx, rec, startedAt);
     return rec.state === "duplicate" ? "duplicate" : "ingested";
   } catch (err) {
