@@ -21,10 +21,11 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const RESULTS = join(HERE, "results");
 
 const USAGE = `usage: npm run bench [-- options]
-  --quick          smoke mode (tiny sizes, 1 pair; reports, never asserts targets; < 60 s)
-  --only a,c       run a subset of the scenarios a b c d e f g h i j (g = peak RSS during c and d;
+  --quick          smoke mode (tiny sizes, 1 pair; reports, never asserts targets; about a minute)
+  --only a,c       run a subset of the scenarios a b c d e f g h i j k (g = peak RSS during c and d;
                    h = sensor CSV → Parquet vs DuckDB and pure JS; i = SQL dumps rows/s;
-                   j = S3: a 1 GiB file and 2,000 small files to a local Ceph RADOS Gateway vs rclone copy)
+                   j = S3: a 1 GiB file and 2,000 small files to a local Ceph RADOS Gateway vs rclone copy;
+                   k = HTTP API of sluice serve: a 1 GiB upload vs cp + sync, GET /api/v1/files/:id under autocannon)
   --pairs N        runs per command (default: full 3, quick 1)
   --no-build       do not run \`npm run build\` first
   --no-install     do not install missing anchors (apt-get: rclone, GNU time, and Ceph for j; npm into
@@ -116,7 +117,19 @@ async function main() {
   const mode = opts.quick ? "quick" : "full";
   const pairs = opts.pairs || (opts.quick ? 1 : 3);
   const sizes = opts.quick
-    ? { a: 300, b: 300, bigBytes: 32 * MiB, e: 20, f: 2000, h: 16 * MiB, hSlice: 4 * MiB, jBig: 64 * MiB, jSmall: 200 }
+    ? {
+        a: 300,
+        b: 300,
+        bigBytes: 32 * MiB,
+        e: 20,
+        f: 2000,
+        h: 16 * MiB,
+        hSlice: 4 * MiB,
+        jBig: 64 * MiB,
+        jSmall: 200,
+        kBig: 64 * MiB,
+        kSeconds: 2,
+      }
     : {
         a: 5000,
         b: 5000,
@@ -127,6 +140,8 @@ async function main() {
         hSlice: 64 * MiB,
         jBig: 1 * GiB,
         jSmall: 2000,
+        kBig: 1 * GiB,
+        kSeconds: 10,
       };
   const wanted = opts.only ?? [...SCENARIOS];
   const toRun = SCENARIOS.filter(

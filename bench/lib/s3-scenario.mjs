@@ -1,14 +1,3 @@
-// Scenario j: ingesting into S3. One local S3 server for the whole scenario (a throw-away Ceph RADOS Gateway,
-// the server the S3 sink is tested against; s3rver only when RGW cannot run, and the table says so), then:
-//   j1  one big file (1 GiB; quick 64 MiB)        sluice run --once → s3://BUCKET/bench   vs rclone copy
-//   j2  2,000 files of 4 KiB (quick 200)          sluice run --once → s3://BUCKET/bench   vs rclone copy
-// Per pair, on the same freshly generated (then synced) staging data: `rclone copy staging benchs3:BUCKET/bench`
-// first (it leaves the source in place), then sluice ingests that staging directory (it removes what it stored).
-// Every run writes into a bucket of its own. Every run is checked against the server afterwards (ListObjectsV2
-// count and sizes; for j1 also HeadObject size + x-amz-meta-sha256 = the file's SHA-256): a run that did not
-// store everything fails the bench, it never becomes a figure.
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -16,6 +5,7 @@ import { HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { radosGwUnavailable, startRadosGw, startS3rver } from "../../test/support/s3-servers.mjs";
 import { rcloneCopyS3 } from "./anchors.mjs";
 import { freshDir, GiB, KiB, MiB, makeBigFile, makeSmallFiles, rmrf } from "./data.mjs";
+import { human, secs as s, sha256File } from "./format.mjs";
 import { syncAll } from "./proc.mjs";
 import { makeS3Layout, runSluiceOnce, sluiceRunRecord } from "./sluice.mjs";
 import { pairRatios, summarize } from "./stats.mjs";
@@ -28,26 +18,6 @@ const SMALL = 4 * KiB;
 /** The key prefix both tools write under, in a bucket of their own per run. */
 const PREFIX = "bench";
 const RSS_LIMIT_MIB = 200;
-
-/**
- * @param {number} ms
- */
-const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
-/**
- * @param {number} bytes
- */
-const human = (bytes) => (bytes >= GiB ? `${+(bytes / GiB).toFixed(2)} GiB` : `${+(bytes / MiB).toFixed(1)} MiB`);
-
-/**
- * SHA-256 of a file (untimed check data), 1 MiB reads.
- * @param {string} path
- * @returns {Promise<string>}
- */
-async function sha256File(path) {
-  const h = createHash("sha256");
-  for await (const chunk of createReadStream(path, { highWaterMark: MiB })) h.update(chunk);
-  return h.digest("hex");
-}
 
 /**
  * The scenario's S3 server: a RADOS Gateway, or s3rver when RGW cannot be had (then `fallback` says why).

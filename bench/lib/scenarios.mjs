@@ -1,5 +1,5 @@
 // The scenarios of the benchmark issue (a–g; the conversion scenarios h and i live in convert-scenarios.mjs,
-// the S3 scenario j in s3-scenario.mjs).
+// the S3 scenario j in s3-scenario.mjs, the HTTP API scenario k in api-scenario.mjs).
 // Each one prepares fresh directories and data for every run (untimed, followed by an untimed `sync` so no
 // side pays for flushing the generator's writes), runs sluice and its anchor(s) alternately (A B A B …), and
 // returns its runs plus the rows of the report.
@@ -8,6 +8,7 @@ import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { cpSync, rawHash, rcloneMove, shellLoop } from "./anchors.mjs";
+import { apiServe } from "./api-scenario.mjs";
 import { sensorCsv, sqlDumps } from "./convert-scenarios.mjs";
 import { countFiles, devOf, freshDir, GiB, KiB, MiB, makeBigFile, makeSmallFiles, rmrf, smallName } from "./data.mjs";
 import { syncAll } from "./proc.mjs";
@@ -27,9 +28,10 @@ import { pairRatios, percentile, prng, summarize } from "./stats.mjs";
  *           duckdb and purejs (scenario h) are detected only when h runs
  * @property {(s: string) => void} log
  * @property {{ a: number, b: number, bigBytes: number, e: number, f: number, h: number, hSlice: number,
- *             jBig: number, jSmall: number }} sizes
+ *             jBig: number, jSmall: number, kBig: number, kSeconds: number }} sizes
  *           h: the sensor CSV's bytes; hSlice: the bytes of its first rows that the pure-JS anchor converts;
- *           jBig: the bytes of j1's file; jSmall: the number of 4 KiB files of j2
+ *           jBig: the bytes of j1's file; jSmall: the number of 4 KiB files of j2;
+ *           kBig: the bytes of k1's upload; kSeconds: how long k2's autocannon run lasts
  */
 
 /**
@@ -507,7 +509,7 @@ async function backlog(ctx) {
   };
 }
 
-export const SCENARIOS = /** @type {const} */ (["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]);
+export const SCENARIOS = /** @type {const} */ (["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"]);
 
 /**
  * @param {Ctx} ctx
@@ -531,6 +533,8 @@ export function runScenario(ctx, id) {
       return sqlDumps(ctx);
     case "j":
       return s3Ingest(ctx);
+    case "k":
+      return apiServe(ctx);
     default:
       throw new Error(`unknown scenario ${id}`);
   }

@@ -127,6 +127,7 @@ export function sluiceArgs(l, stabilitySeconds, once) {
  * @property {number} vanished
  * @property {boolean} stopped
  * @property {Map<string, {at: number, sha256: string, bytes: number}>} byName
+ * @property {string | null} [address]  `sluice serve`: the URL of its `http_listening` line
  */
 
 /**
@@ -189,6 +190,9 @@ function observe(s, ev, keepNames) {
       break;
     case "sluice_stopped":
       s.stopped = true;
+      break;
+    case "http_listening":
+      s.address = typeof ev.address === "string" ? ev.address : null;
       break;
   }
 }
@@ -267,12 +271,16 @@ export function runFigures(r, log) {
 }
 
 /**
- * sluice as a service (no --once), its log read live. For scenario e.
+ * sluice as a service (no --once), its log read live. For scenario e; with `serveArgs`, `sluice serve` (k).
  * @param {Layout} l
  * @param {number} stabilitySeconds
+ * @param {string[] | null} [serveArgs]  run `sluice serve` with these extra options instead of `sluice run`
  */
-export function startSluiceService(l, stabilitySeconds) {
-  const child = spawn(process.execPath, sluiceArgs(l, stabilitySeconds, false), {
+export function startSluiceService(l, stabilitySeconds, serveArgs = /** @type {string[] | null} */ (null)) {
+  const args = sluiceArgs(l, stabilitySeconds, false);
+  // `sluice serve` takes every `run` option plus its own (--listen …): same command line, other subcommand.
+  if (serveArgs) args.splice(1, 1, "serve", ...serveArgs);
+  const child = spawn(process.execPath, args, {
     cwd: l.root,
     env: sluiceEnv(l),
     stdio: ["ignore", "pipe", "pipe"],
@@ -363,4 +371,23 @@ export function sluiceRunRecord(r) {
     peak_rss_kib: r.peakRssKiB,
     files: r.files,
   };
+}
+
+/**
+ * `sluice serve` on a free loopback port (`--listen 127.0.0.1:0`), its log read live; resolves once it logged
+ * `http_listening` (`address` is then the server's URL). For scenario k.
+ * @param {Layout} l
+ * @param {number} stabilitySeconds
+ * @param {string[]} [extraArgs]  more `serve` options
+ * @param {number} [timeoutMs]
+ */
+export async function startSluiceServe(l, stabilitySeconds, extraArgs = [], timeoutMs = 30_000) {
+  const svc = startSluiceService(l, stabilitySeconds, ["--listen", "127.0.0.1:0", ...extraArgs]);
+  try {
+    await svc.waitFor((g) => !!g.address && g.startedAt !== null, timeoutMs, "http_listening and sluice_started");
+  } catch (e) {
+    await svc.stop(5_000);
+    throw e;
+  }
+  return { ...svc, address: /** @type {string} */ (svc.log.address) };
 }
