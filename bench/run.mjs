@@ -21,7 +21,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const RESULTS = join(HERE, "results");
 
 const USAGE = `usage: npm run bench [-- options]
-  --quick          smoke mode (tiny sizes, 1 pair; reports, never asserts targets; about a minute)
+  --quick          smoke mode (tiny sizes, 1 pair; reports, never asserts targets; < 60 s)
   --only a,c       run a subset of the scenarios a b c d e f g h i j k (g = peak RSS during c and d;
                    h = sensor CSV → Parquet vs DuckDB and pure JS; i = SQL dumps rows/s;
                    j = S3: a 1 GiB file and 2,000 small files to a local Ceph RADOS Gateway vs rclone copy;
@@ -252,8 +252,6 @@ async function main() {
   log(table(rows, opts.quick));
   const notes = Object.values(results).flatMap((r) => r.notes ?? []);
   for (const n of notes) log(`NOTE: ${n}`);
-  log("");
-  log("sluice --once phases (medians over runs; wall = spawn → exit):");
   const phaseRows = [];
   // j has two kinds of run (j1: one big file, j2: small files): one phase row each.
   const phaseSets = ["a", "b", "c", "d", "f", "h", "i", "j"].flatMap((id) =>
@@ -281,19 +279,24 @@ async function main() {
       rss ? `${fmt(rss.max / 1024)} MiB` : "n/a",
     ]);
   }
-  log(
-    render(
-      [
-        "scen.",
-        "wall",
-        "spawn → sluice_started",
-        "sluice_started → last ingest",
-        "last ingest → exit",
-        "peak RSS (max)",
-      ],
-      phaseRows,
-    ),
-  );
+  // Only scenarios with `--once` runs have phases (not e or k): no table at all when none of them ran.
+  if (phaseRows.length > 0) {
+    log("");
+    log("sluice --once phases (medians over runs; wall = spawn → exit):");
+    log(
+      render(
+        [
+          "scen.",
+          "wall",
+          "spawn → sluice_started",
+          "sluice_started → last ingest",
+          "last ingest → exit",
+          "peak RSS (max)",
+        ],
+        phaseRows,
+      ),
+    );
+  }
   if (results.e)
     log(
       `e pooled over all runs: p50 ${results.e.pooled.p50_ms} ms, p99 ${results.e.pooled.p99_ms} ms (${results.e.pooled.samples} samples)`,

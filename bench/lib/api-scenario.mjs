@@ -267,6 +267,8 @@ export async function apiServe(ctx) {
       await waitProcessed(server, id, { bytes, sha256 }, timeoutMs);
       const toProcessedMs = performance.now() - t202;
       const rssKiB = procKiB(svc.pid, "VmHWM");
+      // The state store says `done` before the log line has necessarily come through the pipe: wait for it too.
+      await svc.waitFor((g) => g.byName.has(FILE_NAME), 10_000, `file_ingested of ${FILE_NAME} in the log`);
       const logged = svc.log.byName.get(FILE_NAME);
       if (logged?.sha256 !== sha256 || logged.bytes !== bytes) {
         throw new Error(`scenario k1: sluice logged ${JSON.stringify(logged)} for ${FILE_NAME}; sha256 is ${sha256}`);

@@ -1,3 +1,12 @@
+// Scenario j: ingesting into S3. One local S3 server for the whole scenario (a throw-away Ceph RADOS Gateway,
+// the server the S3 sink is tested against; s3rver only when RGW cannot run, and the table says so), then:
+//   j1  one big file (1 GiB; quick 64 MiB)        sluice run --once → s3://BUCKET/bench   vs rclone copy
+//   j2  2,000 files of 4 KiB (quick 200)          sluice run --once → s3://BUCKET/bench   vs rclone copy
+// Per pair, on the same freshly generated (then synced) staging data: `rclone copy staging benchs3:BUCKET/bench`
+// first (it leaves the source in place), then sluice ingests that staging directory (it removes what it stored).
+// Every run writes into a bucket of its own. Every run is checked against the server afterwards (ListObjectsV2
+// count and sizes; for j1 also HeadObject size + x-amz-meta-sha256 = the file's SHA-256): a run that did not
+// store everything fails the bench, it never becomes a figure.
 import os from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
