@@ -117,6 +117,8 @@ export function listFilePage(deps: Pick<ApiDeps, "store" | "waitingList">, q: Li
 export function fileDetail(deps: Pick<ApiDeps, "store" | "waiting">, id: string): FileView | undefined {
   const r = deps.store.get(id);
   if (r) {
+    // Invalid rows come only from processing: a file without a result has none, and needs no queries (as in lists).
+    if (!r.processing) return fileView(r, invalidRowsPage(0, 0, []));
     const items = deps.store.invalidRows(id, 0, DETAIL_INVALID_ROWS);
     return fileView(r, invalidRowsPage(deps.store.invalidRowCount(id), 0, items));
   }

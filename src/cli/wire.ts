@@ -1,11 +1,11 @@
 import { setMaxListeners } from "node:events";
 import type { RunConfig } from "../config/config.js";
+import { Limiter } from "../core/limiter.js";
 import { DirSyncer } from "../durable/fsync.js";
 import { Hasher } from "../hashing/hasher.js";
 import { HashWorkerPool } from "../hashing/worker-pool.js";
 import { ManifestWriter } from "../manifest/manifest-writer.js";
 import type { IngestContext } from "../pipeline/context.js";
-import { Limiter } from "../pipeline/processing/limiter.js";
 import { ErrorDirectory } from "../quarantine/error-directory.js";
 import { SqliteStateStore } from "../store/sqlite/sqlite-store.js";
 import type { Logger } from "../telemetry/logger.js";

@@ -1,4 +1,5 @@
 import type { RunConfig } from "../config/config.js";
+import type { Limiter } from "../core/limiter.js";
 import type { DirSyncer } from "../durable/fsync.js";
 import type { Hasher } from "../hashing/hasher.js";
 import type { ManifestWriter } from "../manifest/manifest-writer.js";
@@ -9,7 +10,6 @@ import type { Logger } from "../telemetry/logger.js";
 import type { Metrics } from "../telemetry/metrics.js";
 import type { LocalWarehouse } from "../warehouse/local-warehouse.js";
 import type { S3Warehouse } from "../warehouse/s3-warehouse.js";
-import type { Limiter } from "./processing/limiter.js";
 
 /** Everything a pipeline stage may use; wired once in cli/wire.ts. */
 export interface IngestContext {

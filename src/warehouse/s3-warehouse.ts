@@ -1,4 +1,4 @@
-import { Limiter } from "../pipeline/processing/limiter.js";
+import { Limiter } from "../core/limiter.js";
 import type { S3Sink } from "../sinks/s3-sink.js";
 import type { Placement } from "./warehouse-paths.js";
 
