@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
+    include: ["test/**/*.test.ts", "web/src/**/*.test.{ts,tsx}"],
     // Tests run the real CLI as child processes on a 2-core machine: generous bounds, limited parallelism.
     testTimeout: 120_000,
     hookTimeout: 60_000,

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { cpSync, rawHash, rcloneMove, shellLoop } from "./anchors.mjs";
 import { apiServe } from "./api-scenario.mjs";
+import { clusterScale } from "./cluster-scenario.mjs";
 import { sensorCsv, sqlDumps } from "./convert-scenarios.mjs";
 import { countFiles, devOf, freshDir, GiB, KiB, MiB, makeBigFile, makeSmallFiles, rmrf, smallName } from "./data.mjs";
 import { syncAll } from "./proc.mjs";
@@ -28,7 +29,7 @@ import { pairRatios, percentile, prng, summarize } from "./stats.mjs";
  *           duckdb and purejs (scenario h) are detected only when h runs
  * @property {(s: string) => void} log
  * @property {{ a: number, b: number, bigBytes: number, e: number, f: number, h: number, hSlice: number,
- *             jBig: number, jSmall: number, kBig: number, kSeconds: number }} sizes
+ *             jBig: number, jSmall: number, kBig: number, kSeconds: number, lFiles: number }} sizes
  *           h: the sensor CSV's bytes; hSlice: the bytes of its first rows that the pure-JS anchor converts;
  *           jBig: the bytes of j1's file; jSmall: the number of 4 KiB files of j2;
  *           kBig: the bytes of k1's upload; kSeconds: how long k2's autocannon run lasts
@@ -509,7 +510,7 @@ async function backlog(ctx) {
   };
 }
 
-export const SCENARIOS = /** @type {const} */ (["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"]);
+export const SCENARIOS = /** @type {const} */ (["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"]);
 
 /**
  * @param {Ctx} ctx
@@ -535,6 +536,8 @@ export function runScenario(ctx, id) {
       return s3Ingest(ctx);
     case "k":
       return apiServe(ctx);
+    case "l":
+      return clusterScale(ctx);
     default:
       throw new Error(`unknown scenario ${id}`);
   }

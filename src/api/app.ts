@@ -1,11 +1,13 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, LogController } from "fastify";
 import { bearerAuth } from "./auth.js";
+import { dashboardRoutes } from "./dashboard.js";
 import type { ApiDeps } from "./deps.js";
 import { handleError, handleNotFound } from "./errors.js";
 import { openApiRoutes } from "./openapi.js";
 import { filesReadRoutes } from "./routes/files-read.js";
 import { healthRoutes } from "./routes/health.js";
 import { metricsRoutes } from "./routes/metrics.js";
+import { statsRoutes } from "./routes/stats.js";
 
 export interface BuildAppOptions {
   /**
@@ -19,11 +21,14 @@ export interface BuildAppOptions {
    * error handler.
    */
   plugins?: FastifyPluginAsync[];
+  /** Serve the dashboard built into this directory at `/` (no token: the page asks for one for the API). */
+  dashboardDir?: string;
 }
 
 /**
- * The HTTP API. `/healthz`, `/readyz` and `/metrics` are open; everything
- * under `/api` needs the bearer token when `deps.apiToken` is set.
+ * The HTTP API. `/healthz`, `/readyz`, `/metrics` and the dashboard's files
+ * are open; everything under `/api` needs the bearer token when
+ * `deps.apiToken` is set.
  */
 export function buildApp(deps: ApiDeps, opts: BuildAppOptions = {}): FastifyInstance {
   // An empty token would compare equal to an empty header value: refuse it rather than guard with it.
@@ -45,6 +50,7 @@ export function buildApp(deps: ApiDeps, opts: BuildAppOptions = {}): FastifyInst
 
   app.register(healthRoutes(deps));
   app.register(metricsRoutes(deps));
+  if (opts.dashboardDir) app.register(dashboardRoutes(opts.dashboardDir));
   app.register(
     async (api) => {
       if (deps.apiToken) api.addHook("onRequest", bearerAuth(deps.apiToken));
@@ -53,6 +59,7 @@ export function buildApp(deps: ApiDeps, opts: BuildAppOptions = {}): FastifyInst
       await api.register(
         async (v1) => {
           await v1.register(filesReadRoutes(deps));
+          await v1.register(statsRoutes(deps));
           await v1.register(openApiRoutes());
           for (const plugin of opts.plugins ?? []) await v1.register(plugin);
         },

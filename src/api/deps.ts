@@ -18,6 +18,18 @@ export interface Readiness {
   detail?: string;
 }
 
+/** What the ingestor is doing right now (in memory, this process only). */
+export interface Activity {
+  /** Files ready and waiting for a worker (uploads included). */
+  queueDepth: number;
+  /** Files being worked on. */
+  inFlight: number;
+  /** Files seen in staging and not ready yet (stability window or sidecar). */
+  pending: number;
+  /** Files stalled waiting for the warehouse. */
+  warehouseWaiting: number;
+}
+
 /** Everything the HTTP API reads from; `sluice serve` wires the real ones. */
 export interface ApiDeps {
   store: StateStore;
@@ -25,6 +37,7 @@ export interface ApiDeps {
   /** Bearer token required on every `/api` route; null turns auth off. */
   apiToken: string | null;
   ready(): Promise<Readiness>;
+  activity(): Activity;
   waiting(id: string): WaitingUpload | undefined;
   /** Any order; the API sorts. */
   waitingList(): WaitingUpload[];

@@ -57,26 +57,28 @@ const newerFirst = (a: { t: string; id: string }, b: { t: string; id: string }) 
 const isAfter = (x: { t: string; id: string }, c: Cursor) => newerFirst(x, c) > 0;
 
 /** Invalid rows are only ever recorded with a processing result; other rows need no query. */
-function listedView(deps: Pick<ApiDeps, "store">, r: FileRecord): FileView {
-  const total = r.processing ? deps.store.invalidRowCount(r.ingestId) : 0;
+async function listedView(deps: Pick<ApiDeps, "store">, r: FileRecord): Promise<FileView> {
+  const total = r.processing ? await deps.store.invalidRowCount(r.ingestId) : 0;
   // A list shows the count only; `next_offset` points at the invalid-rows route for the rows themselves.
   return fileView(r, { total, items: [], next_offset: total > 0 ? 0 : null });
 }
 
-function waitingMatches(deps: Pick<ApiDeps, "store" | "waitingList">, q: ListQuery, after?: Cursor): WaitingUpload[] {
+async function waitingMatches(
+  deps: Pick<ApiDeps, "store" | "waitingList">,
+  q: ListQuery,
+  after?: Cursor,
+): Promise<WaitingUpload[]> {
   if (q.status !== undefined && q.status !== "waiting") return [];
   const needle = q.q?.toLowerCase();
-  return (
-    deps
-      .waitingList()
-      .filter((w) => !needle || w.name.toLowerCase().includes(needle))
-      // An upload the pipeline has recorded is listed from its row (the store is the truth), never twice.
-      .filter((w) => deps.store.get(w.id) === undefined)
-      .map((w) => ({ w, key: { t: w.uploadTime, id: w.id } }))
-      .filter(({ key }) => !after || isAfter(key, after))
-      .sort((a, b) => newerFirst(a.key, b.key))
-      .map(({ w }) => w)
-  );
+  const named = deps.waitingList().filter((w) => !needle || w.name.toLowerCase().includes(needle));
+  // An upload the pipeline has recorded is listed from its row (the store is the truth), never twice.
+  const recorded = await Promise.all(named.map((w) => deps.store.get(w.id)));
+  return named
+    .filter((_w, i) => recorded[i] === undefined)
+    .map((w) => ({ w, key: { t: w.uploadTime, id: w.id } }))
+    .filter(({ key }) => !after || isAfter(key, after))
+    .sort((a, b) => newerFirst(a.key, b.key))
+    .map(({ w }) => w);
 }
 
 /**
@@ -84,18 +86,18 @@ function waitingMatches(deps: Pick<ApiDeps, "store" | "waitingList">, q: ListQue
  * recorded files newest first. One row more than the page is fetched to know
  * whether another page follows.
  */
-export function listFilePage(deps: Pick<ApiDeps, "store" | "waitingList">, q: ListQuery): FilePage {
+export async function listFilePage(deps: Pick<ApiDeps, "store" | "waitingList">, q: ListQuery): Promise<FilePage> {
   const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
   const want = q.limit + 1;
-  const rows: { view: () => FileView; key: Cursor }[] = [];
+  const rows: { view: () => FileView | Promise<FileView>; key: Cursor }[] = [];
   if (cursor?.k !== "s") {
-    for (const w of waitingMatches(deps, q, cursor).slice(0, want)) {
+    for (const w of (await waitingMatches(deps, q, cursor)).slice(0, want)) {
       rows.push({ view: () => waitingView(w), key: { k: "w", t: w.uploadTime, id: w.id } });
     }
   }
   const filter = q.status ? storeFilter(q.status) : {};
   if (rows.length < want && filter) {
-    const records = deps.store.listFiles({
+    const records = await deps.store.listFiles({
       ...filter,
       ...(q.q ? { nameContains: q.q } : {}),
       limit: want - rows.length,
@@ -108,33 +110,40 @@ export function listFilePage(deps: Pick<ApiDeps, "store" | "waitingList">, q: Li
   const page = rows.slice(0, q.limit);
   const last = page.at(-1);
   return {
-    items: page.map((r) => r.view()),
+    items: await Promise.all(page.map((r) => r.view())),
     next_cursor: rows.length > q.limit && last ? encodeCursor(last.key) : null,
   };
 }
 
 /** `GET /files/:id`: the recorded file with its first invalid rows, else the waiting upload. */
-export function fileDetail(deps: Pick<ApiDeps, "store" | "waiting">, id: string): FileView | undefined {
-  const r = deps.store.get(id);
+export async function fileDetail(deps: Pick<ApiDeps, "store" | "waiting">, id: string): Promise<FileView | undefined> {
+  const r = await deps.store.get(id);
   if (r) {
     // Invalid rows come only from processing: a file without a result has none, and needs no queries (as in lists).
     if (!r.processing) return fileView(r, invalidRowsPage(0, 0, []));
-    const items = deps.store.invalidRows(id, 0, DETAIL_INVALID_ROWS);
-    return fileView(r, invalidRowsPage(deps.store.invalidRowCount(id), 0, items));
+    const [items, total] = await Promise.all([
+      deps.store.invalidRows(id, 0, DETAIL_INVALID_ROWS),
+      deps.store.invalidRowCount(id),
+    ]);
+    return fileView(r, invalidRowsPage(total, 0, items));
   }
   const w = deps.waiting(id);
   return w ? waitingView(w) : undefined;
 }
 
 /** `GET /files/:id/invalid-rows`; a waiting upload has none yet. */
-export function invalidRowsOf(
+export async function invalidRowsOf(
   deps: Pick<ApiDeps, "store" | "waiting">,
   id: string,
   offset: number,
   limit: number,
-): InvalidRowsPage | undefined {
-  if (deps.store.get(id)) {
-    return invalidRowsPage(deps.store.invalidRowCount(id), offset, deps.store.invalidRows(id, offset, limit));
+): Promise<InvalidRowsPage | undefined> {
+  if (await deps.store.get(id)) {
+    const [total, items] = await Promise.all([
+      deps.store.invalidRowCount(id),
+      deps.store.invalidRows(id, offset, limit),
+    ]);
+    return invalidRowsPage(total, offset, items);
   }
   return deps.waiting(id) ? invalidRowsPage(0, offset, []) : undefined;
 }

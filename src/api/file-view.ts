@@ -42,6 +42,8 @@ export interface FileView {
   archive_ingest_id: string | null;
   member_path: string | null;
   ingested_at: string | null;
+  /** When the file last changed state (for a failed file: when it was quarantined). */
+  updated_at: string;
 }
 
 const IN_FLIGHT: readonly FileState[] = ["discovered", "hashed", "stored", "manifested"];
@@ -126,6 +128,7 @@ export function fileView(r: FileRecord, invalid: InvalidRowsPage): FileView {
     archive_ingest_id: r.archiveIngestId,
     member_path: r.memberPath,
     ingested_at: r.ingestedAt,
+    updated_at: r.updatedAt,
   };
 }
 
@@ -148,5 +151,6 @@ export function waitingView(w: WaitingUpload): FileView {
     archive_ingest_id: null,
     member_path: null,
     ingested_at: null,
+    updated_at: w.uploadTime,
   };
 }

@@ -12,6 +12,7 @@ import {
 } from "./routes/files-read.js";
 import { healthzSchema, readyzSchema } from "./routes/health.js";
 import { metricsSchema } from "./routes/metrics.js";
+import { statsSchema } from "./routes/stats.js";
 
 type Json = unknown;
 type Schema = Record<string, Json>;
@@ -181,6 +182,7 @@ export function buildOpenApi(version = packageVersion()): Record<string, Json> {
       "/api/v1/files": { get: operation(listFilesSchema, false), post: uploadOp() },
       "/api/v1/files/{id}": { get: operation(getFileSchema, false) },
       "/api/v1/files/{id}/invalid-rows": { get: operation(invalidRowsSchema, false) },
+      "/api/v1/stats": { get: operation(statsSchema, false) },
       "/api/v1/openapi.json": { get: operation(openApiSchema, false) },
       "/healthz": { get: operation(healthzSchema, true) },
       "/readyz": { get: operation(readyzSchema, true) },

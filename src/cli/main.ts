@@ -1,9 +1,15 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { RUN_OPTIONS } from "../config/options.js";
-import { lsCommand, statusCommand, uploadCommand } from "./commands/client-commands.js";
+import { SERVE_OPTIONS } from "../config/serve-options.js";
 import { runCommand } from "./commands/run.js";
-import { SERVE_OPTIONS, serveCommand } from "./commands/serve.js";
+
+// `serve` (Fastify, ~90 ms to load), `verify` and the client commands are imported when chosen, so `sluice run`
+// starts without them.
+const serveCommand = async (opts: Record<string, unknown>) => (await import("./commands/serve.js")).serveCommand(opts);
+const verifyCommand = async (opts: Record<string, unknown>) =>
+  (await import("./commands/verify.js")).verifyCommand(opts);
+const clientCommands = () => import("./commands/client-commands.js");
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -43,6 +49,19 @@ function buildProgram(): Command {
     process.exitCode = await serveCommand(opts);
   });
 
+  const verify = sub(
+    "verify",
+    "reconcile state, manifests and warehouse: every stored file with its SHA-256 and one manifest line, nothing orphaned",
+  );
+  addRunOptions(verify);
+  verify
+    .option("--json", "the report as one JSON document")
+    .option("--repair", "rewrite missing manifest lines from state and remove temp files; say what was done")
+    .option("--stuck-minutes <n>", "an unfinished file older than this is drift (default 10)")
+    .action(async (opts: Record<string, unknown>) => {
+      process.exitCode = await verifyCommand(opts);
+    });
+
   const client = (cmd: Command) =>
     cmd
       .option("--server <url>", "sluice server [env SLUICE_SERVER; default http://127.0.0.1:8080]")
@@ -51,17 +70,17 @@ function buildProgram(): Command {
   client(sub("upload", "send files to a sluice server").argument("<file...>"))
     .option("--wait", "wait until each file is processed; exit 1 if one failed")
     .action(async (files: string[], opts: Record<string, unknown>) => {
-      process.exitCode = await uploadCommand(files, opts);
+      process.exitCode = await (await clientCommands()).uploadCommand(files, opts);
     });
   client(sub("status", "show one file").argument("<id>")).action(async (id: string, opts: Record<string, unknown>) => {
-    process.exitCode = await statusCommand(id, opts);
+    process.exitCode = await (await clientCommands()).statusCommand(id, opts);
   });
   client(sub("ls", "list files, newest first"))
     .option("--status <status>", "waiting, processing, processed, partial, failed or duplicate")
     .option("--q <text>", "part of the name")
     .option("--limit <n>", "how many (1-500)", "50")
     .action(async (opts: Record<string, unknown>) => {
-      process.exitCode = await lsCommand(opts);
+      process.exitCode = await (await clientCommands()).lsCommand(opts);
     });
   return program;
 }

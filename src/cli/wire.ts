@@ -1,4 +1,5 @@
 import { setMaxListeners } from "node:events";
+import { join } from "node:path";
 import type { RunConfig } from "../config/config.js";
 import { Limiter } from "../core/limiter.js";
 import { DirSyncer } from "../durable/fsync.js";
@@ -7,11 +8,10 @@ import { HashWorkerPool } from "../hashing/worker-pool.js";
 import { ManifestWriter } from "../manifest/manifest-writer.js";
 import type { IngestContext } from "../pipeline/context.js";
 import { ErrorDirectory } from "../quarantine/error-directory.js";
-import { SqliteStateStore } from "../store/sqlite/sqlite-store.js";
 import type { Logger } from "../telemetry/logger.js";
 import { Metrics } from "../telemetry/metrics.js";
 import { LocalWarehouse } from "../warehouse/local-warehouse.js";
-import { openS3Warehouse } from "./open-s3.js";
+import { openState } from "./open-state.js";
 
 export interface Wired {
   ctx: IngestContext;
@@ -20,22 +20,38 @@ export interface Wired {
 }
 
 /** The one place that picks the concrete store, warehouse and hasher. */
-export async function wire(config: RunConfig, log: Logger): Promise<Wired> {
+export async function wire(
+  config: RunConfig,
+  log: Logger,
+  /** `sluice serve` exposes /metrics; `sluice run` has no reader for the Prometheus instruments. */
+  opts: { prometheus: boolean } = { prometheus: true },
+): Promise<Wired> {
   const abort = new AbortController();
   // Every file in flight may wait on this signal (S3 requests, retry sleeps): hundreds of listeners are normal.
   setMaxListeners(0, abort.signal);
   // First, before anything holds the process open: a refused bucket or key is a clean exit.
-  const objects = config.s3 ? await openS3Warehouse(config.s3, log, abort.signal, { dryRun: config.dryRun }) : null;
+  // Imported only for an S3 warehouse: the AWS SDK takes ~80 ms to load, a tenth of a small-file `--once` run.
+  const objects = config.s3
+    ? await (await import("./open-s3.js")).openS3Warehouse(config.s3, log, abort.signal, { dryRun: config.dryRun })
+    : null;
   const dirs = new DirSyncer();
-  // Dry runs keep state in memory only: nothing may be written to disk.
-  const store = new SqliteStateStore(config.dryRun ? ":memory:" : config.statePath);
+  const store = await openState(config, log);
   const pool = new HashWorkerPool(config.hashWorkers);
   // With S3 the local warehouse is only the work area; files are read where they are, never copied there first.
+  // Nodes sharing a warehouse (or a host's scratch directory) each get a work area of their own: recovery empties
+  // its node's area at start, which must never touch another node's files in flight.
+  const tmpBase = config.s3 ? config.scratch : join(config.warehouse, ".sluice-tmp");
+  const tmpDir = store.capabilities.multiWriter ? join(tmpBase, config.nodeId) : tmpBase;
   const warehouse = config.s3
-    ? new LocalWarehouse(config.scratch, dirs, { tmpDir: config.scratch, copies: false })
-    : new LocalWarehouse(config.warehouse, dirs);
+    ? new LocalWarehouse(config.scratch, dirs, { tmpDir, copies: false })
+    : new LocalWarehouse(config.warehouse, dirs, { tmpDir });
   const errorsDir = new ErrorDirectory(config.errors, dirs);
-  const manifests = new ManifestWriter(config.manifests, dirs);
+  // One manifest file per node and hour when several nodes share the state (and so the manifest tree).
+  const manifests = new ManifestWriter(
+    config.manifests,
+    dirs,
+    store.capabilities.multiWriter ? `manifest.${config.nodeId}.jsonl` : "manifest.jsonl",
+  );
   if (!config.dryRun) {
     await warehouse.open();
     await errorsDir.open();
@@ -50,7 +66,7 @@ export async function wire(config: RunConfig, log: Logger): Promise<Wired> {
     errorsDir,
     dirs,
     log,
-    metrics: new Metrics(),
+    metrics: new Metrics({ prometheus: opts.prometheus }),
     signal: abort.signal,
     converts: new Limiter(1),
     uploads: null,

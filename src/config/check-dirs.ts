@@ -47,23 +47,14 @@ export function checkDirectories(config: RunConfig): void {
   else checkDir("--warehouse", config.warehouse);
   checkDir("--manifests", config.manifests);
   checkDir("--errors", config.errors);
-  checkDir("--state-path", dirname(config.statePath));
-  try {
-    if (statSync(config.statePath).isDirectory()) {
-      throw new SluiceError(
-        "SLUICE_ERR_DIR_UNUSABLE",
-        `--state-path ${config.statePath} is a directory; give a file path`,
-      );
-    }
-  } catch (err) {
-    if (err instanceof SluiceError) throw err;
-  }
+  // A shared PostgreSQL state has no local file: nothing to check here (the server is checked when opened).
+  if (!config.stateUrl) checkStatePath(config.statePath);
   // Outputs inside staging would be picked up again as new input.
   for (const [label, dir] of [
     config.s3 ? ["--scratch-dir", config.scratch] : ["--warehouse", config.warehouse],
     ["--manifests", config.manifests],
     ["--errors", config.errors],
-    ["--state-path", dirname(config.statePath)],
+    ...(config.stateUrl ? [] : [["--state-path", dirname(config.statePath)] as const]),
   ] as const) {
     if (isInside(dir, config.input)) {
       throw new SluiceError("SLUICE_ERR_DIR_UNUSABLE", `${label} ${dir} must not be inside --input ${config.input}`);
@@ -77,9 +68,21 @@ export function checkDirectories(config: RunConfig): void {
   }
 }
 
+function checkStatePath(statePath: string): void {
+  checkDir("--state-path", dirname(statePath));
+  try {
+    if (statSync(statePath).isDirectory()) {
+      throw new SluiceError("SLUICE_ERR_DIR_UNUSABLE", `--state-path ${statePath} is a directory; give a file path`);
+    }
+  } catch (err) {
+    if (err instanceof SluiceError) throw err;
+  }
+}
+
 export function createDirectories(config: RunConfig): void {
   const store = config.s3 ? config.scratch : config.warehouse;
-  for (const dir of [config.input, store, config.manifests, config.errors, dirname(config.statePath)]) {
+  const stateDir = config.stateUrl ? [] : [dirname(config.statePath)];
+  for (const dir of [config.input, store, config.manifests, config.errors, ...stateDir]) {
     mkdirSync(dir, { recursive: true });
   }
 }

@@ -13,6 +13,12 @@ export interface RunConfig {
   readonly manifests: string;
   readonly errors: string;
   readonly statePath: string;
+  /** PostgreSQL URL of a state shared by several nodes; null: the SQLite file at {@link statePath}. */
+  readonly stateUrl: string | null;
+  /** This node's name: owner of the rows it records, part of its manifest file names when the state is shared. */
+  readonly nodeId: string;
+  /** Shared state: seconds without a heartbeat before a node is presumed dead. */
+  readonly leaseSeconds: number;
   readonly mode: "stability" | "sidecar";
   readonly stabilityMs: number;
   readonly scanIntervalMs: number;

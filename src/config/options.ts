@@ -18,6 +18,9 @@ export interface RawRunOptions {
   manifests: string;
   errors: string;
   statePath: string;
+  state: string;
+  nodeId: string;
+  leaseSeconds: number;
   mode: string;
   stabilitySeconds: number;
   scanInterval: number;
@@ -86,6 +89,30 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     kind: "string",
     default: "./data/state/sluice.db",
     help: "SQLite state database (created if missing)",
+  },
+  {
+    key: "state",
+    flag: "--state <url>",
+    env: "SLUICE_STATE",
+    kind: "string",
+    default: "",
+    help: "PostgreSQL state shared by several nodes, postgres://USER@HOST:PORT/DB (replaces --state-path)",
+  },
+  {
+    key: "nodeId",
+    flag: "--node-id <id>",
+    env: "SLUICE_NODE_ID",
+    kind: "string",
+    default: "",
+    help: "this node's name in a shared state (default: the host name); unique per running process",
+  },
+  {
+    key: "leaseSeconds",
+    flag: "--lease-seconds <n>",
+    env: "SLUICE_LEASE_SECONDS",
+    kind: "number",
+    default: 30,
+    help: "shared state: a node silent this long is presumed dead, its claims freed and its unfinished files adopted",
   },
   {
     key: "mode",

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import { resolve as resolvePath } from "node:path";
 import { parseEnv } from "node:util";
 import { SluiceError } from "../core/errors.js";
@@ -12,6 +12,23 @@ import { runOptionsSchema } from "./schema.js";
 export type Source = { value: unknown; from: string };
 
 /** Reads `.env` in the working directory without touching process.env. */
+/**
+ * A value as it may be echoed in an error: the password of anything shaped
+ * like a URL with credentials (`scheme://user:secret@host`) is masked, since
+ * stderr is often collected with the logs.
+ */
+function withoutPassword(v: unknown): unknown {
+  return typeof v === "string" ? v.replace(/^([^:/?#\s]*:?\/*[^:@/\s]*:)[^@\s]*@/, "$1***@") : v;
+}
+
+/** The host name, cut to what a node id may hold: one node per host by default. */
+function defaultNodeId(): string {
+  const h = hostname()
+    .replace(/[^A-Za-z0-9._-]/g, "-")
+    .replace(/^[^A-Za-z0-9]+/, "");
+  return (h || "node").slice(0, 63);
+}
+
 export function readDotEnv(cwd: string): Record<string, string> {
   const path = resolvePath(cwd, ".env");
   if (!existsSync(path)) return {};
@@ -114,7 +131,7 @@ export function resolveRunConfig(
     const where = spec ? `${flagName(spec)} / ${spec.env}` : key;
     throw new SluiceError(
       "SLUICE_ERR_CONFIG",
-      `${where}: ${issue?.message ?? "invalid value"} (got ${JSON.stringify(raw[key])})`,
+      `${where}: ${issue?.message ?? "invalid value"} (got ${JSON.stringify(withoutPassword(raw[key]))})`,
     );
   }
   const o = parsed.data;
@@ -137,6 +154,9 @@ export function resolveRunConfig(
     manifests: abs(o.manifests),
     errors: abs(o.errors),
     statePath: abs(o.statePath),
+    stateUrl: o.state || null,
+    nodeId: o.nodeId || defaultNodeId(),
+    leaseSeconds: o.leaseSeconds,
     mode: o.mode,
     stabilityMs: Math.round(o.stabilitySeconds * 1000),
     scanIntervalMs: Math.round(o.scanInterval * 1000),

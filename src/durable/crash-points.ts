@@ -32,3 +32,22 @@ export function crashPoint(point: CrashPoint): void {
     process.kill(process.pid, "SIGKILL");
   }
 }
+
+/**
+ * Test-only pause, for fault-injection tests that must change a file at an
+ * exact step (delete it, truncate it, swap it for a symlink between the
+ * readiness check and the open). `SLUICE_PAUSE_AT=before-open` waits
+ * `SLUICE_PAUSE_MS` (default 1500) there, once, after saying so on stderr.
+ * Production runs never set it, and then this is a no-op.
+ */
+export type PausePoint = "before-open";
+
+let pauseAt = process.env.SLUICE_PAUSE_AT;
+
+/** The pause to await at `point`, or null (no await, so the hot path pays nothing when no test asks). */
+export function pausePoint(point: PausePoint): Promise<void> | null {
+  if (pauseAt !== point) return null;
+  pauseAt = undefined;
+  process.stderr.write(`sluice: SLUICE_PAUSE_AT=${point} reached, pausing\n`);
+  return new Promise((r) => setTimeout(r, Number(process.env.SLUICE_PAUSE_MS ?? 1500)));
+}

@@ -47,6 +47,14 @@ export class Hasher {
   }
 
   /**
+   * For the small-file batch: hashes now, on this thread, copying into the open descriptor `out` unless it is
+   * -1. The caller fdatasyncs `out`, so that a batch's copies are synced together.
+   */
+  hashSync(fd: number, out = -1): HashOutcome {
+    return this.inline(fd, out);
+  }
+
+  /**
    * Reads until EOF (not just `size` bytes), so growth since the stat shows
    * up as bytes != size. The shared buffer is safe: this runs without awaiting.
    */

@@ -18,9 +18,15 @@ export class ManifestWriter {
   private readonly handles = new Map<string, FileHandle>();
   private readonly batcher: Batcher<{ path: string; line: string }, void>;
 
+  /**
+   * `fileName`: `manifest.jsonl`, or with several nodes writing one manifest
+   * tree `manifest.NODE.jsonl`: each hourly file then has exactly one writer,
+   * so appends from different hosts never interleave or tear each other.
+   */
   constructor(
     private readonly root: string,
     private readonly dirs: DirSyncer,
+    private readonly fileName = "manifest.jsonl",
   ) {
     this.batcher = new Batcher<{ path: string; line: string }, void>(async (items) => {
       const byPath = new Map<string, string[]>();
@@ -45,7 +51,7 @@ export class ManifestWriter {
 
   pathFor(at: Date): string {
     const iso = at.toISOString();
-    return join(this.root, iso.slice(0, 4), iso.slice(5, 7), iso.slice(8, 10), iso.slice(11, 13), "manifest.jsonl");
+    return join(this.root, iso.slice(0, 4), iso.slice(5, 7), iso.slice(8, 10), iso.slice(11, 13), this.fileName);
   }
 
   /** Resolves once the line is durable. */

@@ -25,19 +25,50 @@ import { hashSource, openSource } from "./stages/read-source.js";
  * nothing is done twice.
  */
 export async function recover(ctx: IngestContext): Promise<number> {
-  const rows = withoutReplayedMembers(ctx.store.activeRecords());
+  const rows = withoutReplayedMembers(await ctx.store.activeRecords());
   if (rows.length > 0) {
     ctx.log.info({ event: "recovery_started", files: rows.length, by_state: countStates(rows) });
-    const written = await manifestLinesPresent(ctx, rows);
-    for (const row of rows) {
-      const started = performance.now();
-      const rec = await recoverOne(ctx, row, written.has(row.ingestId));
-      if (rec) emitFinished(ctx, rec, started, { recovered: true });
-    }
+    await recoverRows(ctx, rows, { recovered: true });
   }
   await clearTempArea(ctx);
   if (rows.length > 0) ctx.log.info({ event: "recovery_finished", files: rows.length });
   return rows.length;
+}
+
+/**
+ * Finishes files this node adopted from a node presumed dead (a shared
+ * state): the same steps as recovery after a crash, one file at a time under
+ * `exclusive` (the runner's hold on the staging path, so this node's own
+ * pipeline never works the same file meanwhile). Their temp copies, if any,
+ * are in the dead node's work area: the source is read again instead.
+ */
+export async function recoverAdopted(
+  ctx: IngestContext,
+  adopted: FileRecord[],
+  exclusive: (path: string, work: () => Promise<void>) => Promise<boolean>,
+): Promise<FileRecord[]> {
+  const rows = withoutReplayedMembers(adopted);
+  const written = await manifestLinesPresent(ctx, rows);
+  const deferred: FileRecord[] = [];
+  for (const row of rows) {
+    const ran = await exclusive(row.sourcePath, async () => {
+      const started = performance.now();
+      const rec = await recoverOne(ctx, row, written.has(row.ingestId));
+      if (rec) emitFinished(ctx, rec, started, { recovered: true, adopted: true });
+    });
+    // The path is being worked by this node's pipeline right now: tried again on the next round.
+    if (!ran) deferred.push(row);
+  }
+  return deferred;
+}
+
+async function recoverRows(ctx: IngestContext, rows: FileRecord[], extra: Record<string, unknown>): Promise<void> {
+  const written = await manifestLinesPresent(ctx, rows);
+  for (const row of rows) {
+    const started = performance.now();
+    const rec = await recoverOne(ctx, row, written.has(row.ingestId));
+    if (rec) emitFinished(ctx, rec, started, extra);
+  }
 }
 
 /**
@@ -220,7 +251,7 @@ async function abandon(ctx: IngestContext, row: FileRecord, message: string): Pr
   await ctx.warehouse.removeTmp(row.ingestId);
   await ctx.store.beginQuarantine(row.ingestId, { code: "SLUICE_ERR_VANISHED", message, attempts: row.attempts }, null);
   await ctx.store.finishFailed(row.ingestId);
-  return ctx.store.get(row.ingestId) as FileRecord;
+  return (await ctx.store.get(row.ingestId)) as FileRecord;
 }
 
 /** Temp copies belong to in-flight files; after recovery none is in flight. */

@@ -40,6 +40,8 @@ export async function retryUntilDone<T>(
     } catch (err) {
       if (err instanceof ShutdownError || err instanceof VanishedError || err instanceof NotReadyError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
+      // Another node adopted the file (this one was presumed dead): retrying cannot succeed, and must not.
+      if (code === "SLUICE_OWNERSHIP_LOST") throw err;
       const delay = backoffMs(attempt, 100, 30_000);
       log.warn({
         event: "write_retry",

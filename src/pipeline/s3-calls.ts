@@ -1,4 +1,6 @@
-import { describeS3Error, S3PermanentError, withS3Retries } from "../sinks/s3-sink.js";
+// From the SDK-free modules, not s3-sink.ts: a local-warehouse run never loads the AWS SDK (~80 ms of start-up).
+import { withS3Retries } from "../sinks/retry.js";
+import { describeS3Error, S3PermanentError } from "../sinks/s3-errors.js";
 import type { IngestContext } from "./context.js";
 import { ShutdownError } from "./outcomes.js";
 import { sleep } from "./retry.js";
@@ -41,7 +43,7 @@ export async function s3Call<T>(
           signal: ctx.signal,
           onRetry: (err, n, delayMs) => {
             startWaiting();
-            ctx.metrics.sinkRetries.inc({ op, kind: "transient" });
+            ctx.metrics.sinkRetry(op, "transient");
             ctx.log.warn({
               event: "write_retry",
               what: `s3: ${op}`,
@@ -56,7 +58,7 @@ export async function s3Call<T>(
         if (ctx.signal.aborted) throw new ShutdownError("shutting down");
         if (!(err instanceof S3PermanentError)) throw err;
         startWaiting();
-        ctx.metrics.sinkRetries.inc({ op, kind: "permanent" });
+        ctx.metrics.sinkRetry(op, "permanent");
         const now = Date.now();
         // Keyed by the refusal, not the object: a missing bucket is one line, however many files wait on it.
         const which = `${op} ${err.code} ${err.httpStatus ?? ""}`;

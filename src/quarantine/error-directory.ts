@@ -1,6 +1,7 @@
 import { constants } from "node:fs";
 import { copyFile, lstat, open, rename, rm, stat, unlink } from "node:fs/promises";
 import { basename, join } from "node:path";
+import { fitName } from "../core/fit-name.js";
 import type { DirSyncer } from "../durable/fsync.js";
 import { compactTimestamp } from "../warehouse/warehouse-paths.js";
 
@@ -35,7 +36,7 @@ export class ErrorDirectory {
 
   /** A name not used yet: the timestamp, then the ingest id if two failures share a millisecond. */
   async reservePath(name: string, at: Date, ingestId: string): Promise<string> {
-    const base = basename(name);
+    const base = fitName(basename(name));
     const first = join(this.root, `${compactTimestamp(at)}_${base}`);
     try {
       await lstat(first);

@@ -74,6 +74,11 @@ export async function receiveUpload(
   let linked: string | null = null;
   let registered: { device: number; inode: number; size: number; mtimeMs: number } | null = null;
   try {
+    // A part the parser already gave up on (the body ended without the part's closing boundary) is destroyed
+    // before we get here, and pipeline() would wait on it for ever: refuse it now.
+    if (stream.destroyed && !stream.readableEnded) {
+      throw new Error("the body ended inside a file part (no closing multipart boundary)");
+    }
     await pipeline(stream, out);
     checkComplete();
     await fh.datasync();

@@ -7,6 +7,8 @@ import {
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   type ListMultipartUploadsCommandOutput,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
   S3Client,
 } from "@aws-sdk/client-s3";
 import { collisionName, utcDate } from "../warehouse/warehouse-paths.js";
@@ -213,6 +215,24 @@ export class S3Sink {
     }
   }
 
+  /** Every object under the prefix, page by page (ListObjectsV2): for `sluice verify`'s orphan check. */
+  async *listObjects(): AsyncGenerator<{ key: string; size: number }> {
+    let token: string | undefined;
+    const prefix = this.location.prefix ? `${this.location.prefix}/` : undefined;
+    do {
+      let out: ListObjectsV2CommandOutput;
+      try {
+        out = await this.client.send(
+          new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: prefix, ContinuationToken: token }),
+        );
+      } catch (err) {
+        throw this.classify(err, "ListObjectsV2");
+      }
+      for (const o of out.Contents ?? []) if (o.Key) yield { key: o.Key, size: o.Size ?? 0 };
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+  }
+
   /**
    * Stores the file at `key` with metadata `sha256=<hex>`, streamed from disk
    * (one PUT up to a part's size, multipart above), then HEADs it and throws
@@ -233,7 +253,7 @@ export class S3Sink {
     const existing = opts.knownAbsent ? null : await this.head(key, opts);
     if (existing) {
       if (existing.sha256 === meta.sha256 && existing.size === meta.size) {
-        this.stored(key);
+        this.stored(key, meta.size);
         return "exists";
       }
       if (!opts.replace)
@@ -252,14 +272,18 @@ export class S3Sink {
         "object",
       );
     }
-    this.stored(key);
+    this.stored(key, meta.size);
     await this.abortOrphans();
     return "uploaded";
   }
 
-  /** The key holds its content now: uploads left open on it by failed attempts may be swept. */
-  private stored(key: string): void {
-    if (this.failedKeys.delete(key)) this.sweepKeys.add(key);
+  /**
+   * The key holds its content now: uploads left open on it may be swept. Not only after a failure we saw: the
+   * SDK retries a CreateMultipartUpload whose answer was lost on its own, which leaves an upload nobody knows the
+   * id of, so every multipart key is swept once (one ListMultipartUploads per large file).
+   */
+  private stored(key: string, size: number): void {
+    if (this.failedKeys.delete(key) || size > this.partSizeBytes) this.sweepKeys.add(key);
   }
 
   private async upload(

@@ -60,11 +60,48 @@ export interface FileQuery {
 }
 
 /**
+ * What several nodes sharing one state need on top of the state machine:
+ * liveness, one node per staging name at a time, and adoption of a dead
+ * node's unfinished files. Present only on a multi-writer store.
+ */
+export interface NodeLeases {
+  /** Lease length in seconds: a node silent this long is presumed dead. */
+  readonly leaseSeconds: number;
+  /**
+   * Registers this process as the node (waiting until a previous process
+   * under the same id has been silent for a lease) and drops the claims a
+   * previous run of it left.
+   */
+  join(onWait?: (waitedMs: number) => void): Promise<void>;
+  /** Proves this node alive and extends every claim it holds; throws if another process took the id over. */
+  heartbeat(): Promise<void>;
+  /**
+   * Claims a staging name for this node; false while another live node holds
+   * it, or while a file of that name is still being finished by any node
+   * (recovery or adoption), whose work must not be started a second time.
+   * `takeOver: false` never takes an expired claim from another node (right
+   * after a database outage every lease looks expired).
+   */
+  claimSource(name: string, takeOver?: boolean): Promise<boolean>;
+  releaseSource(name: string): Promise<void>;
+  /**
+   * Takes over (at most `limit`) unfinished rows of nodes whose lease ran
+   * out, skipping rows another node is adopting at the same moment; the
+   * caller finishes them as its own recovery would.
+   */
+  adoptOrphans(limit: number): Promise<FileRecord[]>;
+  /** A clean stop: this node's claims go (its rows are all finished or left for its next start). */
+  leave(): Promise<void>;
+}
+
+/**
  * The durable per-file state machine. Every mutating call resolves only once
  * the change is durable (group-committed with other files' changes).
  */
 export interface StateStore {
   readonly capabilities: { multiWriter: boolean };
+  /** Set on a store several nodes share. */
+  readonly leases?: NodeLeases;
   recordDiscovered(file: NewFile): Promise<void>;
   /**
    * Not ready after all (it changed while hashed, or while uploaded): drop the
@@ -98,20 +135,20 @@ export interface StateStore {
   /** Releases the content claim and records where the file is being moved. */
   beginQuarantine(ingestId: string, error: ErrorInfo, errorPath: string | null): Promise<void>;
   finishFailed(ingestId: string): Promise<void>;
-  get(ingestId: string): FileRecord | undefined;
+  get(ingestId: string): Promise<FileRecord | undefined>;
   /** Is `path` reserved as the warehouse name of a stored (or storing) file? */
-  isReserved(path: string): boolean;
+  isReserved(path: string): Promise<boolean>;
   /** The row of an archive's member, if a previous attempt recorded it. */
-  member(archiveIngestId: string, memberIndex: number): FileRecord | undefined;
+  member(archiveIngestId: string, memberIndex: number): Promise<FileRecord | undefined>;
   /** A page of a file's invalid rows, in row order. */
-  invalidRows(ingestId: string, offset: number, limit: number): InvalidRow[];
+  invalidRows(ingestId: string, offset: number, limit: number): Promise<InvalidRow[]>;
   /** How many invalid rows a file has in all. */
-  invalidRowCount(ingestId: string): number;
+  invalidRowCount(ingestId: string): Promise<number>;
   /** Files newest first (discovery time, then id), filtered; for the HTTP API. */
-  listFiles(q: FileQuery): FileRecord[];
+  listFiles(q: FileQuery): Promise<FileRecord[]>;
   /** Rows not in a terminal state, oldest first: the work recovery must finish. */
-  activeRecords(): FileRecord[];
+  activeRecords(): Promise<FileRecord[]>;
   /** Counts by state, for reports. */
-  countByState(): Record<string, number>;
+  countByState(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }

@@ -25,7 +25,8 @@ function stdoutFd(): number {
  * Synchronous writes: a line logged before a crash is on the pipe, which the
  * crash tests rely on to know what was done.
  */
-export function createLogger(level: string): Logger {
+/** `fd`: where the lines go; stdout by default (a command whose stdout is its report logs to stderr, fd 2). */
+export function createLogger(level: string, fd?: number): Logger {
   return pino(
     {
       level,
@@ -33,6 +34,6 @@ export function createLogger(level: string): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    pino.destination({ fd: stdoutFd(), sync: true }),
+    pino.destination({ fd: fd ?? stdoutFd(), sync: true }),
   );
 }

@@ -1,4 +1,5 @@
 import { basename, dirname, join } from "node:path";
+import { fitName } from "../core/fit-name.js";
 
 /** `YYYY-MM-DD` of a Date in UTC. */
 export function utcDate(d: Date): string {
@@ -18,8 +19,11 @@ export interface Placement {
  * (before the first dot, so `x.tar.gz` keeps its double extension).
  */
 export function placementFor(warehouse: string, name: string, sha256: string, at: Date): Placement {
-  const partitionDir = join(warehouse, `ingest_date=${utcDate(at)}`, dirname(name) === "." ? "" : dirname(name));
-  const base = basename(name);
+  // Each segment within the file system's name limit (an archive member may carry a 300-byte name); the manifest
+  // and state keep the original name.
+  const dir = dirname(name) === "." ? "" : dirname(name).split("/").map(fitName).join("/");
+  const partitionDir = join(warehouse, `ingest_date=${utcDate(at)}`, dir);
+  const base = fitName(basename(name));
   return { partitionDir, baseName: base, collisionName: collisionName(base, sha256) };
 }
 

@@ -47,9 +47,18 @@ export class Discovery {
     this.scanTimer.unref();
   }
 
+  /** Hand-back observations still running (a detector may look at the disk asynchronously). */
+  private readonly rechecking = new Set<Promise<void>>();
+
   /** Re-observe one path (the pipeline found it changed while it was being read). */
   recheck(path: string, name: string): void {
-    void this.detector.observe(path, name);
+    const p = this.detector.observe(path, name).finally(() => this.rechecking.delete(p));
+    this.rechecking.add(p);
+  }
+
+  /** Resolves once no hand-back observation is running: whatever they found has been offered by then. */
+  async settled(): Promise<void> {
+    while (this.rechecking.size > 0) await Promise.allSettled([...this.rechecking]);
   }
 
   private onEvent(path: string, name: string): void {

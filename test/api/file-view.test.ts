@@ -145,6 +145,7 @@ describe("fileView", () => {
       archive_ingest_id: null,
       member_path: null,
       ingested_at: "2026-11-23T19:00:44.000Z",
+      updated_at: "2026-11-23T19:00:44.000Z",
     });
   });
 
@@ -175,8 +176,15 @@ describe("fileView", () => {
 
   it("shows a waiting upload with its upload time and nulls elsewhere", () => {
     const v = waitingView({ id: "u1", name: "a.csv", size: 5, uploadTime: "2026-11-23T19:00:00.000Z" });
-    expect(v).toMatchObject({ id: "u1", name: "a.csv", status: "waiting", upload_time: "2026-11-23T19:00:00.000Z" });
-    const rest = Object.entries(v).filter(([k]) => !["id", "name", "status", "upload_time", "size"].includes(k));
+    expect(v).toMatchObject({
+      id: "u1",
+      name: "a.csv",
+      status: "waiting",
+      upload_time: "2026-11-23T19:00:00.000Z",
+      updated_at: "2026-11-23T19:00:00.000Z",
+    });
+    const known = ["id", "name", "status", "upload_time", "updated_at", "size"];
+    const rest = Object.entries(v).filter(([k]) => !known.includes(k));
     expect(rest.length).toBe(11);
     for (const [k, val] of rest) expect(val, k).toBeNull();
   });

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { expect } from "vitest";
-import type { Readiness, WaitingUpload } from "../../src/api/deps.js";
+import type { Activity, Readiness, WaitingUpload } from "../../src/api/deps.js";
 import { newIngestId } from "../../src/core/ids.js";
 import type { ProcessingResult } from "../../src/core/processing.js";
 import { SqliteStateStore } from "../../src/store/sqlite/sqlite-store.js";
@@ -192,11 +192,13 @@ export interface Fixture {
   ids: Seeded;
   waiting: WaitingUpload[];
   readiness: Readiness;
+  activity: Activity;
   deps(apiToken: string | null): {
     store: SqliteStateStore;
     metrics: Metrics;
     apiToken: string | null;
     ready(): Promise<Readiness>;
+    activity(): Activity;
     waiting(id: string): WaitingUpload | undefined;
     waitingList(): WaitingUpload[];
   };
@@ -220,11 +222,13 @@ export async function openFixture(): Promise<Fixture> {
       { id: ids.discovered, name: "big-upload.csv", size: 30, uploadTime: soon(3000) },
     ],
     readiness: { state: true, warehouse: true },
+    activity: { queueDepth: 4, inFlight: 2, pending: 3, warehouseWaiting: 1 },
     deps: (apiToken) => ({
       store,
       metrics: fx.metrics,
       apiToken,
       ready: async () => fx.readiness,
+      activity: () => fx.activity,
       waiting: (id) => fx.waiting.find((w) => w.id === id),
       waitingList: () => [...fx.waiting],
     }),
@@ -239,14 +243,19 @@ export async function openFixture(): Promise<Fixture> {
 const byteDesc = (a: string, b: string) => (a < b ? 1 : a > b ? -1 : 0);
 
 /** What `GET /files` must list, worked out independently: waiting uploads not in the store, then every row. */
-export function expectedOrder(fx: Fixture): string[] {
+export async function expectedOrder(fx: Fixture): Promise<string[]> {
+  const stored = await Promise.all(fx.waiting.map((w) => fx.store.get(w.id)));
   const waiting = fx.waiting
-    .filter((w) => !fx.store.get(w.id))
+    .filter((_w, i) => !stored[i])
     .sort((a, b) => byteDesc(a.uploadTime, b.uploadTime))
     .map((w) => w.id);
-  const rows = Object.values(fx.ids)
-    .flat()
-    .map((id) => fx.store.get(id)!);
+  const rows = (
+    await Promise.all(
+      Object.values(fx.ids)
+        .flat()
+        .map((id) => fx.store.get(id)),
+    )
+  ).map((r) => r!);
   rows.sort((a, b) => byteDesc(a.discoveredAt, b.discoveredAt) || byteDesc(a.ingestId, b.ingestId));
   return [...waiting, ...rows.map((r) => r.ingestId)];
 }

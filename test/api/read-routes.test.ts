@@ -59,7 +59,7 @@ describe("GET /api/v1/files", () => {
   it("lists waiting uploads first, then files newest first, in one default page of 50", async () => {
     const r = await get("/api/v1/files");
     expect(r.status).toBe(200);
-    const order = expectedOrder(fx);
+    const order = await expectedOrder(fx);
     expect(order).toHaveLength(2 + 10 + BULK);
     expect(r.body.items.map((f: FileView) => f.id)).toEqual(order);
     expect(r.body.next_cursor).toBeNull();
@@ -72,15 +72,15 @@ describe("GET /api/v1/files", () => {
 
   it("pages with an opaque cursor over more than 2 pages, with no duplicate and no gap", async () => {
     const pages = await allPages("", 7);
-    expect(pages.length).toBe(Math.ceil(expectedOrder(fx).length / 7));
+    expect(pages.length).toBe(Math.ceil((await expectedOrder(fx)).length / 7));
     for (const p of pages.slice(0, -1)) expect(p).toHaveLength(7);
     const ids = pages.flat().map((f) => f.id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids).toEqual(expectedOrder(fx));
+    expect(ids).toEqual(await expectedOrder(fx));
     // The cursor crossing from waiting uploads to recorded files, and exactly at the end, both work.
     const two = await allPages("", 2);
-    expect(two.flat().map((f) => f.id)).toEqual(expectedOrder(fx));
-    const exact = await allPages("", expectedOrder(fx).length);
+    expect(two.flat().map((f) => f.id)).toEqual(await expectedOrder(fx));
+    const exact = await allPages("", (await expectedOrder(fx)).length);
     expect(exact).toHaveLength(1);
   });
 
@@ -89,7 +89,7 @@ describe("GET /api/v1/files", () => {
     const items = pages.flat();
     expect(items.every((f) => f.status === status)).toBe(true);
     expect(items.map((f) => f.id).sort()).toEqual([...EXPECTED_BY_STATUS()[status]].sort());
-    const all = expectedOrder(fx);
+    const all = await expectedOrder(fx);
     expect(items.map((f) => f.id)).toEqual(all.filter((id) => items.some((f) => f.id === id)));
   });
 
@@ -135,7 +135,7 @@ describe("GET /api/v1/files/:id", () => {
   it("maps a processed file with its profile and aggregations", async () => {
     const r = await get(`/api/v1/files/${fx.ids.processed}`);
     expect(r.status).toBe(200);
-    const rec = fx.store.get(fx.ids.processed)!;
+    const rec = (await fx.store.get(fx.ids.processed))!;
     expect(r.body).toMatchObject({
       id: fx.ids.processed,
       name: "sensors-ok.csv",
@@ -150,6 +150,7 @@ describe("GET /api/v1/files/:id", () => {
       error: null,
       duplicate_of: null,
       ingested_at: rec.ingestedAt,
+      updated_at: rec.updatedAt,
     });
     expect(r.body.profile).toEqual([
       {
@@ -219,6 +220,7 @@ describe("GET /api/v1/files/:id", () => {
       archive_ingest_id: null,
       member_path: null,
       ingested_at: null,
+      updated_at: w.uploadTime,
     });
   });
 

@@ -59,6 +59,7 @@ beforeEach(async () => {
       metrics: new Metrics(),
       apiToken: null,
       ready: async () => ({ state: true, warehouse: true }),
+      activity: () => ({ queueDepth: offered.length, inFlight: 0, pending: 0, warehouseWaiting: 0 }),
       waiting: (id) => registry.get(id),
       waitingList: () => registry.list(),
     },

@@ -1,7 +1,7 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runOnce } from "../support/cli.js";
+import { runOnce, runSluice } from "../support/cli.js";
 import { type ProcessedLine, readParquetFacts, stage } from "../support/corpus.js";
 import { argsFor, readState, useSandboxes } from "../support/fixtures.js";
 import { listFiles, readManifest, type Sandbox, sha256File } from "../support/sandbox.js";
@@ -86,6 +86,9 @@ describe("SIGKILL during processing", () => {
     "after-convert:2",
     "after-convert:9",
     "after-outputs-placed:2",
+    // A member's manifest line is appended, then the kill before `manifested`: the replay must not append it again.
+    "after-manifest:3",
+    "after-manifest:6",
   ]) {
     it(`recovers from ${point}`, async () => {
       const s = sandbox();
@@ -97,7 +100,7 @@ describe("SIGKILL during processing", () => {
 });
 
 describe("SIGKILL during expansion with --no-keep-archives", () => {
-  for (const point of ["after-member:3", "after-manifest:9"]) {
+  for (const point of ["after-member:3", "after-manifest:2", "after-manifest:9"]) {
     it(`recovers from ${point}: members once, the archive recorded without its bytes`, async () => {
       const s = sandbox();
       stage(s.input, ["archives/normal/bundle.tar.gz"]);
@@ -117,6 +120,57 @@ describe("SIGKILL during expansion with --no-keep-archives", () => {
       const raw = listFiles(s.warehouse).filter((f) => !f.endsWith(".parquet"));
       expect(raw).toHaveLength(8);
       expect(listFiles(s.input)).toEqual([]);
+    });
+  }
+});
+
+describe("SIGKILL while archive members land in a warehouse on another filesystem", () => {
+  for (const point of ["after-store:2", "after-store:4"]) {
+    it(`recovers from ${point}: the member's copy from before the kill is its own, not a foreign file`, async () => {
+      const other = mkdtempSync("/dev/shm/sluice-crash-wh-");
+      try {
+        const s = sandbox({ warehouse: join(other, "warehouse") });
+        stage(s.input, ["archives/normal/bundle.tar.gz"]);
+        const flags = argsFor(s, "--stability-seconds", "0");
+        const crashed = await runOnce(flags, { env: { SLUICE_CRASH_AT: point }, timeoutMs: 120_000 });
+        expect(crashed.signal, `${point} was not reached: ${crashed.stderr}`).toBe("SIGKILL");
+        expect((await runOnce(flags, { timeoutMs: 120_000 })).code).toBe(0);
+        // verify: every stored file once, nothing in the warehouse the state does not know (no orphaned copy).
+        const v = await runSluice(["verify", ...s.args, "--json"]);
+        expect(JSON.parse(v.stdout).problems).toEqual([]);
+        expect(v.code).toBe(0);
+        const raw = listFiles(s.warehouse).filter((f) => !f.startsWith(".sluice-tmp/") && !f.endsWith(".parquet"));
+        expect(raw).toHaveLength(9);
+      } finally {
+        rmSync(other, { recursive: true, force: true });
+      }
+    });
+  }
+});
+
+describe("SIGKILL after an archive member's manifest line, before its `done` commit", () => {
+  // The member's row is `stored` (no `manifested` commit: nothing to release), its line already on disk, and the
+  // archive's replay finishes it: it must not write the line a second time.
+  for (const point of ["after-manifest:2", "after-manifest:5"]) {
+    it(`recovers from ${point} with one line per member`, async () => {
+      const s = sandbox();
+      stage(s.input, ["archives/normal/bundle.tar.gz"]);
+      const flags = argsFor(s, "--stability-seconds", "0");
+      const crashed = await runOnce(flags, { env: { SLUICE_CRASH_AT: point }, timeoutMs: 120_000 });
+      expect(crashed.signal, `${point} was not reached: ${crashed.stderr}`).toBe("SIGKILL");
+      const resumed = await runOnce(flags, { timeoutMs: 120_000 });
+      expect(resumed.code, resumed.stderr).toBe(0);
+      const { files } = readState(s.statePath);
+      const lines = readManifest(s.manifests);
+      expect(files).toHaveLength(9);
+      for (const f of files) {
+        expect(["done", "duplicate"], f.name).toContain(f.state);
+        expect(
+          lines.filter((l) => l.ingest_id === f.ingest_id),
+          `${f.name} has one line`,
+        ).toHaveLength(1);
+      }
+      expect(lines).toHaveLength(9);
     });
   }
 });

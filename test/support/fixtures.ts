@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFi
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach } from "vitest";
-import type { FileRow } from "../../src/store/sqlite/row-mapping.js";
+import type { FileRow } from "../../src/store/row-mapping.js";
 import type { LogEvent } from "./cli.js";
 import { listFiles, makeSandbox, type Sandbox, sha256 } from "./sandbox.js";
 

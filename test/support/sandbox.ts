@@ -92,7 +92,8 @@ export interface ManifestLine {
 export function readManifest(root: string): ManifestLine[] {
   const lines: ManifestLine[] = [];
   for (const rel of listFiles(root)) {
-    if (!rel.endsWith("manifest.jsonl")) continue;
+    // manifest.jsonl, or manifest.NODE.jsonl when several nodes share the state.
+    if (!/(^|\/)manifest(\.[A-Za-z0-9._-]+)?\.jsonl$/.test(rel)) continue;
     const text = readFileSync(join(root, rel), "utf8");
     if (text.length > 0 && !text.endsWith("\n")) throw new Error(`${rel} has a torn last line`);
     for (const l of text.split("\n")) if (l) lines.push(JSON.parse(l) as ManifestLine);

@@ -45,6 +45,7 @@ export const fileViewSchema = {
     "archive_ingest_id",
     "member_path",
     "ingested_at",
+    "updated_at",
   ],
   properties: {
     id: { type: "string", description: "ingest id (UUIDv7)" },
@@ -99,6 +100,10 @@ export const fileViewSchema = {
     archive_ingest_id: nullable("string"),
     member_path: nullable("string"),
     ingested_at: nullable("string"),
+    updated_at: {
+      type: "string",
+      description: "when the file last changed state (for a failed file, when it was quarantined; ISO 8601 UTC)",
+    },
   },
 } as const;
 
@@ -172,7 +177,7 @@ export function filesReadRoutes(deps: ApiDeps): FastifyPluginAsync {
       async (req) => listFilePage(deps, req.query),
     );
     app.get<{ Params: { id: string } }>("/files/:id", { schema: getFileSchema }, async (req) => {
-      const view = fileDetail(deps, req.params.id);
+      const view = await fileDetail(deps, req.params.id);
       if (!view) throw notFound(req.params.id);
       return view;
     });
@@ -180,7 +185,7 @@ export function filesReadRoutes(deps: ApiDeps): FastifyPluginAsync {
       "/files/:id/invalid-rows",
       { schema: invalidRowsSchema },
       async (req) => {
-        const page = invalidRowsOf(deps, req.params.id, req.query.offset, req.query.limit);
+        const page = await invalidRowsOf(deps, req.params.id, req.query.offset, req.query.limit);
         if (!page) throw notFound(req.params.id);
         return page;
       },

@@ -1,3 +1,5 @@
+import type { IncomingMessage } from "node:http";
+import type { Readable } from "node:stream";
 import multipart from "@fastify/multipart";
 import type { FastifyPluginAsync } from "fastify";
 import {
@@ -26,6 +28,40 @@ export const uploadResponseSchema = {
   properties: { files: { type: "array", items: accepted }, ...accepted.properties },
   required: ["files"],
 } as const;
+
+/**
+ * A body that ends (or a client that goes away) inside a file part leaves the
+ * part's stream open for ever: the parser waits for a closing boundary that
+ * will not come. Once the request has no more bytes to give and the part has
+ * handed over everything it holds without ending, it never will: it is ended
+ * with an error, so the upload is refused (400) and its temp file removed,
+ * instead of a handler, a descriptor and a hidden temp file leaking per such
+ * request. Returns the function that stops watching.
+ */
+function cutOffWithRequest(raw: IncomingMessage, file: Readable): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const watch = () => {
+    if (timer) return;
+    // Polled, not immediate: after the last bytes the parser still has to push the part's end through.
+    timer = setInterval(() => {
+      if (file.readableEnded || file.destroyed) return clearInterval(timer);
+      if (file.readableLength === 0) {
+        clearInterval(timer);
+        file.destroy(new Error("the body ended inside a file part (no closing multipart boundary)"));
+      }
+    }, 100);
+  };
+  if (raw.readableEnded || raw.destroyed) watch();
+  else {
+    raw.once("end", watch);
+    raw.once("close", watch);
+  }
+  return () => {
+    clearInterval(timer);
+    raw.off("end", watch);
+    raw.off("close", watch);
+  };
+}
 
 function isFileTooLarge(err: unknown): boolean {
   return (err as { code?: string }).code === "FST_REQ_FILE_TOO_LARGE";
@@ -69,9 +105,15 @@ export function uploadRoutes(deps: UploadRouteDeps): FastifyPluginAsync {
               throw new ApiError("SLUICE_ERR_INVALID_PARAMETER_TYPE", err.message);
             throw err;
           }
-          const u = await receiveUpload(deps, part.file, name, () => {
-            if (part.file.truncated) throw new ApiError("SLUICE_ERR_PAYLOAD_TOO_LARGE");
-          });
+          const stopCut = cutOffWithRequest(req.raw, part.file);
+          let u: Awaited<ReturnType<typeof receiveUpload>>;
+          try {
+            u = await receiveUpload(deps, part.file, name, () => {
+              if (part.file.truncated) throw new ApiError("SLUICE_ERR_PAYLOAD_TOO_LARGE");
+            });
+          } finally {
+            stopCut();
+          }
           files.push({ id: u.id, name: u.name, status: "waiting" });
         }
       } catch (err) {

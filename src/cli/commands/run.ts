@@ -37,12 +37,24 @@ export async function runCommand(flags: Partial<Record<keyof RawRunOptions, unkn
 }
 
 /** Runs the ingestor (and an attachment) until a signal, or until drained with `--once`. */
+/** A state URL for the log: the password never leaves the process. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "(unparsable URL)";
+  }
+}
+
 export async function runService(config: RunConfig, attach: Attachment | null): Promise<number> {
   if (!config.dryRun) createDirectories(config);
   const log = createLogger(config.logLevel);
   let wired: Awaited<ReturnType<typeof wire>>;
   try {
-    wired = await wire(config, log);
+    // Only an attachment (the HTTP server of `sluice serve`) reads the Prometheus registry.
+    wired = await wire(config, log, { prometheus: attach !== null });
   } catch (err) {
     process.stderr.write(`sluice: cannot start: ${(err as Error).message}\n`);
     return 2;
@@ -74,14 +86,23 @@ export async function runService(config: RunConfig, attach: Attachment | null): 
     warehouse: config.warehouse,
     manifests: config.manifests,
     errors: config.errors,
-    state_path: config.dryRun ? null : config.statePath,
+    state_path: config.dryRun || config.stateUrl ? null : config.statePath,
+    state: config.stateUrl && !config.dryRun ? redactUrl(config.stateUrl) : null,
+    node_id: config.nodeId,
     mode: config.mode,
     stability_seconds: config.stabilityMs / 1000,
     concurrency: config.concurrency,
     once: config.once,
     dry_run: config.dryRun,
   });
-  await service.start();
+  try {
+    await service.start();
+  } catch (err) {
+    if ((err as { code?: string }).code !== "SLUICE_NODE_ID_IN_USE") throw err;
+    process.stderr.write(`sluice: cannot start: ${(err as Error).message}\n`);
+    await wired.close();
+    return 2;
+  }
   if (config.once) {
     await Promise.race([service.drained(), new Promise<void>((r) => process.once("SIGTERM", r).once("SIGINT", r))]);
     if (!stopping) stopping = (attached ? attached.close() : Promise.resolve()).then(() => service.stop());

@@ -1,5 +1,6 @@
 import { access, constants } from "node:fs/promises";
 import { buildApp } from "../../api/app.js";
+import { defaultDashboardDir } from "../../api/dashboard.js";
 import { uploadRoutes } from "../../api/routes/upload.js";
 import { readDotEnv } from "../../config/resolve.js";
 import { resolveServeConfig, SERVE_OPTIONS } from "../../config/serve-options.js";
@@ -56,16 +57,19 @@ export async function serveCommand(flags: Record<string, unknown>): Promise<numb
         async ready() {
           let state = true;
           try {
-            ctx.store.countByState();
+            await ctx.store.countByState();
           } catch {
             state = false;
           }
           return { state, warehouse: await warehouseReady(wired) };
         },
-        waiting: (id) => (ctx.store.get(id) ? undefined : registry.get(id)),
-        waitingList: () => registry.list().filter((u) => !ctx.store.get(u.id)),
+        activity: () => service.activity(),
+        // The listing and detail routes look in the store first: an upload it has recorded is shown from its row.
+        waiting: (id) => registry.get(id),
+        waitingList: () => registry.list(),
       },
       {
+        dashboardDir: defaultDashboardDir(),
         plugins: [
           uploadRoutes({
             input: config.input,

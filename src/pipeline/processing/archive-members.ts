@@ -59,7 +59,7 @@ export async function expandArchive(
     const outcome = await ingestMember(ctx, job, entry);
     members[outcome]++;
     if (outcome === "failed") {
-      const rec = ctx.store.member(job.ingestId, entry.index);
+      const rec = await ctx.store.member(job.ingestId, entry.index);
       invalidRows.push({
         row: entry.index + 1,
         error: `member ${JSON.stringify(entry.path)} failed: ${rec?.errorMessage ?? "?"}`,
@@ -87,13 +87,21 @@ function outcomeOf(rec: FileRecord): MemberOutcome {
 
 async function ingestMember(ctx: IngestContext, archive: ProcessJob, entry: ArchiveFileEntry): Promise<MemberOutcome> {
   const startedAt = performance.now();
-  const existing = ctx.store.member(archive.ingestId, entry.index);
+  const existing = await ctx.store.member(archive.ingestId, entry.index);
   if (existing) {
     if (existing.state === "done" || existing.state === "duplicate" || existing.state === "failed") {
       return outcomeOf(existing);
     }
     if (existing.state === "stored" || existing.state === "manifested") {
-      const rec = await finishStage(ctx, existing.ingestId, { sourceMoved: true });
+      // A crash after the member's manifest line was appended, before `manifested` was committed: the line is
+      // there already and must not be written twice (recovery checks the same for top-level files).
+      const lineWritten =
+        existing.state === "stored" && existing.manifestPath
+          ? (await ctx.manifests.findIngestIds(existing.manifestPath, new Set([existing.ingestId]))).has(
+              existing.ingestId,
+            )
+          : false;
+      const rec = await finishStage(ctx, existing.ingestId, { sourceMoved: true, manifestAlreadyWritten: lineWritten });
       emitFinished(ctx, rec, startedAt, provenance(existing));
       return outcomeOf(rec);
     }

@@ -21,9 +21,14 @@ export interface PlannedOutput {
  * name, as for raw files. Outputs of an earlier, crashed attempt at the same
  * file are ours to replace.
  */
-export function outputPath(ctx: IngestContext, rawTarget: string, suffix: string, sha256: string): string {
+export async function outputPath(
+  ctx: IngestContext,
+  rawTarget: string,
+  suffix: string,
+  sha256: string,
+): Promise<string> {
   const wanted = `${rawTarget}${suffix}`;
-  if (!ctx.store.isReserved(wanted)) return wanted;
+  if (!(await ctx.store.isReserved(wanted))) return wanted;
   return siblingPath(wanted, collisionName(lastSegment(wanted), sha256));
 }
 

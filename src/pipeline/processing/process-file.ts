@@ -113,12 +113,12 @@ async function convertOne(ctx: IngestContext, job: ProcessJob, started: number):
   const outputs: PlannedOutput[] = [];
   const recorded: ProcessingOutput[] = [];
   if (r.parquetPath && r.profile) {
-    const final = outputPath(ctx, job.target, ".parquet", job.sha256);
+    const final = await outputPath(ctx, job.target, ".parquet", job.sha256);
     outputs.push({ tmp, final });
     recorded.push({ kind: "parquet", path: final, profile: r.profile });
   }
   if (v && v.invalidCount > 0) {
-    const final = outputPath(ctx, job.target, ".rejects.jsonl", job.sha256);
+    const final = await outputPath(ctx, job.target, ".rejects.jsonl", job.sha256);
     outputs.push({ tmp: tmpRejects, final });
     recorded.push({ kind: "rejects", path: final });
   }
@@ -158,7 +158,7 @@ async function convertSqlDump(ctx: IngestContext, job: ProcessJob, started: numb
       `no table could be read; first problem at line ${first?.line}: ${first?.message}`,
     );
   }
-  const finalDir = outputPath(ctx, job.target, ".tables", job.sha256);
+  const finalDir = await outputPath(ctx, job.target, ".tables", job.sha256);
   return {
     outputs: res.tables.length > 0 ? [{ tmp: tmpDir, final: finalDir, dir: true }] : [],
     result: {

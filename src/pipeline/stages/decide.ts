@@ -1,7 +1,16 @@
 import type { Decision, NewFile } from "../../store/state-store.js";
 import { placementFor } from "../../warehouse/warehouse-paths.js";
 import type { IngestContext } from "../context.js";
+import { NotReadyError } from "../outcomes.js";
 import { retryUntilDone, sleep } from "../retry.js";
+
+/**
+ * How long a file waits for another file with the same bytes to be stored.
+ * Bounded: the owner may be a file adopted from a dead node, waiting in turn
+ * for this file's staging path; handing this file back breaks that cycle, and
+ * it comes round again with the next scan.
+ */
+const MAX_WAIT_MS = 120_000;
 
 export type FinalDecision = Exclude<Decision, { kind: "wait" }> & { ingestedAt: string; manifestPath: string };
 
@@ -13,6 +22,7 @@ export type FinalDecision = Exclude<Decision, { kind: "wait" }> & { ingestedAt: 
  */
 export async function decideStage(ctx: IngestContext, file: NewFile, sha256: string): Promise<FinalDecision> {
   const { ingestId, name } = file;
+  const giveUpAt = Date.now() + MAX_WAIT_MS;
   for (let round = 1; ; round++) {
     const at = new Date();
     const p = ctx.objects
@@ -27,6 +37,7 @@ export async function decideStage(ctx: IngestContext, file: NewFile, sha256: str
     );
     if (d.kind !== "wait") return { ...d, ingestedAt: placement.ingestedAt, manifestPath: placement.manifestPath };
     ctx.log.debug({ event: "content_in_flight", ingest_id: ingestId, owner: d.ownerId });
+    if (Date.now() > giveUpAt) throw new NotReadyError(`the same content has been in flight (${d.ownerId}) too long`);
     await sleep(Math.min(20 * round, 500), ctx.signal);
   }
 }

@@ -43,7 +43,8 @@ function processingSummary(p: ProcessingRecordV1, invalidRows: InvalidRow[]): Ma
   return out;
 }
 
-export function manifestLine(rec: FileRecord, invalidRows: (r: FileRecord) => InvalidRow[] = () => []): ManifestLineV1 {
+/** `invalidRows`: the first invalid rows of a processed file (the line carries a few; state holds them all). */
+export function manifestLine(rec: FileRecord, invalidRows: InvalidRow[] = []): ManifestLineV1 {
   const line: ManifestLineV1 = {
     version: 1,
     ingest_id: rec.ingestId,
@@ -61,7 +62,7 @@ export function manifestLine(rec: FileRecord, invalidRows: (r: FileRecord) => In
   if (rec.duplicateOf) line.duplicate_of = rec.duplicateOf;
   if (rec.archiveIngestId) line.archive_ingest_id = rec.archiveIngestId;
   if (rec.memberPath) line.member_path = rec.memberPath;
-  if (rec.processing && !rec.duplicateOf) line.processing = processingSummary(rec.processing, invalidRows(rec));
+  if (rec.processing && !rec.duplicateOf) line.processing = processingSummary(rec.processing, invalidRows);
   return line;
 }
 
@@ -148,12 +149,15 @@ export async function finishStage(
     sourceMoved?: boolean;
   } = {},
 ): Promise<FileRecord> {
-  let rec = typeof record === "string" ? ctx.store.get(record) : record;
+  let rec = typeof record === "string" ? await ctx.store.get(record) : record;
   if (!rec?.manifestPath) throw new Error(`internal: ${String(record)} has no manifest path at finish`);
   const ingestId = rec.ingestId;
   if (rec.state !== "manifested" && !opts.manifestAlreadyWritten) {
     const path = rec.manifestPath;
-    const line = manifestLine(rec, (r) => ctx.store.invalidRows(r.ingestId, 0, MANIFEST_INVALID_ROWS));
+    // Only a processed original's line carries invalid rows: no query for the rest (most files).
+    const invalid =
+      rec.processing && !rec.duplicateOf ? await ctx.store.invalidRows(ingestId, 0, MANIFEST_INVALID_ROWS) : [];
+    const line = manifestLine(rec, invalid);
     await retryUntilDone("manifest: append", () => ctx.manifests.append(path, line), ctx.log, ctx.signal);
     crashPoint("after-manifest");
   }

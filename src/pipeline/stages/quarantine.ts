@@ -28,7 +28,7 @@ export async function quarantineStage(
 }
 
 export async function completeQuarantine(ctx: IngestContext, ingestId: string): Promise<FileRecord> {
-  const rec = ctx.store.get(ingestId);
+  const rec = await ctx.store.get(ingestId);
   if (!rec) throw new Error(`internal: no record ${ingestId}`);
   const errorPath = rec.errorPath;
   if (errorPath) {

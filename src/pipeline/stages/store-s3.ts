@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import { crashPoint } from "../../durable/crash-points.js";
-import { S3IntegrityError, S3KeyOccupiedError } from "../../sinks/s3-sink.js";
+import { S3IntegrityError, S3KeyOccupiedError } from "../../sinks/s3-errors.js";
 import type { IngestContext } from "../context.js";
 import { NotReadyError } from "../outcomes.js";
 import { placeOutputs } from "../processing/outputs.js";

@@ -3,6 +3,7 @@ import { rm } from "node:fs/promises";
 import { SluiceError } from "../../core/errors.js";
 import type { ProcessingResult } from "../../core/processing.js";
 import { crashPoint } from "../../durable/crash-points.js";
+import { hashPath } from "../../hashing/hash-path.js";
 import { collisionName, lastSegment, siblingPath } from "../../warehouse/warehouse-paths.js";
 import type { IngestContext } from "../context.js";
 import { VanishedError } from "../outcomes.js";
@@ -31,10 +32,12 @@ export async function freeTarget(
   reserved: string,
   sha256: string,
 ): Promise<string> {
-  // In S3 an object holding these very bytes is an earlier attempt's upload (a replay): the key is ours.
+  // An object or file holding these very bytes is an earlier attempt's landing (a replay after a crash, e.g. an
+  // archive member copied in before `stored` was committed): the name is ours, and the rename replaces it with the
+  // same bytes. Treating it as foreign would move this file to the collision name and leave that copy orphaned.
   const taken = ctx.objects
     ? (uri: string) => objectTakenByOther(ctx, uri, sha256)
-    : async (path: string) => (await ctx.warehouse.occupant(path)) !== null;
+    : (path: string) => fileTakenByOther(ctx, path, sha256);
   if (!(await taken(reserved))) return reserved;
   const alt = siblingPath(reserved, collisionName(lastSegment(reserved), sha256));
   if (alt !== reserved && !(await taken(alt))) {
@@ -42,6 +45,11 @@ export async function freeTarget(
     return alt;
   }
   throw new SluiceError("SLUICE_ERR_NAME_COLLISION", `foreign files occupy ${reserved} and ${alt}`);
+}
+
+async function fileTakenByOther(ctx: IngestContext, path: string, sha256: string): Promise<boolean> {
+  if ((await ctx.warehouse.occupant(path)) === null) return false;
+  return (await hashPath(ctx.hasher, path)) !== sha256;
 }
 
 async function objectTakenByOther(ctx: IngestContext, uri: string, sha256: string): Promise<boolean> {
@@ -93,11 +101,34 @@ export async function storeStage(
     ctx.signal,
   );
   if (!src.tmpPath && !sameInode(lstatSync(target, { throwIfNoEntry: false }), src)) {
-    // Replaced in the microseconds between the check and the rename: put the newcomer back, unstored.
-    putBack(target, sourcePath);
-    throw new VanishedError(`${sourcePath} was replaced while it was stored; the new file is ingested on its own`);
+    throw landedWrongFile(target, sourcePath);
   }
   crashPoint("after-store");
+  return commitStored(ctx, ingestId, src, target, processing);
+}
+
+/**
+ * The source was replaced in the microseconds between the check and the rename: puts the newcomer back,
+ * unstored, and returns the error that fails this file.
+ */
+export function landedWrongFile(target: string, sourcePath: string): VanishedError {
+  putBack(target, sourcePath);
+  return new VanishedError(`${sourcePath} was replaced while it was stored; the new file is ingested on its own`);
+}
+
+/** Is the name at `path` (lstat) still the inode that was hashed? */
+export function stillOurs(path: string, src: HashedSource): boolean {
+  return sameInode(lstatSync(path, { throwIfNoEntry: false }), src);
+}
+
+/** Once the content is in place (and its directory fsynced): checks it is what was hashed, then commits `stored`. */
+export async function commitStored(
+  ctx: IngestContext,
+  ingestId: string,
+  src: HashedSource,
+  target: string,
+  processing?: ProcessingResult,
+): Promise<{ outcome: "new" | "duplicate"; ingestedAt: string; manifestPath: string }> {
   const at = new Date();
   const ingestedAt = at.toISOString();
   const manifestPath = ctx.manifests.pathFor(at);

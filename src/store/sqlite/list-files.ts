@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import type { FileRecord } from "../../core/file-record.js";
+import { type FileRow, toRecord } from "../row-mapping.js";
 import type { FileQuery } from "../state-store.js";
-import { type FileRow, toRecord } from "./row-mapping.js";
 
 /**
  * Newest-first pages of files, for the API. Keyset pagination on

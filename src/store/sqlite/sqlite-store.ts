@@ -3,12 +3,12 @@ import type { FileRecord } from "../../core/file-record.js";
 import type { ProcessingResult } from "../../core/processing.js";
 import { Batcher } from "../../durable/batcher.js";
 import type { InvalidRow } from "../../processors/profile.js";
+import { type FileRow, toRecord } from "../row-mapping.js";
 import type { Decision, ErrorInfo, FileQuery, NewFile, PlacementRequest, StateStore } from "../state-store.js";
-import { type BatchWriter, InProcessWriter, WorkerWriter } from "./batch-writer.js";
+import { type BatchWriter, InProcessWriter, StartupWriter, WorkerWriter } from "./batch-writer.js";
 import { FileLister } from "./list-files.js";
 import { migrate } from "./migrate.js";
 import { SQLITE_MIGRATIONS } from "./migrations/index.js";
-import { type FileRow, toRecord } from "./row-mapping.js";
 import { configure, prepareStatements, type Statements } from "./statements.js";
 import { isOpError, type WriteOp } from "./write-ops.js";
 
@@ -39,7 +39,8 @@ export class SqliteStateStore implements StateStore {
     this.stmt = prepareStatements(this.db);
     this.lister = new FileLister(this.db);
     const inProcess = path === ":memory:" || opts.writerThread === false;
-    this.writer = inProcess ? new InProcessWriter(this.db, this.stmt) : new WorkerWriter(path);
+    const local = new InProcessWriter(this.db, this.stmt);
+    this.writer = inProcess ? local : new StartupWriter(local, new WorkerWriter(path));
     this.batcher = new Batcher<WriteOp, unknown>(async (ops) =>
       (await this.writer.apply(ops)).map((r) => {
         if (!isOpError(r)) return r;
@@ -114,37 +115,37 @@ export class SqliteStateStore implements StateStore {
     return this.run({ op: "beginQuarantine", id: ingestId, error, errorPath, now: this.now() });
   }
 
-  get(ingestId: string): FileRecord | undefined {
+  async get(ingestId: string): Promise<FileRecord | undefined> {
     const row = this.stmt.get.get(ingestId) as FileRow | undefined;
     return row ? toRecord(row) : undefined;
   }
 
-  isReserved(path: string): boolean {
+  async isReserved(path: string): Promise<boolean> {
     return this.stmt.pathTaken.get(path, "") !== undefined;
   }
 
-  member(archiveIngestId: string, memberIndex: number): FileRecord | undefined {
+  async member(archiveIngestId: string, memberIndex: number): Promise<FileRecord | undefined> {
     const row = this.stmt.member.get(archiveIngestId, memberIndex) as FileRow | undefined;
     return row ? toRecord(row) : undefined;
   }
 
-  invalidRows(ingestId: string, offset: number, limit: number): InvalidRow[] {
+  async invalidRows(ingestId: string, offset: number, limit: number): Promise<InvalidRow[]> {
     return this.stmt.invalidPage.all(ingestId, limit, offset) as InvalidRow[];
   }
 
-  invalidRowCount(ingestId: string): number {
+  async invalidRowCount(ingestId: string): Promise<number> {
     return (this.stmt.invalidCount.get(ingestId) as { n: number }).n;
   }
 
-  listFiles(q: FileQuery): FileRecord[] {
+  async listFiles(q: FileQuery): Promise<FileRecord[]> {
     return this.lister.list(q);
   }
 
-  activeRecords(): FileRecord[] {
+  async activeRecords(): Promise<FileRecord[]> {
     return (this.stmt.active.all() as FileRow[]).map(toRecord);
   }
 
-  countByState(): Record<string, number> {
+  async countByState(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
     for (const r of this.stmt.counts.all() as { state: string; n: number }[]) out[r.state] = r.n;
     return out;

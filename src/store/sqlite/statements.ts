@@ -46,8 +46,9 @@ export type Statements = ReturnType<typeof prepareStatements>;
 
 /** Opens a connection with the durability settings every sluice connection uses. */
 export function configure(db: Database.Database): void {
+  // First: the writer thread opens its connection while the main thread may be committing (see StartupWriter).
+  db.pragma("busy_timeout = 5000");
   db.pragma("journal_mode = WAL");
   // FULL: the WAL is fsynced at every commit, so a returned commit survives power loss, not just kill -9.
   db.pragma("synchronous = FULL");
-  db.pragma("busy_timeout = 5000");
 }

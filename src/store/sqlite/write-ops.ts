@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import type { ProcessingResult } from "../../core/processing.js";
+import type { FileRow } from "../row-mapping.js";
 import type { Decision, ErrorInfo, NewFile, PlacementRequest } from "../state-store.js";
-import type { FileRow } from "./row-mapping.js";
 import type { Statements } from "./statements.js";
 
 /**

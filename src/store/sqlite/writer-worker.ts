@@ -11,6 +11,8 @@ import { applyBatch, type WriteOp } from "./write-ops.js";
 const db = new Database((workerData as { path: string }).path);
 configure(db);
 const stmts = prepareStatements(db);
+// Until this arrives the main thread commits in-process (see StartupWriter).
+parentPort?.postMessage({ ready: true });
 
 parentPort?.on("message", (msg: { id: number; ops: WriteOp[] } | { close: true }) => {
   if ("close" in msg) {

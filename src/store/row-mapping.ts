@@ -1,5 +1,5 @@
-import type { FileRecord } from "../../core/file-record.js";
-import type { FileState } from "../../core/file-state.js";
+import type { FileRecord } from "../core/file-record.js";
+import type { FileState } from "../core/file-state.js";
 
 export interface FileRow {
   ingest_id: string;

@@ -1,0 +1,174 @@
+import { lstat } from "node:fs/promises";
+import type { FileRecord } from "../core/file-record.js";
+import type { IngestContext } from "../pipeline/context.js";
+import type { Outcome } from "../pipeline/outcomes.js";
+import { recoverAdopted } from "../pipeline/recovery.js";
+import type { Runner } from "../pipeline/runner.js";
+import type { NodeLeases } from "../store/state-store.js";
+import type { Candidate } from "../watch/candidate.js";
+
+async function stillThere(c: Candidate): Promise<boolean> {
+  try {
+    const st = await lstat(c.path);
+    return st.isFile() && st.ino === c.identity.inode && st.size === c.identity.size;
+  } catch {
+    return false;
+  }
+}
+
+/** Rows adopted per round: a big orphaned backlog is taken over in slices, leaving some for other nodes. */
+const ADOPT_BATCH = 100;
+
+/**
+ * This node's part in a cluster sharing one state: it heartbeats, works a
+ * staging name only while it holds the name's claim (so nodes watching one
+ * shared directory never work the same file), and adopts the unfinished
+ * files of nodes whose heartbeat stopped.
+ */
+export class ClusterMember {
+  private timers: NodeJS.Timeout[] = [];
+  private beating = false;
+  private adopting = false;
+  private lastBeat = Date.now();
+  /**
+   * Since when this node's heartbeats have gone through without a gap. After
+   * a database outage every node's last heartbeat looks stale at once; a node
+   * only adopts once it has itself been beating for a lease and a half, by
+   * which time every live node has beaten again too.
+   */
+  private healthySince = Date.now();
+  /** Adopted rows whose staging path was busy here: recovered on a later round. */
+  private deferred: string[] = [];
+
+  constructor(
+    private readonly leases: NodeLeases,
+    private readonly ctx: IngestContext,
+    private readonly runner: () => Runner,
+  ) {}
+
+  /** Before recovery: re-registers the node and frees what an earlier run of it claimed. */
+  async join(): Promise<void> {
+    let logged = 0;
+    await this.leases.join((waited) => {
+      if (waited - logged < 5_000 && logged > 0) return;
+      logged = waited || 1;
+      this.ctx.log.warn({
+        event: "node_id_waiting",
+        node_id: this.ctx.config.nodeId,
+        detail: "a previous process under this id may still be alive: waiting for its lease to run out",
+      });
+    });
+    this.lastBeat = this.healthySince = Date.now();
+    this.ctx.log.info({
+      event: "cluster_joined",
+      node_id: this.ctx.config.nodeId,
+      lease_seconds: this.leases.leaseSeconds,
+    });
+  }
+
+  start(): void {
+    const leaseMs = this.leases.leaseSeconds * 1000;
+    // Three beats per lease: one lost beat (a slow query, a restarting server) does not make the node look dead.
+    this.timers.push(setInterval(() => void this.beat(), Math.max(100, leaseMs / 3)));
+    this.timers.push(setInterval(() => void this.adopt(), Math.max(200, leaseMs / 2)));
+    for (const t of this.timers) t.unref();
+  }
+
+  /** Wraps the pipeline's work so a file is only worked while this node holds its staging name. */
+  guard(work: (c: Candidate) => Promise<Outcome>): (c: Candidate) => Promise<Outcome> {
+    return async (c) => {
+      if (!(await this.leases.claimSource(c.name, this.trustsLeases()))) {
+        // Another live node is on it; if that node dies, the next scan after its lease finds the file again.
+        this.ctx.log.debug({ event: "claimed_elsewhere", path: c.path });
+        return "skipped";
+      }
+      try {
+        // Between this node seeing the file and getting its claim, another node may have ingested it (and
+        // released the name): a file no longer there as seen is that node's, not a vanished file of ours.
+        if (!(await stillThere(c))) {
+          this.ctx.log.debug({ event: "taken_elsewhere", path: c.path });
+          return "skipped";
+        }
+        return await work(c);
+      } finally {
+        await this.leases.releaseSource(c.name).catch((err: Error) =>
+          // The lease runs out on its own; only this node could use the claim meanwhile.
+          this.ctx.log.warn({ event: "claim_release_failed", path: c.path, error: err.message }),
+        );
+      }
+    };
+  }
+
+  private async beat(): Promise<void> {
+    if (this.beating) return;
+    this.beating = true;
+    try {
+      await this.leases.heartbeat();
+      const now = Date.now();
+      if (now - this.lastBeat > this.leaseMs() / 2) this.healthySince = now;
+      this.lastBeat = now;
+    } catch (err) {
+      if ((err as { code?: string }).code === "SLUICE_NODE_ID_IN_USE") {
+        // Another process now runs as this node and owns its files: this one must stop touching anything at
+        // once. Exiting mid-file is what a crash does, and every step is safe to be cut off.
+        this.ctx.log.error({ event: "node_replaced", error: (err as Error).message });
+        process.exit(3);
+      }
+      this.ctx.log.warn({
+        event: "heartbeat_failed",
+        error: (err as Error).message,
+        silent_ms: Date.now() - this.lastBeat,
+      });
+    } finally {
+      this.beating = false;
+    }
+  }
+
+  /**
+   * Are other nodes' stale heartbeats and expired leases evidence that they
+   * died? Only once this node itself has been beating without a gap for a
+   * lease and a half: after a database outage all leases look expired at
+   * once, and every live node needs a lease to renew its own.
+   */
+  private trustsLeases(): boolean {
+    const now = Date.now();
+    return now - this.lastBeat <= this.leaseMs() / 2 && now - this.healthySince >= this.leaseMs() * 1.5;
+  }
+
+  private leaseMs(): number {
+    return this.leases.leaseSeconds * 1000;
+  }
+
+  private async adopt(): Promise<void> {
+    if (this.adopting) return;
+    if (!this.trustsLeases()) return;
+    this.adopting = true;
+    try {
+      const fresh = await this.leases.adoptOrphans(ADOPT_BATCH);
+      if (fresh.length > 0) {
+        this.ctx.log.warn({ event: "files_adopted", files: fresh.length, ids: fresh.map((r) => r.ingestId) });
+      }
+      // Deferred rows are read again: they may have moved on (or been finished) since.
+      const again = (await Promise.all(this.deferred.map((id) => this.ctx.store.get(id)))).filter(
+        (r) => r !== undefined && !["done", "duplicate", "failed"].includes(r.state),
+      ) as FileRecord[];
+      const rows = [...again, ...fresh];
+      if (rows.length > 0) {
+        const runner = this.runner();
+        const deferred = await recoverAdopted(this.ctx, rows, (path, work) => runner.exclusive(path, work));
+        this.deferred = deferred.map((r) => r.ingestId);
+      } else {
+        this.deferred = [];
+      }
+    } catch (err) {
+      this.ctx.log.warn({ event: "adoption_failed", error: (err as Error).message });
+    } finally {
+      this.adopting = false;
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers.splice(0)) clearInterval(t);
+    await this.leases.leave().catch(() => undefined);
+  }
+}

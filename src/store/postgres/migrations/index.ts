@@ -1,0 +1,9 @@
+import type { Migration } from "../../migrations.js";
+import { m0001 } from "./0001-init.js";
+import { m0002 } from "./0002-processing.js";
+import { m0003 } from "./0003-newest-first.js";
+import { m0004 } from "./0004-owners.js";
+import { m0005 } from "./0005-leases.js";
+
+/** Same numbers and meaning as the SQLite dialect's migrations. */
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005];

@@ -1,0 +1,142 @@
+import { randomUUID } from "node:crypto";
+import type { Pool, PoolClient } from "pg";
+import type { FileRecord } from "../../core/file-record.js";
+import { type FileRow, toRecord } from "../row-mapping.js";
+import type { NodeLeases } from "../state-store.js";
+
+/**
+ * Liveness and claims for nodes sharing one PostgreSQL state. Every time is
+ * the database's `now()`: hosts' clocks may disagree, the server's is the one
+ * they share. `retrying` waits out a restarting server, as the store does.
+ */
+/** Another live process runs under this node id (or took it over from this one). */
+export class NodeIdInUseError extends Error {
+  readonly code = "SLUICE_NODE_ID_IN_USE";
+}
+
+/** Serialises adoption across nodes (an arbitrary constant, distinct from the migration lock). */
+const ADOPTION_LOCK = 0x51c3_ad09;
+
+export class PostgresNodeLeases implements NodeLeases {
+  /** This process's run of the node: a restart is a new session. */
+  private readonly session = randomUUID();
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly node: string,
+    readonly leaseSeconds: number,
+    private readonly retrying: <T>(work: () => Promise<T>) => Promise<T>,
+    private readonly inTransaction: <T>(work: (c: PoolClient) => Promise<T>) => Promise<T>,
+  ) {}
+
+  private q(sql: string, params: unknown[]) {
+    return this.retrying(() => this.pool.query(sql, params));
+  }
+
+  async join(onWait: (waitedMs: number) => void = () => {}): Promise<void> {
+    // A node id is one running process. A previous process under this id must have been silent for a lease
+    // (it died, or stopped cleanly and left) before this one takes the id over; two live processes sharing an
+    // id would each take the other's files for their own.
+    const started = Date.now();
+    for (;;) {
+      const r = await this.q(
+        `INSERT INTO nodes (node_id, session, started_at, heartbeat_at) VALUES ($1, $2, now(), now())
+         ON CONFLICT (node_id) DO UPDATE SET session = EXCLUDED.session, started_at = now(), heartbeat_at = now()
+           WHERE nodes.session = EXCLUDED.session OR nodes.heartbeat_at < now() - make_interval(secs => $3)
+         RETURNING 1`,
+        [this.node, this.session, this.leaseSeconds],
+      );
+      if ((r.rowCount ?? 0) > 0) break;
+      const waited = Date.now() - started;
+      if (waited > this.leaseSeconds * 2000 + 5000) {
+        throw new NodeIdInUseError(
+          `node id ${this.node} is in use by another running process (it keeps heartbeating): give each process ` +
+            "its own --node-id",
+        );
+      }
+      onWait(waited);
+      await new Promise((res) => setTimeout(res, 250));
+    }
+    // A new run of this node holds nothing yet: what an earlier run (killed) claimed is free again.
+    await this.q("DELETE FROM claims WHERE owner = $1", [this.node]);
+  }
+
+  async heartbeat(): Promise<void> {
+    const r = await this.q("UPDATE nodes SET heartbeat_at = now() WHERE node_id = $1 AND session = $2", [
+      this.node,
+      this.session,
+    ]);
+    if ((r.rowCount ?? 0) === 0) {
+      throw new NodeIdInUseError(`node id ${this.node} was taken over by another process after this one fell silent`);
+    }
+    await this.q("UPDATE claims SET lease_until = now() + make_interval(secs => $2) WHERE owner = $1", [
+      this.node,
+      this.leaseSeconds,
+    ]);
+  }
+
+  async claimSource(name: string, takeOver = true): Promise<boolean> {
+    if (!(await this.takeClaim(name, takeOver))) return false;
+    // A file of this name that some node is still finishing (its own recovery after a restart, or an adopter)
+    // is theirs to finish: starting it again here would record the same source twice.
+    const busy = await this.q(
+      `SELECT 1 FROM files WHERE name = $1 AND archive_ingest_id IS NULL
+         AND state NOT IN ('done', 'duplicate', 'failed') LIMIT 1`,
+      [name],
+    );
+    if ((busy.rowCount ?? 0) === 0) return true;
+    await this.releaseSource(name);
+    return false;
+  }
+
+  private async takeClaim(name: string, takeOver: boolean): Promise<boolean> {
+    // Inserted, or taken over from an expired lease, or already ours: one statement, so two nodes cannot both win.
+    const r = await this.q(
+      `INSERT INTO claims (source_key, owner, lease_until) VALUES ($1, $2, now() + make_interval(secs => $3))
+       ON CONFLICT (source_key) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until
+         WHERE claims.owner = EXCLUDED.owner OR ($4 AND claims.lease_until < now())
+       RETURNING 1`,
+      [name, this.node, this.leaseSeconds, takeOver],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async releaseSource(name: string): Promise<void> {
+    await this.q("DELETE FROM claims WHERE source_key = $1 AND owner = $2", [name, this.node]);
+  }
+
+  async adoptOrphans(limit: number): Promise<FileRecord[]> {
+    // Adopters take turns under a transaction-scoped advisory lock, and each turn's statement starts after the
+    // previous turn committed, so it sees the rows that turn adopted as owned by a live node. Row locks alone
+    // do not do it: a row another adopter updated and committed mid-statement is re-checked only against its
+    // own columns, not against the liveness join, and was handed out twice (seen under CI load).
+    // SKIP LOCKED still passes over rows a presumed-dead owner is writing to right now; the next round gets them.
+    const rows = await this.inTransaction(async (c) => {
+      await c.query("SELECT pg_advisory_xact_lock($1)", [ADOPTION_LOCK]);
+      const r = await c.query(
+        `UPDATE files f SET owner = $1, updated_at = to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+         FROM (
+           SELECT ingest_id FROM files x
+            WHERE x.state NOT IN ('done', 'duplicate', 'failed')
+              AND x.owner IS DISTINCT FROM $1
+              AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.node_id = x.owner
+                                AND n.heartbeat_at > now() - make_interval(secs => $2))
+            ORDER BY x.discovered_at, x.ingest_id
+            LIMIT $3
+            FOR UPDATE SKIP LOCKED
+         ) o
+         WHERE f.ingest_id = o.ingest_id
+         RETURNING f.*`,
+        [this.node, this.leaseSeconds, limit],
+      );
+      return r.rows as FileRow[];
+    });
+    return rows.map(toRecord).sort((a, b) => (a.discoveredAt < b.discoveredAt ? -1 : 1));
+  }
+
+  /** Frees the claims and the id at once (no lease to wait out); anything unfinished is adopted by a live node. */
+  async leave(): Promise<void> {
+    await this.q("DELETE FROM claims WHERE owner = $1", [this.node]);
+    await this.q("DELETE FROM nodes WHERE node_id = $1 AND session = $2", [this.node, this.session]);
+  }
+}

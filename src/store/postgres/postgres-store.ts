@@ -1,0 +1,236 @@
+import type { Pool, PoolClient } from "pg";
+import type { FileRecord } from "../../core/file-record.js";
+import type { ProcessingResult } from "../../core/processing.js";
+import type { InvalidRow } from "../../processors/profile.js";
+import { type FileRow, toRecord } from "../row-mapping.js";
+import type {
+  Decision,
+  ErrorInfo,
+  FileQuery,
+  NewFile,
+  NodeLeases,
+  PlacementRequest,
+  StateStore,
+} from "../state-store.js";
+import { isTransient, openPool } from "./connect.js";
+import { listFiles } from "./list-files.js";
+import { migratePostgres } from "./migrate.js";
+import { POSTGRES_MIGRATIONS } from "./migrations/index.js";
+import { PostgresNodeLeases } from "./node-leases.js";
+import * as ops from "./write-ops.js";
+
+const ACTIVE = "state NOT IN ('done', 'duplicate', 'failed')";
+
+export interface PostgresStoreOptions {
+  /** This node's id: it owns the rows it records, and recovers only those. */
+  node: string;
+  /** Pool size (connections to the server). */
+  connections?: number;
+  /** Seconds without a heartbeat after which a node is presumed dead and its files adopted (default 30). */
+  leaseSeconds?: number;
+  /** Called when a transient error is about to be waited out (server restarting, connection lost). */
+  onRetry?: (err: Error, attempt: number) => void;
+}
+
+/**
+ * The state store shared by many sluice nodes: one PostgreSQL database. Each
+ * mutation is its own transaction (PostgreSQL group-commits concurrent
+ * transactions itself); content dedupe and warehouse names are enforced by
+ * unique keys, so two nodes racing on the same bytes end with one owner.
+ * While the server is away, calls wait and retry (never give up): files stall
+ * in place and resume when it is back.
+ */
+export class PostgresStateStore implements StateStore {
+  readonly capabilities = { multiWriter: true };
+  readonly leases: NodeLeases;
+  private closed = false;
+
+  private constructor(
+    private readonly pool: Pool,
+    private readonly opts: PostgresStoreOptions,
+  ) {
+    this.leases = new PostgresNodeLeases(
+      pool,
+      opts.node,
+      opts.leaseSeconds ?? 30,
+      (work) => this.retrying(work),
+      (work) => this.tx(work),
+    );
+  }
+
+  static async open(url: string, opts: PostgresStoreOptions): Promise<PostgresStateStore> {
+    const pool = openPool(url, opts.connections ?? 8);
+    try {
+      await migratePostgres(pool, POSTGRES_MIGRATIONS);
+    } catch (err) {
+      await pool.end();
+      throw err;
+    }
+    return new PostgresStateStore(pool, opts);
+  }
+
+  private now(): string {
+    return new Date().toISOString();
+  }
+
+  /** Retries transient failures with capped exponential backoff until the store is closed. */
+  private async retrying<T>(work: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (err) {
+        if (this.closed || !isTransient(err)) throw err;
+        this.opts.onRetry?.(err as Error, attempt);
+        const cap = Math.min(5_000, 50 * 2 ** Math.min(attempt, 10));
+        await new Promise((r) => setTimeout(r, Math.random() * cap));
+      }
+    }
+  }
+
+  private tx<T>(work: (c: PoolClient) => Promise<T>): Promise<T> {
+    return this.retrying(async () => {
+      const c = await this.pool.connect();
+      let broken = false;
+      // A checked-out client whose server goes away emits 'error' besides failing its query; unheard, that
+      // event would kill the process. The failed query is what the retry acts on.
+      const onError = () => {
+        broken = true;
+      };
+      c.on("error", onError);
+      try {
+        await c.query("BEGIN");
+        const out = await work(c);
+        await c.query("COMMIT");
+        return out;
+      } catch (err) {
+        broken = isTransient(err);
+        await c.query("ROLLBACK").catch(() => {
+          broken = true;
+        });
+        throw err;
+      } finally {
+        c.off("error", onError);
+        // A connection that failed mid-transaction is discarded rather than handed to the next caller.
+        c.release(broken);
+      }
+    });
+  }
+
+  private read<T>(sql: string, params: unknown[]): Promise<T[]> {
+    return this.retrying(async () => (await this.pool.query(sql, params)).rows as T[]);
+  }
+
+  recordDiscovered(file: NewFile): Promise<void> {
+    return this.tx((c) => ops.insertFile(c, file, this.now(), this.opts.node));
+  }
+
+  forget(ingestId: string): Promise<void> {
+    return this.tx((c) => ops.forget(c, ingestId, this.opts.node));
+  }
+
+  decide(file: NewFile, sha256: string, placement: PlacementRequest): Promise<Decision> {
+    return this.tx((c) => ops.decide(c, file, sha256, placement, this.now(), this.opts.node));
+  }
+
+  rehash(
+    ingestId: string,
+    sha256: string,
+    now: { size: number; mtimeMs: number },
+    at: { ingestedAt: string; manifestPath: string },
+  ): Promise<"new" | "duplicate" | "wait"> {
+    return this.tx((c) => ops.rehash(c, { id: ingestId, sha256, ...now, ...at }, this.now(), this.opts.node));
+  }
+
+  reassignPath(ingestId: string, warehousePath: string): Promise<void> {
+    return this.tx((c) => ops.reassignPath(c, ingestId, warehousePath, this.now(), this.opts.node));
+  }
+
+  markStored(ingestId: string, ingestedAt: string, manifestPath: string, processing?: ProcessingResult): Promise<void> {
+    return this.tx((c) =>
+      ops.markStored(
+        c,
+        { id: ingestId, ingestedAt, manifestPath, ...(processing ? { processing } : {}) },
+        this.now(),
+        this.opts.node,
+      ),
+    );
+  }
+
+  markManifested(ingestId: string): Promise<void> {
+    return this.setState(ingestId, "manifested");
+  }
+
+  finish(ingestId: string, state: "done" | "duplicate"): Promise<void> {
+    return this.setState(ingestId, state);
+  }
+
+  finishFailed(ingestId: string): Promise<void> {
+    return this.setState(ingestId, "failed");
+  }
+
+  private setState(ingestId: string, state: string): Promise<void> {
+    return this.tx((c) => ops.setState(c, ingestId, state, this.now(), this.opts.node));
+  }
+
+  beginQuarantine(ingestId: string, error: ErrorInfo, errorPath: string | null): Promise<void> {
+    return this.tx((c) => ops.beginQuarantine(c, ingestId, error, errorPath, this.now(), this.opts.node));
+  }
+
+  async get(ingestId: string): Promise<FileRecord | undefined> {
+    const [row] = await this.read<FileRow>("SELECT * FROM files WHERE ingest_id = $1", [ingestId]);
+    return row ? toRecord(row) : undefined;
+  }
+
+  async isReserved(path: string): Promise<boolean> {
+    const rows = await this.read("SELECT 1 FROM files WHERE warehouse_path = $1 AND duplicate_of IS NULL", [path]);
+    return rows.length > 0;
+  }
+
+  async member(archiveIngestId: string, memberIndex: number): Promise<FileRecord | undefined> {
+    const [row] = await this.read<FileRow>("SELECT * FROM files WHERE archive_ingest_id = $1 AND member_index = $2", [
+      archiveIngestId,
+      memberIndex,
+    ]);
+    return row ? toRecord(row) : undefined;
+  }
+
+  invalidRows(ingestId: string, offset: number, limit: number): Promise<InvalidRow[]> {
+    return this.read<InvalidRow>(
+      "SELECT row, error FROM invalid_rows WHERE ingest_id = $1 ORDER BY seq LIMIT $2 OFFSET $3",
+      [ingestId, limit, offset],
+    );
+  }
+
+  async invalidRowCount(ingestId: string): Promise<number> {
+    const [r] = await this.read<{ n: number }>("SELECT COUNT(*)::int AS n FROM invalid_rows WHERE ingest_id = $1", [
+      ingestId,
+    ]);
+    return r?.n ?? 0;
+  }
+
+  listFiles(q: FileQuery): Promise<FileRecord[]> {
+    return this.retrying(() => listFiles(this.pool, q));
+  }
+
+  /** This node's unfinished rows only: another node's are its own to finish. */
+  async activeRecords(): Promise<FileRecord[]> {
+    const rows = await this.read<FileRow>(
+      `SELECT * FROM files WHERE ${ACTIVE} AND owner = $1 ORDER BY discovered_at, ingest_id`,
+      [this.opts.node],
+    );
+    return rows.map(toRecord);
+  }
+
+  /** Not retried: readiness and the overview ask this, and must hear at once that the server is away. */
+  async countByState(): Promise<Record<string, number>> {
+    const { rows } = await this.pool.query<{ state: string; n: number }>(
+      "SELECT state, COUNT(*)::int AS n FROM files GROUP BY state",
+    );
+    return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,56 @@
+import { createReadStream } from "node:fs";
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+
+const MANIFEST_FILE = /^manifest(\.[A-Za-z0-9._-]+)?\.jsonl$/;
+
+/** Where each ingest id appears in the manifests: how many lines, in which files. */
+export interface ManifestIndex {
+  lines: number;
+  byId: Map<string, { count: number; files: string[] }>;
+  /** Lines that are not JSON with an `ingest_id` (a torn tail that was never repaired, or foreign content). */
+  unreadable: { file: string; line: number }[];
+}
+
+async function* manifestFiles(dir: string): AsyncGenerator<string> {
+  let entries: import("node:fs").Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) yield* manifestFiles(p);
+    else if (MANIFEST_FILE.test(e.name)) yield p;
+  }
+}
+
+/** Reads every `manifest*.jsonl` under `root` line by line (memory grows with ids, not with file sizes). */
+export async function indexManifests(root: string): Promise<ManifestIndex> {
+  const index: ManifestIndex = { lines: 0, byId: new Map(), unreadable: [] };
+  for await (const file of manifestFiles(root)) {
+    let n = 0;
+    for await (const text of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+      n++;
+      if (!text) continue;
+      let id: unknown;
+      try {
+        id = (JSON.parse(text) as { ingest_id?: unknown }).ingest_id;
+      } catch {
+        id = undefined;
+      }
+      if (typeof id !== "string") {
+        index.unreadable.push({ file, line: n });
+        continue;
+      }
+      index.lines++;
+      const e = index.byId.get(id) ?? { count: 0, files: [] };
+      e.count++;
+      if (!e.files.includes(file)) e.files.push(file);
+      index.byId.set(id, e);
+    }
+  }
+  return index;
+}

@@ -1,0 +1,209 @@
+import type { FileRecord } from "../core/file-record.js";
+import { Limiter } from "../core/limiter.js";
+import type { StateStore } from "../store/state-store.js";
+import type { ManifestIndex } from "./manifest-index.js";
+import type { WarehouseView } from "./warehouse-view.js";
+
+export type ProblemKind =
+  | "object_missing"
+  | "object_mismatch"
+  | "output_missing"
+  | "manifest_missing"
+  | "manifest_doubled"
+  | "manifest_orphan"
+  | "manifest_unreadable"
+  | "orphan_object"
+  | "temp_file"
+  | "stuck";
+
+export interface Problem {
+  kind: ProblemKind;
+  ingest_id?: string;
+  path?: string;
+  detail: string;
+  /** `--repair` fixes it (a missing manifest line is rewritten from state; a temp file is removed). */
+  repairable: boolean;
+}
+
+export interface VerifyReport {
+  version: 1;
+  warehouse: string;
+  manifests: string;
+  files: { total: number; done: number; duplicate: number; failed: number; in_flight: number };
+  checked: { objects: number; outputs: number; manifest_lines: number; warehouse_objects: number };
+  problems: Problem[];
+  repaired: Problem[];
+  ok: boolean;
+}
+
+const FINAL = new Set(["done", "duplicate", "failed"]);
+
+/** Every row of the state, oldest page last (the API's keyset pages, so memory is one page at a time). */
+export async function* allRecords(store: StateStore): AsyncGenerator<FileRecord> {
+  let after: { discoveredAt: string; ingestId: string } | undefined;
+  for (;;) {
+    const page = await store.listFiles({ limit: 1000, ...(after ? { after } : {}) });
+    yield* page;
+    const last = page.at(-1);
+    if (page.length < 1000 || !last) return;
+    after = { discoveredAt: last.discoveredAt, ingestId: last.ingestId };
+  }
+}
+
+/**
+ * Reconciles state ↔ manifests ↔ warehouse. Stored originals are checked
+ * byte for byte (size and SHA-256), every recorded output must exist, every
+ * finished file has exactly one manifest line and every line a file, nothing
+ * in the warehouse is unaccounted for, no temp file is left behind, and no
+ * file sits unfinished for longer than `stuckAfterMs`.
+ */
+export async function reconcile(
+  store: StateStore,
+  view: WarehouseView,
+  manifests: { root: string; index: ManifestIndex },
+  opts: { stuckAfterMs: number; now?: number; parallel?: number },
+): Promise<{ report: VerifyReport; records: Map<string, FileRecord> }> {
+  const now = opts.now ?? Date.now();
+  const problems: Problem[] = [];
+  const records = new Map<string, FileRecord>();
+  const expected = new Set<string>();
+  const files = { total: 0, done: 0, duplicate: 0, failed: 0, in_flight: 0 };
+  const checked = { objects: 0, outputs: 0, manifest_lines: manifests.index.lines, warehouse_objects: 0 };
+  const limiter = new Limiter(opts.parallel ?? 4);
+  const pending: Promise<void>[] = [];
+
+  for await (const r of allRecords(store)) {
+    records.set(r.ingestId, r);
+    files.total++;
+    if (r.state === "done") files.done++;
+    else if (r.state === "duplicate") files.duplicate++;
+    else if (r.state === "failed") files.failed++;
+    else files.in_flight++;
+    if (r.warehousePath && !r.duplicateOf) expected.add(r.warehousePath);
+    for (const o of r.processing?.outputs ?? []) expected.add(o.path);
+
+    const lines = manifests.index.byId.get(r.ingestId)?.count ?? 0;
+    if (r.state === "done" || r.state === "duplicate") {
+      if (lines === 0) {
+        problems.push({
+          kind: "manifest_missing",
+          ingest_id: r.ingestId,
+          path: r.sourcePath,
+          detail: `finished as ${r.state} but has no manifest line`,
+          repairable: true,
+        });
+      }
+    }
+    if (lines > 1) {
+      problems.push({
+        kind: "manifest_doubled",
+        ingest_id: r.ingestId,
+        path: r.sourcePath,
+        detail: `${lines} manifest lines for one file`,
+        repairable: false,
+      });
+    }
+    if (!FINAL.has(r.state) && now - Date.parse(r.updatedAt) > opts.stuckAfterMs) {
+      problems.push({
+        kind: "stuck",
+        ingest_id: r.ingestId,
+        path: r.sourcePath,
+        detail: `in state ${r.state} since ${r.updatedAt}: no node finished it (is every node running?)`,
+        repairable: false,
+      });
+    }
+    if (r.state !== "done") continue;
+    if (r.warehousePath && !r.duplicateOf) {
+      const path = r.warehousePath;
+      pending.push(
+        limiter.run(async () => {
+          checked.objects++;
+          const o = await view.inspect(path);
+          if (!o) {
+            problems.push({
+              kind: "object_missing",
+              ingest_id: r.ingestId,
+              path,
+              detail: "recorded as stored but not in the warehouse",
+              repairable: false,
+            });
+          } else if (o.size !== r.size || o.sha256 !== r.sha256) {
+            problems.push({
+              kind: "object_mismatch",
+              ingest_id: r.ingestId,
+              path,
+              detail: `holds ${o.size} bytes with SHA-256 ${o.sha256 ?? "(none)"}; state says ${r.size} bytes, ${r.sha256}`,
+              repairable: false,
+            });
+          }
+        }),
+      );
+    }
+    for (const out of r.processing?.outputs ?? []) {
+      pending.push(
+        limiter.run(async () => {
+          checked.outputs++;
+          if (!(await view.exists(out.path))) {
+            problems.push({
+              kind: "output_missing",
+              ingest_id: r.ingestId,
+              path: out.path,
+              detail: `the ${out.kind} output processing recorded is not in the warehouse`,
+              repairable: false,
+            });
+          }
+        }),
+      );
+    }
+  }
+  await Promise.all(pending);
+
+  for (const [id, e] of manifests.index.byId) {
+    if (!records.has(id)) {
+      problems.push({
+        kind: "manifest_orphan",
+        ingest_id: id,
+        path: e.files.join(", "),
+        detail: "a manifest line for a file the state does not know",
+        repairable: false,
+      });
+    }
+  }
+  for (const u of manifests.index.unreadable) {
+    problems.push({
+      kind: "manifest_unreadable",
+      path: `${u.file}:${u.line}`,
+      detail: "not a manifest line (a torn write never repaired, or foreign content)",
+      repairable: false,
+    });
+  }
+  for await (const path of view.objects()) {
+    checked.warehouse_objects++;
+    if (expected.has(path) || [...dirsOf(path)].some((d) => expected.has(d))) continue;
+    problems.push({
+      kind: "orphan_object",
+      path,
+      detail: "in the warehouse but not recorded in the state",
+      repairable: false,
+    });
+  }
+  for (const path of await view.temps()) {
+    problems.push({ kind: "temp_file", path, detail: "left in the work area", repairable: true });
+  }
+  const report: VerifyReport = {
+    version: 1,
+    warehouse: view.root,
+    manifests: manifests.root,
+    files,
+    checked,
+    problems,
+    repaired: [],
+    ok: problems.length === 0,
+  };
+  return { report, records };
+}
+
+/** The parent paths of `path`: an output recorded as a directory (`x.sql.tables`) covers what is inside. */
+function* dirsOf(path: string): Generator<string> {
+  for (let i = path.lastIndexOf("/"); i > 0; i = path.lastIndexOf("/", i - 1)) yield path.slice(0, i);
+}

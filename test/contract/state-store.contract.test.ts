@@ -1,0 +1,372 @@
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newIngestId } from "../../src/core/ids.js";
+import { SchemaTooNewError } from "../../src/store/migrations.js";
+import { PostgresStateStore } from "../../src/store/postgres/postgres-store.js";
+import { SqliteStateStore } from "../../src/store/sqlite/sqlite-store.js";
+import type { NewFile, PlacementRequest, StateStore } from "../../src/store/state-store.js";
+import { PARTIAL, PARTIAL_INVALID, PROCESSED } from "../api/read-fixture.js";
+import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+
+/**
+ * One suite, every state-store dialect: the same calls must give the same
+ * answers on the embedded SQLite file and on a real PostgreSQL server.
+ */
+
+interface Dialect {
+  name: string;
+  open(node?: string): Promise<StateStore>;
+  cleanup(): Promise<void>;
+}
+
+const sha = (s: string) => createHash("sha256").update(s).digest("hex");
+let seq = 0;
+const file = (name: string, extra: Partial<NewFile> = {}): NewFile => ({
+  ingestId: newIngestId(),
+  sourcePath: `/staging/${name}`,
+  name,
+  device: 2049,
+  inode: 9_000_000_000 + seq++,
+  size: 1234,
+  mtimeMs: 1_795_000_000_123.5,
+  sidecarPath: null,
+  ...extra,
+});
+const place = (name: string, content: string): PlacementRequest => ({
+  partitionDir: "/wh/ingest_date=2026-11-24",
+  baseName: name,
+  collisionName: `${sha(content).slice(0, 12)}.${name}`,
+  ingestedAt: "2026-11-24T10:00:00.000Z",
+  manifestPath: "/manifests/2026/11/24/10/manifest.jsonl",
+});
+
+async function storeAll(s: StateStore, f: NewFile, content: string) {
+  const p = place(f.name, content);
+  const d = await s.decide(f, sha(content), p);
+  if (d.kind !== "new") throw new Error(`expected new, got ${d.kind}`);
+  await s.markStored(f.ingestId, p.ingestedAt, p.manifestPath);
+  await s.markManifested(f.ingestId);
+  await s.finish(f.ingestId, "done");
+  return d.warehousePath;
+}
+
+function sqliteDialect(): Dialect {
+  const dir = mkdtempSync(join(tmpdir(), "sluice-store-"));
+  const opened: StateStore[] = [];
+  return {
+    name: "sqlite",
+    async open() {
+      const s = new SqliteStateStore(join(dir, "state.db"), { writerThread: false });
+      opened.push(s);
+      return s;
+    },
+    async cleanup() {
+      for (const s of opened) await s.close().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function postgresDialect(): Dialect {
+  let db: TestDatabase | null = null;
+  const opened: StateStore[] = [];
+  return {
+    name: "postgres",
+    async open(node = "node-a") {
+      db ??= await createTestDatabase();
+      const s = await PostgresStateStore.open(db.url, { node });
+      opened.push(s);
+      return s;
+    },
+    async cleanup() {
+      for (const s of opened) await s.close().catch(() => {});
+      await db?.drop();
+    },
+  };
+}
+
+for (const make of [sqliteDialect, postgresDialect]) {
+  const dialect = make();
+  describe(`state store contract: ${dialect.name}`, () => {
+    let s: StateStore;
+    beforeAll(async () => {
+      s = await dialect.open();
+    });
+    afterAll(() => dialect.cleanup());
+
+    it("records a file and reads it back with the same values", async () => {
+      const f = file("Ünïcode name.csv", { sidecarPath: "/staging/Ünïcode name.csv.ok" });
+      await s.recordDiscovered(f);
+      await s.recordDiscovered(f); // a replay changes nothing
+      const r = await s.get(f.ingestId);
+      expect(r).toMatchObject({
+        ingestId: f.ingestId,
+        sourcePath: f.sourcePath,
+        name: f.name,
+        device: 2049,
+        inode: f.inode,
+        size: 1234,
+        mtimeMs: 1_795_000_000_123.5,
+        state: "discovered",
+        sha256: null,
+        sidecarPath: f.sidecarPath,
+        attempts: 0,
+        processing: null,
+      });
+      expect(typeof r?.inode).toBe("number");
+      expect(await s.get(newIngestId())).toBeUndefined();
+    });
+
+    it("claims content once: a second file waits while the first is in flight, then is its duplicate", async () => {
+      const a = file("a.csv");
+      const b = file("b.csv");
+      const da = await s.decide(a, sha("dup-content"), place(a.name, "dup-content"));
+      expect(da).toEqual({ kind: "new", warehousePath: "/wh/ingest_date=2026-11-24/a.csv" });
+      expect(await s.decide(b, sha("dup-content"), place(b.name, "dup-content"))).toEqual({
+        kind: "wait",
+        ownerId: a.ingestId,
+      });
+      await s.markStored(a.ingestId, "2026-11-24T10:00:00.000Z", "/m/x.jsonl");
+      expect(await s.decide(b, sha("dup-content"), place(b.name, "dup-content"))).toEqual({
+        kind: "duplicate",
+        duplicateOf: a.ingestId,
+        warehousePath: "/wh/ingest_date=2026-11-24/a.csv",
+      });
+      expect((await s.get(b.ingestId))?.duplicateOf).toBe(a.ingestId);
+      expect(await s.isReserved("/wh/ingest_date=2026-11-24/a.csv")).toBe(true);
+    });
+
+    it("gives a name taken by other content the collision name", async () => {
+      const one = file("same-name.csv");
+      const two = file("same-name.csv");
+      expect(await storeAll(s, one, "content one")).toBe("/wh/ingest_date=2026-11-24/same-name.csv");
+      const d = await s.decide(two, sha("content two"), place(two.name, "content two"));
+      expect(d).toEqual({
+        kind: "new",
+        warehousePath: `/wh/ingest_date=2026-11-24/${sha("content two").slice(0, 12)}.same-name.csv`,
+      });
+    });
+
+    it("lets exactly one of many simultaneous claims of the same bytes win", async () => {
+      const files = Array.from({ length: 12 }, (_, i) => file(`race-${i}.bin`));
+      const results = await Promise.all(files.map((f) => s.decide(f, sha("race"), place(f.name, "race"))));
+      expect(results.filter((r) => r.kind === "new")).toHaveLength(1);
+      expect(results.filter((r) => r.kind === "wait")).toHaveLength(11);
+    });
+
+    it("stores processing results and every invalid row, paged in order; a replay rewrites them", async () => {
+      const f = file("dump.sql");
+      const p = place(f.name, "partial");
+      await s.decide(f, sha("partial"), p);
+      await s.markStored(f.ingestId, p.ingestedAt, p.manifestPath, PARTIAL);
+      await s.markStored(f.ingestId, p.ingestedAt, p.manifestPath, PARTIAL);
+      expect(await s.invalidRowCount(f.ingestId)).toBe(PARTIAL_INVALID);
+      const page = await s.invalidRows(f.ingestId, 100, 3);
+      expect(page).toEqual(PARTIAL.invalidRows.slice(100, 103));
+      const r = await s.get(f.ingestId);
+      expect(r?.state).toBe("stored");
+      expect(r?.processing).toEqual(PARTIAL.record);
+    });
+
+    it("moves a content claim on rehash: new bytes, bytes already stored elsewhere, bytes in flight", async () => {
+      const stored = file("stored-elsewhere.csv");
+      await storeAll(s, stored, "elsewhere");
+      const f = file("growing.csv");
+      await s.decide(f, sha("v1"), place(f.name, "v1"));
+      const at = { ingestedAt: "2026-11-24T10:00:01.000Z", manifestPath: "/m/y.jsonl" };
+      expect(await s.rehash(f.ingestId, sha("v2"), { size: 2, mtimeMs: 2 }, at)).toBe("new");
+      expect((await s.get(f.ingestId))?.sha256).toBe(sha("v2"));
+      // v1 is free again: another file may claim it.
+      const g = file("v1-again.csv");
+      expect((await s.decide(g, sha("v1"), place(g.name, "v1"))).kind).toBe("new");
+      expect(await s.rehash(f.ingestId, sha("v1"), { size: 3, mtimeMs: 3 }, at)).toBe("wait");
+      expect(await s.rehash(f.ingestId, sha("elsewhere"), { size: 4, mtimeMs: 4 }, at)).toBe("duplicate");
+      expect((await s.get(f.ingestId))?.duplicateOf).toBe(stored.ingestId);
+    });
+
+    it("forgets an unstored row with its claim; quarantine gives the claim and the name back", async () => {
+      const f = file("forget-me.csv");
+      await s.decide(f, sha("forget"), place(f.name, "forget"));
+      await s.forget(f.ingestId);
+      expect(await s.get(f.ingestId)).toBeUndefined();
+      const g = file("q.csv");
+      expect((await s.decide(g, sha("forget"), place(g.name, "forget"))).kind).toBe("new");
+      await s.beginQuarantine(g.ingestId, { code: "SLUICE_ERR_PARSE", message: "bad", attempts: 2 }, "/errors/q.csv");
+      await s.finishFailed(g.ingestId);
+      expect(await s.get(g.ingestId)).toMatchObject({
+        state: "failed",
+        errorCode: "SLUICE_ERR_PARSE",
+        errorMessage: "bad",
+        attempts: 2,
+        errorPath: "/errors/q.csv",
+        warehousePath: null,
+      });
+      expect(await s.isReserved("/wh/ingest_date=2026-11-24/q.csv")).toBe(false);
+      const h = file("h.csv");
+      expect((await s.decide(h, sha("forget"), place(h.name, "forget"))).kind).toBe("new");
+    });
+
+    it("records an archive member once per position", async () => {
+      const archive = newIngestId();
+      const m = file("inner.csv", { archiveIngestId: archive, memberPath: "dir/inner.csv", memberIndex: 3 });
+      await s.recordDiscovered(m);
+      expect((await s.member(archive, 3))?.ingestId).toBe(m.ingestId);
+      expect(await s.member(archive, 4)).toBeUndefined();
+      const again = file("inner.csv", { archiveIngestId: archive, memberPath: "dir/inner.csv", memberIndex: 3 });
+      // The unique (archive, position) key keeps the first row: a replay under a new id records nothing.
+      await s.recordDiscovered(again);
+      expect((await s.member(archive, 3))?.ingestId).toBe(m.ingestId);
+      expect(await s.get(again.ingestId)).toBeUndefined();
+    });
+
+    it("lists newest first with filters and keyset pages, and counts by state", async () => {
+      const done = file("LIST-Ärger.csv");
+      await storeAll(s, done, "list-1");
+      const partial = file("list-partial.sql");
+      const p = place(partial.name, "list-2");
+      await s.decide(partial, sha("list-2"), p);
+      await s.markStored(partial.ingestId, p.ingestedAt, p.manifestPath, PARTIAL);
+      await s.finish(partial.ingestId, "done");
+      const processed = file("list-processed.csv");
+      const p3 = place(processed.name, "list-3");
+      await s.decide(processed, sha("list-3"), p3);
+      await s.markStored(processed.ingestId, p3.ingestedAt, p3.manifestPath, PROCESSED);
+      await s.finish(processed.ingestId, "done");
+
+      const all = await s.listFiles({ limit: 1000 });
+      const keys = all.map((r) => [r.discoveredAt, r.ingestId].join(" "));
+      expect([...keys].sort().reverse()).toEqual(keys);
+      expect((await s.listFiles({ nameContains: "ärger", limit: 10 })).map((r) => r.ingestId)).toEqual([done.ingestId]);
+      const partials = await s.listFiles({ states: ["done"], doneAs: "partial", limit: 100 });
+      expect(partials.map((r) => r.ingestId)).toEqual([partial.ingestId]);
+      const processedRows = await s.listFiles({ states: ["done"], doneAs: "processed", limit: 100 });
+      expect(processedRows.map((r) => r.ingestId)).toContain(processed.ingestId);
+      expect(processedRows.map((r) => r.ingestId)).toContain(done.ingestId);
+      expect(processedRows.map((r) => r.ingestId)).not.toContain(partial.ingestId);
+      // Keyset pages of 3 walk the whole list without gaps or repeats.
+      const walked: string[] = [];
+      let after: { discoveredAt: string; ingestId: string } | undefined;
+      for (;;) {
+        const page = await s.listFiles({ limit: 3, ...(after ? { after } : {}) });
+        walked.push(...page.map((r) => r.ingestId));
+        const last = page.at(-1);
+        if (page.length < 3 || !last) break;
+        after = { discoveredAt: last.discoveredAt, ingestId: last.ingestId };
+      }
+      expect(walked).toEqual(all.map((r) => r.ingestId));
+      expect(await s.listFiles({ states: [], limit: 10 })).toEqual([]);
+
+      const counts = await s.countByState();
+      const byState = (st: string) => all.filter((r) => r.state === st).length;
+      for (const st of ["done", "duplicate", "failed", "hashed", "stored", "discovered"]) {
+        expect(counts[st] ?? 0, st).toBe(byState(st));
+      }
+      const active = await s.activeRecords();
+      expect(active.map((r) => r.ingestId).sort()).toEqual(
+        all
+          .filter((r) => !["done", "duplicate", "failed"].includes(r.state))
+          .map((r) => r.ingestId)
+          .sort(),
+      );
+    });
+  });
+}
+
+describe("PostgreSQL: several nodes on one database", () => {
+  const dialect = postgresDialect();
+  afterAll(() => dialect.cleanup());
+
+  it("lets only one node win the same bytes, and each node recovers only its own rows", async () => {
+    const a = await dialect.open("node-a");
+    const b = await dialect.open("node-b");
+    const fa = file("from-a.csv");
+    const fb = file("from-b.csv");
+    const [da, db] = await Promise.all([
+      a.decide(fa, sha("shared"), place(fa.name, "shared")),
+      b.decide(fb, sha("shared"), place(fb.name, "shared")),
+    ]);
+    expect([da.kind, db.kind].sort()).toEqual(["new", "wait"]);
+    expect((await a.activeRecords()).map((r) => r.ingestId)).toEqual([fa.ingestId]);
+    expect((await b.activeRecords()).map((r) => r.ingestId)).toEqual([fb.ingestId]);
+    // The API on any node sees every node's files.
+    expect((await b.get(fa.ingestId))?.name).toBe("from-a.csv");
+  });
+
+  it("gives a staging name to one live node at a time, and to another once the holder's lease ran out", async () => {
+    const db = await createTestDatabase();
+    const open = (node: string) => PostgresStateStore.open(db.url, { node, leaseSeconds: 1 });
+    const [a, b] = await Promise.all([open("lease-a"), open("lease-b")]);
+    try {
+      await Promise.all([a.leases.join(), b.leases.join()]);
+      const wins = await Promise.all([a.leases.claimSource("x.csv"), b.leases.claimSource("x.csv")]);
+      expect(wins.filter(Boolean)).toHaveLength(1);
+      const [holder, other] = wins[0] ? [a, b] : [b, a];
+      expect(await holder.leases.claimSource("x.csv")).toBe(true); // already ours
+      await holder.leases.heartbeat();
+      expect(await other.leases.claimSource("x.csv")).toBe(false);
+      await new Promise((r) => setTimeout(r, 1300)); // the holder stops heartbeating: its lease runs out
+      expect(await other.leases.claimSource("x.csv")).toBe(true);
+      expect(await holder.leases.claimSource("x.csv")).toBe(false);
+      await other.leases.releaseSource("x.csv");
+      expect(await holder.leases.claimSource("x.csv")).toBe(true);
+      await holder.leases.leave();
+      expect(await other.leases.claimSource("x.csv")).toBe(true);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      await db.drop();
+    }
+  });
+
+  it("hands a silent node's unfinished files to exactly one adopter, and fences the old owner out", async () => {
+    const db = await createTestDatabase();
+    const open = (node: string) => PostgresStateStore.open(db.url, { node, leaseSeconds: 1 });
+    const [dead, x, y] = await Promise.all([open("dead"), open("adopter-x"), open("adopter-y")]);
+    try {
+      await Promise.all([dead, x, y].map((st) => st.leases.join()));
+      const files = Array.from({ length: 30 }, (_, i) => file(`orphan-${i}.csv`));
+      for (const f of files) await dead.decide(f, sha(`orphan-${f.name}`), place(f.name, `orphan-${f.name}`));
+      // Alive: nothing to adopt.
+      expect(await x.leases.adoptOrphans(100)).toEqual([]);
+      await new Promise((r) => setTimeout(r, 1300));
+      await Promise.all([x.leases.heartbeat(), y.leases.heartbeat()]);
+      const [gotX, gotY] = await Promise.all([x.leases.adoptOrphans(100), y.leases.adoptOrphans(100)]);
+      const adopted = [...gotX, ...gotY].map((r) => r.ingestId).sort();
+      expect(adopted).toEqual(files.map((f) => f.ingestId).sort());
+      expect(new Set(adopted).size).toBe(30);
+      expect((await x.activeRecords()).length + (await y.activeRecords()).length).toBe(30);
+      // The presumed-dead node wakes up: its writes to an adopted file are refused, not merged.
+      const lost = files[0]!;
+      await expect(dead.markStored(lost.ingestId, "2026-11-24T10:00:00.000Z", "/m/z.jsonl")).rejects.toThrow(
+        /no longer owned/,
+      );
+      expect((await x.get(lost.ingestId))?.state).toBe("hashed");
+    } finally {
+      await Promise.all([dead, x, y].map((st) => st.close()));
+      await db.drop();
+    }
+  });
+
+  it("applies migrations once under a lock when nodes start together, and refuses a newer schema", async () => {
+    const db = await createTestDatabase();
+    try {
+      const stores = await Promise.all(["n1", "n2", "n3"].map((node) => PostgresStateStore.open(db.url, { node })));
+      await Promise.all(stores.map((st) => st.close()));
+      const c = new pg.Client({ connectionString: db.url });
+      await c.connect();
+      try {
+        const { rows } = await c.query("SELECT version FROM schema_migrations ORDER BY version");
+        expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5]);
+        await c.query("INSERT INTO schema_migrations VALUES (99, 'from-the-future', 'now')");
+      } finally {
+        await c.end();
+      }
+      await expect(PostgresStateStore.open(db.url, { node: "old" })).rejects.toBeInstanceOf(SchemaTooNewError);
+    } finally {
+      await db.drop();
+    }
+  });
+});
