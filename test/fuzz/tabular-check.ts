@@ -45,8 +45,6 @@ export async function convertChecked(
   format: TabularFormat,
   content: Buffer,
   schema: FeedSchema | null = null,
-  /** A known bug whose invalid-row numbers are wrong: the per-row checks are skipped when this says so. */
-  knownBadRows: (r: ConvertResult) => boolean = () => false,
 ): Promise<Converted> {
   mkdirSync(join(dir, "in"));
   mkdirSync(join(dir, "out"));
@@ -86,7 +84,7 @@ export async function convertChecked(
     } else if (v?.status !== "failed") {
       expect(result.note, "no table and no reason").toMatch(/\S/);
     }
-    if (v && !knownBadRows(result)) {
+    if (v) {
       expect(v.invalidCount).toBeGreaterThanOrEqual(v.invalidRows.length);
       for (const r of v.invalidRows) {
         expect(Number.isInteger(r.row) && r.row >= 1, `row ${r.row}`).toBe(true);

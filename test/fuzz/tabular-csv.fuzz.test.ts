@@ -120,71 +120,6 @@ function damaged(text: fc.Arbitrary<Buffer>): fc.Arbitrary<Buffer> {
     });
 }
 
-/**
- * Known bug 4 (it.fails below): a header name holding NUL, or only U+FEFF (a
- * BOM not at the start of the file), makes a column DuckDB's SQL cannot name,
- * and the conversion fails with a raw DuckDB error. The arbitrary-input
- * property leaves such files out until it is fixed.
- */
-function hasBadHeaderName(b: Buffer): boolean {
-  const firstLine = b.subarray(
-    0,
-    Math.max(
-      b.indexOf(
-        0x0a,
-        b.findIndex((x) => x !== 0x0a && x !== 0x0d),
-      ),
-      0,
-    ) || b.length,
-  );
-  return b.indexOf(Buffer.from([0xef, 0xbb, 0xbf]), 1) >= 0 || firstLine.includes(0);
-}
-
-/**
- * Known bug 5 (it.fails below): with a schema, a file with a header and no
- * data row whose header lacks a schema column fails with a raw DuckDB binder
- * error. The property accepts exactly that failure, once a conversion without
- * the schema confirms the file has no data row, until it is fixed.
- */
-async function isKnownBug5(err: unknown, format: "csv" | "tsv", content: Buffer): Promise<boolean> {
-  const cause = (err as { cause?: unknown }).cause;
-  if (
-    !(cause instanceof Error) ||
-    !/^Binder Error: Referenced column .* not found in FROM clause/.test(cause.message)
-  ) {
-    return false;
-  }
-  const dir = caseDir();
-  const { result } = await convertChecked(dir, `f.${format}`, format, content, null);
-  removeRoot(dir);
-  return result?.profile?.rowCount === 0;
-}
-
-/**
- * Known bug 6 (see native-crash.fuzz.test.ts): with a schema, a file with an
- * unclosed quote gets a phantom invalid row and shifted row numbers. The
- * property skips the per-row checks of such results until it is fixed.
- */
-function knownBug6(r: ConvertResult): boolean {
-  return r.validation?.invalidRows.some((x) => x.error.startsWith("unterminated_quote")) ?? false;
-}
-
-/**
- * Known bug 7 (see the opt-in test in native-crash.fuzz.test.ts): with a
- * schema, a file that ends inside an unclosed quote can crash the process
- * (SIGSEGV in DuckDB). An odd number of `"` is how such a file looks, so the
- * property only validates files where quotes close.
- */
-function quoteTrouble(b: Buffer): boolean {
-  let inQuote = false;
-  for (const x of b) {
-    if (x === 0x22) inQuote = !inQuote;
-    // Known bug 8 (it.fails below): a newline inside quotes, with a schema, fails with a raw DuckDB error.
-    else if (inQuote && (x === 0x0a || x === 0x0d)) return true;
-  }
-  return inQuote;
-}
-
 /** Records can never outnumber the physical lines they came from. */
 function lineCount(b: Buffer): number {
   return b.toString("latin1").split(/\r\n|\r|\n/).length;
@@ -198,25 +133,17 @@ describe.each([
   it("are converted, or refused with a typed error and a location; rows are accounted for; nothing else is written", async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(csvText(delim), csvBytes, damaged(csvText(delim))).filter((b) => !hasBadHeaderName(b)),
+        fc.oneof(csvText(delim), csvBytes, damaged(csvText(delim))),
         fc.boolean(),
         async (content, validate) => {
           const dir = caseDir();
           // Half the cases through the validator too (the sensor-readings schema), which reads the file its own way.
-          let converted: Awaited<ReturnType<typeof convertChecked>>;
-          try {
-            // BUGS 7 and 8: the schema path only for files without an unclosed quote (which can segfault DuckDB in
-            // this process) and without a newline inside quotes (which fails with a raw DuckDB error).
-            const schema = validate && !quoteTrouble(content) ? SENSOR_READINGS : null;
-            converted = await convertChecked(dir, `f.${format}`, format, content, schema, knownBug6);
-          } catch (err) {
-            if (validate && (await isKnownBug5(err, format, content))) return;
-            throw err;
-          }
-          const { result } = converted;
+          // Unclosed quotes and quoted newlines included: BUGS 5 to 8 lived on this path, and are fixed.
+          const schema = validate ? SENSOR_READINGS : null;
+          const { result } = await convertChecked(dir, `f.${format}`, format, content, schema);
           const rows =
             (result?.validation?.rowCount ?? result?.profile?.rowCount ?? 0) + (result?.validation?.invalidCount ?? 0);
-          if (!(result && validate && knownBug6(result))) expect(rows).toBeLessThanOrEqual(lineCount(content));
+          expect(rows).toBeLessThanOrEqual(lineCount(content));
           removeRoot(dir);
         },
       ),
@@ -239,9 +166,11 @@ describe("csv: header names DuckDB's SQL cannot quote", () => {
   // convertTabular throws DuckDB's raw `Parser Error: unterminated quoted identifier at or near ""a"` (plain and
   // --schema alike), not a TabularError, so the pipeline quarantines the file as SLUICE_ERR_INTERNAL. Expected: the
   // name sanitised (NUL → `_`), or a TabularError.
-  it.fails("BUG 4: `a\0b,c` as the header is converted or refused with a TabularError", async () => {
+  it("BUG 4 (fixed: NUL becomes `_`, the reader is given the names): `a\0b,c` as the header is converted", async () => {
     const dir = caseDir();
-    await convertChecked(dir, "nul.csv", "csv", Buffer.from("a\0b,c\n1,2\n", "utf8"));
+    const { result } = await convertChecked(dir, "nul.csv", "csv", Buffer.from("a\0b,c\n1,2\n", "utf8"));
+    expect(result?.profile?.columns.map((c) => c.name)).toEqual(["a_b", "c"]);
+    expect(result?.profile?.rowCount).toBe(1);
   });
 
   // BUG 4 (BOM): a CSV/TSV whose header has a field holding only U+FEFF (a BOM that is not the file's first bytes, e.g.
@@ -251,9 +180,10 @@ describe("csv: header names DuckDB's SQL cannot quote", () => {
   // """"` — not a TabularError, so the pipeline quarantines the file as SLUICE_ERR_INTERNAL — and leaves the
   // Parquet it had already renamed to the output path. Expected: the column named like any empty header name
   // (`column1`), or a TabularError.
-  it.fails("BUG 4: `x,\uFEFF` as the header is converted or refused with a TabularError", async () => {
+  it("BUG 4 (fixed: the stray BOM is dropped, the empty name becomes `column1`): `x,\uFEFF` as the header", async () => {
     const dir = caseDir();
-    await convertChecked(dir, "bom.csv", "csv", Buffer.from("x,\uFEFF\n1,2\n", "utf8"));
+    const { result } = await convertChecked(dir, "bom.csv", "csv", Buffer.from("x,\uFEFF\n1,2\n", "utf8"));
+    expect(result?.profile?.columns.map((c) => c.name)).toEqual(["x", "column1"]);
   });
 });
 
@@ -265,20 +195,24 @@ describe("csv with a schema: a header and no rows", () => {
   // Referenced column "timestamp" not found in FROM clause!` — not a TabularError, so the pipeline quarantines the
   // file as SLUICE_ERR_INTERNAL, and the Parquet already renamed to the output path stays. Expected: 0 rows with
   // null aggregations (as for a header that has the columns), or a clear "missing column" outcome.
-  it.fails("BUG 5: `id,name,value\n` with the sensor-readings schema is converted or refused with a TabularError", async () => {
+  // Fixed: the typed output carries every absent schema column, required ones included, as typed NULLs.
+  it("BUG 5 (fixed): `id,name,value\n` with the sensor-readings schema is converted: 0 rows, null aggregations", async () => {
     const dir = caseDir();
-    await convertChecked(dir, "h.csv", "csv", Buffer.from("id,name,value\n"), SENSOR_READINGS);
+    const { result } = await convertChecked(dir, "h.csv", "csv", Buffer.from("id,name,value\n"), SENSOR_READINGS);
+    expect(result?.validation?.rowCount).toBe(0);
+    expect(result?.validation?.invalidCount).toBe(0);
   });
 });
 
 describe("csv with a schema: a newline inside quotes", () => {
-  // BUG 8: with a schema, any CSV/TSV with a quoted field holding a newline — valid RFC 4180, e.g.
+  // BUG 8 (fixed: the staged read retries with one reader thread on exactly that error): with a schema, any
+  // CSV/TSV with a quoted field holding a newline — valid RFC 4180, e.g.
   // `sensor_id,timestamp,value\n"S\n1",2024-03-01T00:00:00Z,1\n` — fails: the staged read (csv-validated.ts
   // writeStage, null_padding = true) gets DuckDB's `Parameter Not Allowed Error: … The parallel scanner does not
   // support null_padding in conjunction with quoted new lines. Please disable the parallel csv reader with
   // parallel=false`, which is not a dialect error, so it escapes as a raw Error and the pipeline quarantines the file
   // as SLUICE_ERR_INTERNAL (threads 1 or 2 alike). Without a schema the same file converts. Expected: 1 valid row.
-  it.fails("BUG 8: a valid row with a quoted newline is kept", async () => {
+  it("BUG 8 (fixed): a valid row with a quoted newline is kept", async () => {
     const dir = caseDir();
     const text = 'sensor_id,timestamp,value\n"S\n1",2024-03-01T00:00:00Z,1\n';
     const { result } = await convertChecked(dir, "nl.csv", "csv", Buffer.from(text), SENSOR_READINGS);

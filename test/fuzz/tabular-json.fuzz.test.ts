@@ -39,28 +39,6 @@ function isJson(bytes: Buffer): boolean {
   }
 }
 
-/**
- * Known bug 9 (it.fails below): the checker's UTF-8 test only counts
- * continuation bytes, so surrogates (ED A0..BF xx), overlong forms (E0 80..9F xx,
- * F0 80..8F xx xx) and code points past U+10FFFF (F4 90.. xx xx) pass it. True
- * when `bytes` holds such a sequence: the properties leave those inputs out.
- */
-function hasLaxUtf8(bytes: Buffer): boolean {
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i] as number;
-    const c = bytes[i + 1] ?? 0;
-    if (
-      (b === 0xed && c >= 0xa0) ||
-      (b === 0xe0 && c < 0xa0) ||
-      (b === 0xf0 && c < 0x90) ||
-      (b === 0xf4 && c >= 0x90)
-    ) {
-      return true;
-    }
-  }
-  return false;
-}
-
 function checkerVerdict(bytes: Buffer, cuts: number[]): { ok: boolean; line: number } {
   const syn = new JsonSyntax();
   for (const part of chunked(bytes, cuts)) if (!syn.feed(part)) break;
@@ -141,15 +119,11 @@ const jsonish: fc.Arbitrary<Buffer> = fc.oneof(
 describe("the JSON syntax checker", () => {
   it("accepts exactly what JSON.parse accepts on well-formed UTF-8, wherever the chunks end", () => {
     fc.assert(
-      fc.property(
-        jsonish.filter((b) => !hasLaxUtf8(b)),
-        fc.array(fc.nat(), { maxLength: 5 }),
-        (bytes, cuts) => {
-          const whole = checkerVerdict(bytes, []);
-          expect(whole.ok).toBe(isJson(bytes));
-          expect(checkerVerdict(bytes, cuts)).toEqual(whole);
-        },
-      ),
+      fc.property(jsonish, fc.array(fc.nat(), { maxLength: 5 }), (bytes, cuts) => {
+        const whole = checkerVerdict(bytes, []);
+        expect(whole.ok).toBe(isJson(bytes));
+        expect(checkerVerdict(bytes, cuts)).toEqual(whole);
+      }),
       params("json syntax vs JSON.parse", 0x750001, 1000),
     );
   });
@@ -161,11 +135,28 @@ describe("the JSON syntax checker", () => {
   // the pipeline quarantines it as SLUICE_ERR_INTERNAL; for JSONL the whole file fails instead of that one line
   // becoming an invalid row. Repro: `[{"a":"x\xED\xA0\x80"}]` as .json, or `{"a":"x\xED\xA0\x80"}\n{"a":"y"}\n`
   // as .jsonl. Expected: SLUICE_ERR_ENCODING for .json; for .jsonl an invalid row 1 and row {"a":"y"} kept.
-  it.fails("BUG 9: rejects a string holding an encoded surrogate (ED A0 80)", () => {
-    expect(checkerVerdict(Buffer.from([0x5b, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x5d]), []).ok).toBe(false);
+  // Fixed: the first continuation byte's range now depends on the lead byte (Unicode table 3-7).
+  it("BUG 9 (fixed): rejects an encoded surrogate, an overlong form and a code point past U+10FFFF", () => {
+    for (const seq of [
+      [0xed, 0xa0, 0x80],
+      [0xe0, 0x80, 0x80],
+      [0xf0, 0x80, 0x80, 0x80],
+      [0xf4, 0x90, 0x80, 0x80],
+    ]) {
+      expect(checkerVerdict(Buffer.from([0x5b, 0x22, ...seq, 0x22, 0x5d]), []).ok, seq.join(" ")).toBe(false);
+    }
+    // The edges of the same ranges are valid: U+D7FF, U+0800, U+10000, U+10FFFF.
+    for (const seq of [
+      [0xed, 0x9f, 0xbf],
+      [0xe0, 0xa0, 0x80],
+      [0xf0, 0x90, 0x80, 0x80],
+      [0xf4, 0x8f, 0xbf, 0xbf],
+    ]) {
+      expect(checkerVerdict(Buffer.from([0x5b, 0x22, ...seq, 0x22, 0x5d]), []).ok, seq.join(" ")).toBe(true);
+    }
   });
 
-  it.fails("BUG 9: a JSONL line with an encoded surrogate is an invalid row; the other lines are kept", async () => {
+  it("BUG 9 (fixed): a JSONL line with an encoded surrogate is an invalid row; the other lines are kept", async () => {
     const dir = caseDir();
     const bad = Buffer.concat([
       Buffer.from('{"a":"x'),
@@ -234,35 +225,19 @@ const jsonlFile: fc.Arbitrary<Buffer> = fc
   )
   .map(([lines, eol, bom]) => Buffer.from(`${bom ? "\ufeff" : ""}${lines.join(eol)}`, "utf8"));
 
-/**
- * Known bugs 10 and 11 (it.fails below): a record key holding NUL, and records
- * that all have no key, fail the conversion with a raw DuckDB error. The
- * properties leave such files out: NUL anywhere (escaped or not, key or value),
- * or no `":` at all in a file that has a `{` (no object with a key).
- */
-function hasBadRecords(bytes: Buffer): boolean {
-  const s = bytes.toString("utf8");
-  return s.includes("\\u0000") || s.includes("\0") || (s.includes("{") && !/"\s*:/.test(s));
-}
-
 describe.each([
   ["json", jsonFile],
   ["jsonl", jsonlFile],
 ] as const)("%s: arbitrary, broken and odd files, with and without a schema", (format, files) => {
   it("are converted, reported as not a table, or refused with a typed error; nothing else is written", async () => {
     await fc.assert(
-      fc.asyncProperty(
-        files.filter((b) => !hasLaxUtf8(b) && !hasBadRecords(b)),
-        fc.boolean(),
-        async (content, validate) => {
-          const dir = caseDir();
-          // Known bug 12 (it.fails below): with a schema, an empty key inside a nested value fails; such files are
-          // converted without the schema until it is fixed.
-          const schema = validate && !/""\s*:/.test(content.toString("utf8")) ? SENSOR_READINGS : null;
-          await convertChecked(dir, `f.${format}`, format, content, schema);
-          removeRoot(dir);
-        },
-      ),
+      fc.asyncProperty(files, fc.boolean(), async (content, validate) => {
+        const dir = caseDir();
+        // Lax UTF-8, NUL keys, keyless records and nested empty keys included: BUGS 9 to 12, fixed.
+        const schema = validate ? SENSOR_READINGS : null;
+        await convertChecked(dir, `f.${format}`, format, content, schema);
+        removeRoot(dir);
+      }),
       params(`${format} arbitrary`, format === "json" ? 0x750002 : 0x750003, 80),
     );
   });
@@ -274,9 +249,14 @@ describe("json: records DuckDB cannot make columns of", () => {
   // unterminated quoted identifier at or near ""a"` — not a TabularError, so the pipeline quarantines the file as
   // SLUICE_ERR_INTERNAL — and the Parquet it had renamed into place stays. (An empty key is fine: DuckDB names it
   // C0.) Expected: the name sanitised (NUL → `_`, as the SQL-dump reader does), or a TabularError.
-  it.fails('BUG 10: `[{"a\\u0000b":1}]` is converted or refused with a TabularError', async () => {
-    const dir = caseDir();
-    await convertChecked(dir, "k.json", "json", Buffer.from('[{"a\\u0000b":1}]'));
+  // Fixed: the syntax checker refuses a key holding \u0000, so the file is a parse error (a JSONL line, an invalid row).
+  it('BUG 10 (fixed): `[{"a\\u0000b":1}]` is refused with a TabularError; as a JSONL line it is one invalid row', async () => {
+    const { error } = await convertChecked(caseDir(), "k.json", "json", Buffer.from('[{"a\\u0000b":1}]'));
+    expect(error?.code).toBe("SLUICE_ERR_PARSE");
+    expect(error?.message).toMatch(/NUL/);
+    const { result } = await convertChecked(caseDir(), "k.jsonl", "jsonl", Buffer.from('{"a\\u0000b":1}\n{"a":2}\n'));
+    expect(result?.profile?.rowCount).toBe(1);
+    expect(result?.validation?.invalidRows.map((r) => r.row)).toEqual([1]);
   });
 
   // BUG 11: a JSON array whose records all have no key (`[{}]`), or a JSONL file of only `{}` lines, passes the
@@ -284,14 +264,15 @@ describe("json: records DuckDB cannot make columns of", () => {
   // json_read expected records, but got non-record JSON instead` — not a TabularError, so the pipeline
   // quarantines the file as SLUICE_ERR_INTERNAL (with --schema too). `[{},{"a":1}]` is fine. Expected: "not a
   // table: the records have no fields" (a note, raw file kept), as for other JSON that holds no table.
-  it.fails("BUG 11: `[{}]` is a note (not a table) or a TabularError", async () => {
-    const dir = caseDir();
-    await convertChecked(dir, "e.json", "json", Buffer.from("[{}]"));
+  // Fixed: DuckDB's "expected records" error on such a file becomes the note "not a table: the records have no fields".
+  it("BUG 11 (fixed): `[{}]` is a note (not a table)", async () => {
+    const { result } = await convertChecked(caseDir(), "e.json", "json", Buffer.from("[{}]"));
+    expect(result?.note).toBe("not a table: the records have no fields");
   });
 
-  it.fails("BUG 11: a JSONL file of `{}` lines is a note (not a table) or a TabularError", async () => {
-    const dir = caseDir();
-    await convertChecked(dir, "e.jsonl", "jsonl", Buffer.from("{}\n{}\n"));
+  it("BUG 11 (fixed): a JSONL file of `{}` lines is a note (not a table), with a schema too", async () => {
+    const { result } = await convertChecked(caseDir(), "e.jsonl", "jsonl", Buffer.from("{}\n{}\n"), SENSOR_READINGS);
+    expect(result?.note).toBe("not a table: the records have no fields");
   });
 });
 
@@ -302,9 +283,18 @@ describe("json with a schema: nested values with an empty key", () => {
   // empty field name is lost) does not parse: DuckDB's raw `Invalid Input Error: Value "STRUCT(JSON)" can not be
   // converted to a DuckDB Type` escapes — not a TabularError, so the pipeline quarantines the file as
   // SLUICE_ERR_INTERNAL. Without a schema the file converts. Expected: converted, `id` kept as JSON text.
-  it.fails('BUG 12: `{"id":{"":null}}` with the sensor-readings schema converts', async () => {
+  // Fixed: when DuckDB refuses the type text it printed, the stage is read again with nested columns as JSON.
+  it('BUG 12 (fixed): `{"id":{"":null}}` with the sensor-readings schema converts', async () => {
     const dir = caseDir();
-    await convertChecked(dir, "n.jsonl", "jsonl", Buffer.from('{"id":{"":null}}\n'), SENSOR_READINGS);
+    const { result } = await convertChecked(
+      dir,
+      "n.jsonl",
+      "jsonl",
+      Buffer.from('{"id":{"":null}}\n'),
+      SENSOR_READINGS,
+    );
+    // Converted, not thrown: the record lacks the schema's columns, so it is the one invalid row.
+    expect(result?.validation?.invalidRows.map((r) => [r.row, r.error.split(":")[0]])).toEqual([[1, "missing_field"]]);
   });
 });
 

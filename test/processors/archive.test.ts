@@ -70,11 +70,14 @@ async function walk(
   limits?: Partial<ArchiveLimits>,
   opts?: ReadArchiveOptions,
   read = true,
+  /** Milliseconds to wait before opening each member, as a consumer busy with the previous one does. */
+  pauseMs: number | null = null,
 ): Promise<Walk> {
   const w: Walk = { files: [], rejected: [], indexes: [], error: null };
   try {
     for await (const e of readArchive(path, kind, limits, opts)) {
       w.indexes.push(e.index);
+      if (pauseMs !== null) await new Promise((r) => setTimeout(r, pauseMs));
       if (e.kind === "rejected") w.rejected.push({ rawPath: e.rawPath, reason: e.reason });
       else if (read) w.files.push({ path: e.path, size: e.size, ...(await drain(e.open())) });
       else w.files.push({ path: e.path, size: e.size, bytes: 0, newlines: 0, head: Buffer.alloc(0), error: null });
@@ -247,6 +250,23 @@ describe("hostile archives", () => {
     expectArchiveError(cut.error, "truncated");
     expect((cut.error as ArchiveError).memberPath).toBe(cut.path);
   });
+
+  // The archive fails (gunzip reaches the cut) while the next member waits for the consumer, who is still busy
+  // with the previous one. That member's stream was destroyed before anyone listened to it; reading it used to
+  // wait forever (a file stuck in flight in the service; `run --once` exiting 13 with nothing holding the loop).
+  for (const pauseMs of [0, 25, 150]) {
+    test(`truncated.tar.gz, a consumer pausing ${pauseMs} ms before each member: the cut member fails, never hangs`, async () => {
+      const w = await walk(hostilePath("truncated.tar.gz"), "tar.gz", undefined, undefined, true, pauseMs);
+      expectArchiveError(w.error, "truncated");
+      const whole = w.files.filter((f) => f.error === null);
+      expect(whole.map((f) => [f.path, f.bytes])).toEqual(
+        bundleFiles.slice(0, whole.length).map((m) => [m.name, m.size]),
+      );
+      const cut = w.files[whole.length];
+      if (!cut) throw new Error("expected the member cut in half to be yielded");
+      expectArchiveError(cut.error, "truncated");
+    }, 10_000);
+  }
 
   test("truncated.zip: without its central directory nothing is listed; truncated", async () => {
     const w = await walk(hostilePath("truncated.zip"), "zip");

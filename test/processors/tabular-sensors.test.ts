@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readCsvHead } from "../../src/processors/tabular/csv-head.js";
-import { CREATE_NEVER_TYPE } from "../../src/processors/tabular/csv-sql.js";
 import { convertValidatedCsv } from "../../src/processors/tabular/csv-validated.js";
 import { type DuckSession, openDuck, sqlString } from "../../src/processors/tabular/duckdb-session.js";
 import { type ConvertResult, convertTabular } from "../../src/processors/tabular/index.js";
@@ -106,7 +105,6 @@ describe("the one-pass path for clean files", () => {
     const session = await openDuck(DUCK);
     try {
       await session.conn.run("SET TimeZone = 'UTC'");
-      await session.conn.run(CREATE_NEVER_TYPE);
       const head = await readCsvHead(clean, ",");
       const outTmp = join(out, name);
       const input = { path: clean, delim: ",", head, fileBytes: (await stat(clean)).size, outTmp };

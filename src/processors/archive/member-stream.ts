@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import { crc32 } from "node:zlib";
-import { type ArchiveError, isIoError, toArchiveError } from "./errors.js";
+import { ArchiveError, isIoError, toArchiveError } from "./errors.js";
 import type { ByteBudget } from "./limits.js";
 
 /**
@@ -11,9 +11,13 @@ export interface ByteSource {
   on(event: "data", listener: (chunk: unknown) => void): unknown;
   on(event: "end", listener: () => void): unknown;
   on(event: "error", listener: (err: unknown) => void): unknown;
+  on(event: "close", listener: () => void): unknown;
   off(event: "data", listener: (chunk: unknown) => void): unknown;
   off(event: "end", listener: () => void): unknown;
   off(event: "error", listener: (err: unknown) => void): unknown;
+  off(event: "close", listener: () => void): unknown;
+  /** Both node and streamx Readables say when they were destroyed. */
+  readonly destroyed?: boolean;
   pause(): unknown;
   resume(): unknown;
   destroy(err?: Error): unknown;
@@ -65,10 +69,18 @@ export class MemberStream extends Readable {
       this.opts.abandon(source);
       return;
     }
+    // The archive failed (and took this member's stream down) while the member waited in the reader's queue:
+    // such a source never emits again, and a consumer waiting on it would wait forever.
+    if (source.destroyed) {
+      source.on("error", noop);
+      this.fail(this.cutShort());
+      return;
+    }
     this.source = source;
     source.on("data", this.onData);
     source.on("end", this.onEnd);
     source.on("error", this.onError);
+    source.on("close", this.onClose);
     // Listening to "data" starts the flow; nothing moves until the consumer asks.
     source.pause();
     if (this.wanted) source.resume();
@@ -125,6 +137,22 @@ export class MemberStream extends Readable {
     this.push(null);
   };
 
+  /** Closed without an end or an error (a library destroying it quietly): the member's bytes stop short. */
+  private readonly onClose = (): void => {
+    if (this.sourceDone) return;
+    this.sourceDone = true;
+    this.failWith(this.cutShort());
+  };
+
+  private cutShort(): ArchiveError {
+    const { memberPath } = this.opts;
+    return new ArchiveError(
+      "truncated",
+      `truncated archive (member ${JSON.stringify(memberPath)}): the archive ended before this member's data did`,
+      memberPath,
+    );
+  }
+
   private readonly onError = (err: unknown): void => {
     this.sourceDone = true;
     this.failWith(this.toError(err));
@@ -139,6 +167,7 @@ export class MemberStream extends Readable {
     source.off("data", this.onData);
     source.off("end", this.onEnd);
     source.off("error", this.onError);
+    source.off("close", this.onClose);
     // Libraries may still emit errors on a stream nobody listens to; unhandled, they would crash the process.
     source.on("error", noop);
   }

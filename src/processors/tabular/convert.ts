@@ -7,7 +7,6 @@ import { statusOf, type ValidationResult } from "../validate/result.js";
 import type { FeedSchema } from "../validate/schema.js";
 import { readCsvHead } from "./csv-head.js";
 import { type CsvInput, convertPlainCsv } from "./csv-plain.js";
-import { CREATE_NEVER_TYPE } from "./csv-sql.js";
 import { convertValidatedCsv } from "./csv-validated.js";
 import { type DuckOptions, openDuck } from "./duckdb-session.js";
 import { TabularError } from "./errors.js";
@@ -66,7 +65,6 @@ export async function convertTabular(
   try {
     // Timestamps without an offset are UTC, whatever the host's zone: the same file must give the same values.
     await conn.run("SET TimeZone = 'UTC'");
-    await conn.run(CREATE_NEVER_TYPE);
     let converted: Converted;
     if (format === "csv" || format === "tsv") {
       const c = await convertCsv(conn, inputPath, format, tmp, schema, opts.rejectsPath);

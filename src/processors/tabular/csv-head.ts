@@ -11,6 +11,11 @@ export interface CsvHead {
   skip: number;
   /** Column names as DuckDB's reader would give them: an empty name becomes `columnN`, a repeat `name_1`. */
   names: string[];
+  /**
+   * Set when a header name had to be cleaned (NUL, which ends an identifier in DuckDB's SQL parser; U+FEFF,
+   * which DuckDB drops and leaves a zero-length name): the reader must then be given `names` explicitly.
+   */
+  renamed?: boolean;
 }
 
 const HEAD_BYTES = 1 << 20;
@@ -47,7 +52,9 @@ export async function readCsvHead(path: string, delim: string): Promise<CsvHead>
     if (fields.some((f) => f.includes("\uFFFD"))) {
       throw new TabularError("SLUICE_ERR_ENCODING", "the header is not valid UTF-8", { line: skip + 1 });
     }
-    return { encoding, blank: false, skip, names: duckNames(fields) };
+    const cleaned = fields.map(cleanName);
+    const renamed = cleaned.some((c, i) => c !== fields[i]);
+    return { encoding, blank: false, skip, names: duckNames(cleaned), ...(renamed ? { renamed } : {}) };
   } finally {
     await fh.close();
   }
@@ -110,6 +117,11 @@ function parseRecord(text: string, pos: number, delim: string, complete: boolean
     if (text[i] !== delim) return fields;
     i++;
   }
+}
+
+/** A name every later SQL statement can quote: NUL becomes `_`, byte-order marks go. */
+function cleanName(raw: string): string {
+  return raw.replaceAll("\0", "_").replaceAll("\uFEFF", "");
 }
 
 function duckNames(fields: string[]): string[] {

@@ -10,9 +10,6 @@ const BUFFER_BYTES = MAX_LINE_BYTES;
 export const NULL_SENTINEL = "\u001fsluice:no-null-string\u001f";
 /** One column past the header: a row with one field too many lands here instead of being silently accepted. */
 export const EXTRA_COLUMN = "__sluice_extra";
-/** An ENUM no field can match: any value in the extra column is a cast error, i.e. a rejected record. */
-export const NEVER_TYPE = "sluice_never";
-export const CREATE_NEVER_TYPE = `CREATE TYPE IF NOT EXISTS ${NEVER_TYPE} AS ENUM (${sqlString("\u001f")})`;
 
 export interface CsvReadSpec {
   path: string;
@@ -25,10 +22,12 @@ export interface CsvReadSpec {
   /** false only for files mixing line endings, which DuckDB's strict mode refuses. */
   strict: boolean;
   /**
-   * Null padding with the NULL sentinel and the extra column (explicit columns only): "reject" makes any
-   * value there a rejected record, "text" reads it (cheaper; the caller checks it is NULL).
+   * Null padding with the NULL sentinel and the extra column, read as text (explicit columns only): the
+   * caller checks the extra column is NULL.
    */
-  padded: false | "reject" | "text";
+  padded: boolean;
+  /** false: one reader thread (DuckDB's parallel scanner cannot null-pad around quoted newlines). Default true. */
+  parallel?: boolean;
   /** A rejects table to fill (then bad records are skipped), or null to fail on the first bad record. */
   rejects: string | null;
 }
@@ -53,13 +52,15 @@ export function readCsvSql(r: CsvReadSpec): string {
     `buffer_size = ${BUFFER_BYTES}`,
     `strict_mode = ${r.strict}`,
   ];
+  if (r.parallel === false) args.push("parallel = false");
   if (r.columns) {
-    const extra: [string, string] = [EXTRA_COLUMN, r.padded === "reject" ? NEVER_TYPE : "VARCHAR"];
+    const extra: [string, string] = [EXTRA_COLUMN, "VARCHAR"];
     const cols = r.padded ? [...r.columns, extra] : r.columns;
     args.push("auto_detect = false", `columns = ${structSql(cols)}`);
     if (r.padded) args.push("null_padding = true", `nullstr = ${sqlString(NULL_SENTINEL)}`);
-  } else if (r.types && Object.keys(r.types).length > 0) {
-    args.push(`types = ${structSql(Object.entries(r.types))}`);
+  } else {
+    if (r.head.renamed) args.push(`names = [${r.head.names.map(sqlString).join(", ")}]`);
+    if (r.types && Object.keys(r.types).length > 0) args.push(`types = ${structSql(Object.entries(r.types))}`);
   }
   if (r.rejects)
     args.push(

@@ -7,7 +7,7 @@ import type { ColumnRule, FeedSchema } from "../validate/schema.js";
 import { finishStaged, stageSelectSql } from "../validate/staged.js";
 import type { CsvInput } from "./csv-plain.js";
 import { type CsvReadSpec, EXTRA_COLUMN, readCsvSql, rejectedRowsSql } from "./csv-sql.js";
-import { copyToParquet, isDialectError } from "./duck-helpers.js";
+import { copyToParquet, isDialectError, isParallelPaddingError } from "./duck-helpers.js";
 import { sqlIdent } from "./duckdb-session.js";
 
 export interface ValidatedCsvOutcome {
@@ -54,11 +54,13 @@ export async function convertValidatedCsv(
     if (rowCount !== null) return { rowCount, invalidCount: 0, invalidRows: [], path: "typed" };
   }
   const stagePath = `${input.outTmp}.stage`;
+  // A row with one field too many keeps its place in the stage and is judged there like any other invalid row.
+  const layout: StageLayout = { ...bound.layout, extraColumn: EXTRA_COLUMN };
   try {
-    const rejects = await writeStage(conn, input, stageSelectSql(bound.layout, bound.schema), stagePath);
+    const rejects = await writeStage(conn, input, stageSelectSql(layout, bound.schema), stagePath);
     const outcome = await finishStaged(conn, {
       stagePath,
-      layout: bound.layout,
+      layout,
       schema: bound.schema,
       skipped: `(${rejectedRowsSql(rejects, input.head, names.length, input.fileBytes)})`,
       delim: input.delim,
@@ -83,8 +85,7 @@ async function tryTypedPass(conn: DuckDBConnection, input: CsvInput, layout: Sta
     head: input.head,
     columns,
     strict: true,
-    // Read as text: an ENUM cast on every row costs ~10 % here, and any value aborts the pass anyway.
-    padded: "text",
+    padded: true,
     rejects: null,
   };
   // NULL: a short row (padding) or a timestamp the reader could not cast; both need the staged pass's verdict.
@@ -105,7 +106,11 @@ async function tryTypedPass(conn: DuckDBConnection, input: CsvInput, layout: Sta
   }
 }
 
-/** Every record as text (plus the extra-field catcher) into the stage; returns the rejects table's name. */
+/**
+ * Every record as text (plus the extra-field catcher, as text) into the stage; returns the rejects table's name.
+ * The catcher is VARCHAR, not an ENUM that refuses every value: DuckDB 1.5 with an ENUM column and
+ * store_rejects on a file ending inside an open quote corrupts memory and segfaults (BUG 7 in SECURITY.md).
+ */
 async function writeStage(
   conn: DuckDBConnection,
   input: CsvInput,
@@ -113,25 +118,38 @@ async function writeStage(
   stagePath: string,
 ): Promise<string> {
   const columns = input.head.names.map((n) => [n, "VARCHAR"] as [string, string]);
-  for (const strict of [true, false]) {
-    const rejects = `sluice_stage_rejects_${strict ? "strict" : "lenient"}`;
+  // Strict first; lenient only for a dialect DuckDB's strict mode refuses (mixed line endings). Parallel first;
+  // one reader thread only when DuckDB says its parallel scanner cannot pad rows around a quoted newline.
+  // Strict never comes back once dropped: at most three retries.
+  let attempt: ReadAttempt = { strict: true, parallel: true };
+  for (;;) {
+    const rejects = `sluice_stage_rejects_${attempt.strict ? "strict" : "lenient"}_${attempt.parallel ? "par" : "seq"}`;
     const spec: CsvReadSpec = {
       path: input.path,
       delim: input.delim,
       head: input.head,
       columns,
-      strict,
-      padded: "reject",
+      strict: attempt.strict,
+      padded: true,
       rejects,
+      parallel: attempt.parallel,
     };
-    // The extra column must be read (projection pushdown would skip it, and with it the check for one field too many).
-    const select = `SELECT ${stageSelect} FROM ${readCsvSql(spec)} WHERE ${sqlIdent(EXTRA_COLUMN)} IS NULL`;
     try {
-      await copyToParquet(conn, select, stagePath, "snappy");
+      await copyToParquet(conn, `SELECT ${stageSelect} FROM ${readCsvSql(spec)}`, stagePath, "snappy");
       return rejects;
     } catch (err) {
-      if (!strict || !isDialectError(err)) throw err;
+      const next = retryAs(err, attempt);
+      if (next === null) throw err;
+      attempt = next;
     }
   }
-  throw new Error("unreachable");
+}
+
+type ReadAttempt = { strict: boolean; parallel: boolean };
+
+/** After a failed read: the settings to try next (only the one DuckDB objected to changes), or null to give up. */
+function retryAs(err: unknown, failed: ReadAttempt): ReadAttempt | null {
+  if (failed.parallel && isParallelPaddingError(err)) return { ...failed, parallel: false };
+  if (failed.strict && isDialectError(err)) return { strict: false, parallel: true };
+  return null;
 }

@@ -28,6 +28,16 @@ export function isDialectError(err: unknown): boolean {
   );
 }
 
+/**
+ * DuckDB's parallel CSV scanner gives up on null padding where a record spans lines: a newline inside quotes
+ * (valid RFC 4180) or a quote left open. It says so as "Parameter Not Allowed", even when the message that
+ * follows is a CSV error that the single-threaded scanner records as a rejected row instead.
+ */
+export function isParallelPaddingError(err: unknown): boolean {
+  const m = err instanceof Error ? err.message : String(err);
+  return /^Parameter Not Allowed Error|parallel scanner does not support null_padding/i.test(m);
+}
+
 /** DuckDB's message without its multi-line hints: the first line is the useful part. */
 export function firstLine(err: unknown): string {
   const m = err instanceof Error ? err.message : String(err);

@@ -87,6 +87,12 @@ export async function convertJson(conn: DuckDBConnection, input: JsonInput): Pro
     return input.schema
       ? await staged(conn, input, source, skipped, input.schema)
       : await plain(conn, input, source, skipped);
+  } catch (err) {
+    // Every record is `{}`: well-formed, but there is no column to make (BUG 11).
+    if (/expected records, but got non-record JSON/i.test(firstLine(err))) {
+      return { kind: "note", note: "not a table: the records have no fields" };
+    }
+    throw err;
   } finally {
     if (source !== input.path) await rm(source, { force: true });
   }
@@ -154,14 +160,29 @@ async function staged(
     const columns = described.cols.map(
       ([n, t]) => [n, inSchema.has(n.toLowerCase()) ? "VARCHAR" : t] as [string, string],
     );
-    const struct = `{${columns.map(([n, t]) => `${sqlString(n)}: ${sqlString(t)}`).join(", ")}}`;
-    const read = readJsonSql(input, source, [...described.extra, `columns = ${struct}`]);
     const bound = bindSchema(
       schema,
       columns.map(([n]) => n),
       null,
     );
-    await copyToParquet(conn, `SELECT ${stageSelectSql(bound.layout, bound.schema)} FROM ${read}`, stagePath, "snappy");
+    const writeStage = (cols: [string, string][]) => {
+      const struct = `{${cols.map(([n, t]) => `${sqlString(n)}: ${sqlString(t)}`).join(", ")}}`;
+      const read = readJsonSql(input, source, [...described.extra, `columns = ${struct}`]);
+      return copyToParquet(
+        conn,
+        `SELECT ${stageSelectSql(bound.layout, bound.schema)} FROM ${read}`,
+        stagePath,
+        "snappy",
+      );
+    };
+    try {
+      await writeStage(columns);
+    } catch (err) {
+      // DESCRIBE's text for a nested type does not always parse back (an empty key gives `STRUCT(JSON)`, BUG 12):
+      // then nested values are kept as their JSON text.
+      if (!/can not be converted to a DuckDB Type/i.test(firstLine(err))) throw err;
+      await writeStage(columns.map(([n, t]) => [n, /[([]/.test(t) ? "JSON" : t]));
+    }
     const outcome = await finishStaged(conn, {
       stagePath,
       layout: bound.layout,

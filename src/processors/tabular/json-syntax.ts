@@ -48,7 +48,11 @@ export class JsonSyntax {
   private stack = new Uint8Array(64);
   private depthNow = 0;
   private hexLeft = 0;
+  private hexValue = 0;
   private utf8Left = 0;
+  /** Allowed range of the next continuation byte. */
+  private utf8Lo = 0x80;
+  private utf8Hi = 0xbf;
   private literal = "";
   private literalAt = 0;
   private inKey = false;
@@ -194,12 +198,19 @@ export class JsonSyntax {
         if (b === 0x75) {
           this.state = S.StrHex;
           this.hexLeft = 4;
+          this.hexValue = 0;
         } else if ('"\\/bfnrt'.includes(String.fromCharCode(b))) this.state = S.Str;
         else this.fail(`invalid escape \\${String.fromCharCode(b)}`);
         return;
       case S.StrHex:
         if (!/[0-9a-fA-F]/.test(String.fromCharCode(b))) this.fail("invalid \\u escape");
-        else if (--this.hexLeft === 0) this.state = S.Str;
+        else {
+          this.hexValue = this.hexValue * 16 + Number.parseInt(String.fromCharCode(b), 16);
+          if (--this.hexLeft > 0) return;
+          this.state = S.Str;
+          // A column name ends at NUL in DuckDB's SQL text, so such a key could never be queried (BUG 10).
+          if (this.inKey && this.hexValue === 0) this.fail("a key holds \\u0000 (NUL), which no column name can hold");
+        }
         return;
       case S.Literal:
         if (b !== this.literal.charCodeAt(this.literalAt)) this.fail(`invalid literal (expected ${this.literal})`);
@@ -212,7 +223,9 @@ export class JsonSyntax {
 
   private stringByte(b: number): void {
     if (this.utf8Left > 0) {
-      if ((b & 0xc0) !== 0x80) this.fail("invalid UTF-8 in a string");
+      if (b < this.utf8Lo || b > this.utf8Hi) this.fail("invalid UTF-8 in a string");
+      this.utf8Lo = 0x80;
+      this.utf8Hi = 0xbf;
       this.utf8Left--;
       return;
     }
@@ -225,10 +238,14 @@ export class JsonSyntax {
     else if (b < 0x20)
       this.fail(b === 0x0a ? "a string runs past the end of the line" : "a control character inside a string");
     else if (b >= 0x80) {
+      // The first continuation byte's range is narrower after E0, ED, F0 and F4 (Unicode table 3-7): that is what
+      // refuses overlong forms, UTF-16 surrogates and code points past U+10FFFF, which DuckDB refuses later (BUG 9).
       if (b >= 0xc2 && b <= 0xdf) this.utf8Left = 1;
       else if (b >= 0xe0 && b <= 0xef) this.utf8Left = 2;
       else if (b >= 0xf0 && b <= 0xf4) this.utf8Left = 3;
       else this.fail("invalid UTF-8 in a string");
+      this.utf8Lo = b === 0xe0 ? 0xa0 : b === 0xf0 ? 0x90 : 0x80;
+      this.utf8Hi = b === 0xed ? 0x9f : b === 0xf4 ? 0x8f : 0xbf;
     }
   }
 

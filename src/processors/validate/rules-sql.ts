@@ -21,6 +21,16 @@ export interface StageLayout {
    * "fewer fields than the header" (empty fields are '' because of the null sentinel).
    */
   paddedColumns: string[] | null;
+  /**
+   * CSV: a column past the header that catches one field too many (read as text, NULL on a row of the
+   * right width). A value there makes the row invalid with `extra_column`, before any other check.
+   */
+  extraColumn?: string;
+}
+
+function extraColumnReason(layout: StageLayout): string {
+  const width = layout.paddedColumns?.length ?? layout.columns.length;
+  return sqlString(`extra_column: the row has more fields than the ${width} header columns`);
 }
 
 /** Whitespace that makes a field blank; a literal with the real characters (SQL literals take no escapes). */
@@ -147,6 +157,8 @@ function whens(rule: ColumnRule, x: string, absent: boolean): string[] {
 /** `CASE … END`: the row's first problem as `code: detail`, NULL when it is valid. */
 export function reasonSql(layout: StageLayout, schema: FeedSchema): string {
   const parts: string[] = [];
+  if (layout.extraColumn)
+    parts.push(`WHEN ${sqlIdent(layout.extraColumn)} IS NOT NULL THEN ${extraColumnReason(layout)}`);
   const padded = layout.paddedColumns;
   if (padded && padded.length > 0) {
     const anyNull = padded.map((c) => `${sqlIdent(c)} IS NULL`).join(" OR ");
@@ -189,6 +201,7 @@ function cellOkSql(rule: ColumnRule, x: string): string {
  */
 export function validSql(layout: StageLayout, schema: FeedSchema): string {
   const parts = (layout.paddedColumns ?? []).map((c) => `${sqlIdent(c)} IS NOT NULL`);
+  if (layout.extraColumn) parts.unshift(`${sqlIdent(layout.extraColumn)} IS NULL`);
   const present = new Set(layout.columns.map((c) => c.name));
   for (const rule of schema.columns) {
     if (!present.has(rule.name)) {
@@ -208,9 +221,9 @@ export function typedSelectSql(layout: StageLayout): string {
     const id = sqlIdent(c.name);
     return `${c.rule ? typedValueSql(id, c.rule.type) : id} AS ${sqlIdent(c.outName ?? c.name)}`;
   });
-  for (const rule of layout.absent) {
-    if (!rule.required) cols.push(`CAST(NULL AS ${duckTypeOf(rule.type)}) AS ${sqlIdent(rule.name)}`);
-  }
+  // Required ones too: no row can pass without them, but an empty output must still have every schema column
+  // for the aggregations to read (a header-only file lacking one was BUG 5).
+  for (const rule of layout.absent) cols.push(`CAST(NULL AS ${duckTypeOf(rule.type)}) AS ${sqlIdent(rule.name)}`);
   return cols.join(", ");
 }
 
@@ -218,5 +231,7 @@ export function typedSelectSql(layout: StageLayout): string {
 export function lineSql(layout: StageLayout, delim: string): string {
   if (layout.columns.length === 0) return "CAST(NULL AS VARCHAR)";
   const parts = layout.columns.map((c) => `CAST(${sqlIdent(c.name)} AS VARCHAR)`);
+  // concat_ws skips NULLs: the extra field shows only on the rows that have one.
+  if (layout.extraColumn) parts.push(sqlIdent(layout.extraColumn));
   return `left(concat_ws(${sqlString(delim)}, ${parts.join(", ")}), 1000)`;
 }

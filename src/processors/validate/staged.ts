@@ -11,6 +11,7 @@ const VALID_FLAG = "__sluice_valid";
 /** The select list that writes a stage: the input's columns as text, plus the validity flag. */
 export function stageSelectSql(layout: StageLayout, schema: FeedSchema): string {
   const cols = layout.columns.map((c) => sqlIdent(c.name));
+  if (layout.extraColumn) cols.push(sqlIdent(layout.extraColumn));
   return [...cols, `${validSql(layout, schema)} AS ${sqlIdent(VALID_FLAG)}`].join(", ");
 }
 
