@@ -89,6 +89,12 @@ export const ERROR_CATALOG = {
     httpStatus: 409,
     hint: "a foreign file occupies every candidate warehouse name: remove it",
   },
+  SLUICE_ERR_NAME_TOO_LONG: {
+    title: "Warehouse path too long",
+    retriable: false,
+    httpStatus: 422,
+    hint: "the file's warehouse path is longer than the file system allows (PATH_MAX): shorten the member's directory path",
+  },
   SLUICE_ERR_INTERNAL: {
     title: "Internal error",
     retriable: false,

@@ -1,6 +1,7 @@
 import { lstatSync, renameSync } from "node:fs";
 import { mkdir, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { SluiceError } from "../core/errors.js";
 import { type DirSyncer, mkdirDurable } from "../durable/fsync.js";
 
 /**
@@ -49,7 +50,23 @@ export class LocalWarehouse {
 
   /** Is something already at `path`? Returns its (dev, ino) if so. */
   async occupant(path: string): Promise<{ dev: number; ino: number; size: number } | null> {
-    const st = lstatSync(path, { throwIfNoEntry: false });
+    let st: ReturnType<typeof lstatSync>;
+    try {
+      st = lstatSync(path, { throwIfNoEntry: false });
+    } catch (err) {
+      // Paths no file can ever have: this one file fails with a reason, the rest of its archive goes on (BUGS 1, 2).
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOTDIR") {
+        throw new SluiceError(
+          "SLUICE_ERR_NAME_COLLISION",
+          `cannot store at ${path}: a directory on that path is a file already in the warehouse`,
+        );
+      }
+      if (code === "ENAMETOOLONG") {
+        throw new SluiceError("SLUICE_ERR_NAME_TOO_LONG", `cannot store at ${path}: the path is too long`);
+      }
+      throw err;
+    }
     return st ? { dev: st.dev, ino: st.ino, size: st.size } : null;
   }
 

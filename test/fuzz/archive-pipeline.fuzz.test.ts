@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fitName } from "../../src/core/fit-name.js";
 import { readState, type StateRow } from "../support/fixtures.js";
 import { buildTar, buildZip, expectedVerdicts, type Member, memberArb, tarSafe, zipSafe } from "./archive-build.js";
 import { type PipelineDirs, pipelineDirs, runOnceInProcess } from "./pipeline-harness.js";
@@ -26,7 +27,14 @@ interface Staged {
 const RUN_MS = 20_000;
 /** For the known-bug tests, which time out while the bug is there: no need to wait long. */
 const SHORT_RUN_MS = 1_500;
-const FAILURE_CODES = new Set(["SLUICE_ERR_ARCHIVE_CORRUPT", "SLUICE_ERR_ARCHIVE_LIMIT", "SLUICE_ERR_PARSE"]);
+const FAILURE_CODES = new Set([
+  "SLUICE_ERR_ARCHIVE_CORRUPT",
+  "SLUICE_ERR_ARCHIVE_LIMIT",
+  "SLUICE_ERR_PARSE",
+  // A member whose path runs through a file (`a`, then `a/b`), or is longer than PATH_MAX: it alone fails.
+  "SLUICE_ERR_NAME_COLLISION",
+  "SLUICE_ERR_NAME_TOO_LONG",
+]);
 
 let root: string;
 let n = 0;
@@ -53,28 +61,6 @@ function offeredPaths(a: Staged): string[] {
 function rejectedCount(a: Staged): number {
   if (a.format === "gz") return 0;
   return expectedVerdicts(a.members, a.format === "zip" ? "zip" : "tar").filter((v) => v.kind === "rejected").length;
-}
-
-/**
- * Known bug 1 (it.fails below): a member whose path runs through a file
- * stored earlier the same day (`a`, then `a/b`) fails the whole archive with
- * SLUICE_ERR_INTERNAL. The main property leaves such cases out until it is fixed.
- */
-function hasFileDirConflict(archives: Staged[]): boolean {
-  const paths = archives.flatMap((a) => [a.name, ...offeredPaths(a)]);
-  return paths.some((p) => paths.some((q) => q.startsWith(`${p}/`)));
-}
-
-/**
- * Known bugs 2 and 3 (it.fails below): a member path with a segment the
- * filesystem cannot hold (over 255 bytes, or over 255 once a collision tag or
- * the errors directory's timestamp prefix is added), or longer than PATH_MAX,
- * stalls or fails the archive. The main property keeps names clear of those
- * limits until they are fixed.
- */
-function hasOverlongName(archives: Staged[]): boolean {
-  const paths = archives.flatMap((a) => [a.name, ...offeredPaths(a)]);
-  return paths.some((p) => Buffer.byteLength(p) > 2000 || p.split("/").some((seg) => Buffer.byteLength(seg) > 200));
 }
 
 const stagedArb: fc.Arbitrary<Staged[]> = fc
@@ -141,7 +127,9 @@ function checkCase(archives: Staged[], r: Awaited<ReturnType<typeof runCase>>): 
   expect(entries.filter((e) => e.startsWith("staging/") && e !== "staging/")).toEqual([]);
   expect(entries.filter((e) => e.startsWith("warehouse/.sluice-tmp/") && !e.endsWith("/"))).toEqual([]);
   // Every file in the warehouse is a staged archive or a member at the path its safe name gives.
-  const allowed = new Set(archives.flatMap((a) => [a.name, ...offeredPaths(a)]));
+  // Segments too long for the file system are stored fitted (start, hash, extension): BUG 2's fix.
+  const fitted = (p: string) => p.split("/").map(fitName).join("/");
+  const allowed = new Set(archives.flatMap((a) => [a.name, ...offeredPaths(a)]).map(fitted));
   for (const e of entries) {
     const m = /^warehouse\/ingest_date=\d{4}-\d{2}-\d{2}\/(.+)$/.exec(e);
     if (!m || e.endsWith("/")) continue;
@@ -167,14 +155,11 @@ function checkCase(archives: Staged[], r: Awaited<ReturnType<typeof runCase>>): 
 describe("hostile archives through the pipeline", () => {
   it("store members only under the warehouse partition at their safe paths; nothing else is written", async () => {
     await fc.assert(
-      fc.asyncProperty(
-        stagedArb.filter((a) => !hasFileDirConflict(a) && !hasOverlongName(a)),
-        async (archives) => {
-          const r = await runCase(archives);
-          checkCase(archives, r);
-          removeRoot(r.d.root);
-        },
-      ),
+      fc.asyncProperty(stagedArb, async (archives) => {
+        const r = await runCase(archives);
+        checkCase(archives, r);
+        removeRoot(r.d.root);
+      }),
       params("archive pipeline", 0x5a1c10, 60),
     );
   });
@@ -202,12 +187,17 @@ describe("hostile archives through the pipeline", () => {
   // nor failed alone: LocalWarehouse.occupant's lstatSync(…/a/b, { throwIfNoEntry: false }) throws ENOTDIR (only
   // ENOENT is swallowed), freeTarget lets it through, and the whole archive goes to the errors directory as
   // SLUICE_ERR_INTERNAL (a `file_error` line with the stack), leaving the member's copy in warehouse/.sluice-tmp/.
-  it.fails("BUG 1: member a then a/b: handled without an internal error", async () => {
+  // Fixed: LocalWarehouse.occupant turns ENOTDIR into SLUICE_ERR_NAME_COLLISION and the member fails alone.
+  it("BUG 1 (fixed): member a then a/b: a is stored, a/b alone fails with its reason", async () => {
     const r = await runCase(
       [{ name: "c.tar", format: "tar", members: [file("a", "one"), file("a/b", "two")] }],
       SHORT_RUN_MS,
     );
     expectHandled(r, "c.tar");
+    const failed = r.events.filter((e) => e.event === "file_failed");
+    expect(failed.map((e) => [e.name, e.code])).toEqual([["a/b", "SLUICE_ERR_NAME_COLLISION"]]);
+    expect(String(failed[0]?.reason)).toMatch(/is a file already in the warehouse/);
+    expect(r.rows.find((x) => x.name === "a")?.state).toBe("done");
   });
 
   // BUG 2: a member path with a segment longer than 255 bytes (tar pax path or zip name `y` × 300) on a day
@@ -226,10 +216,16 @@ describe("hostile archives through the pipeline", () => {
     expectHandled(r, "long.tar");
   });
 
-  it.fails("BUG 2: member path longer than PATH_MAX: handled without an internal error", async () => {
+  // Fixed: ENAMETOOLONG there becomes SLUICE_ERR_NAME_TOO_LONG, for that member alone.
+  it("BUG 2 (fixed): member path longer than PATH_MAX: that member alone fails, too long", async () => {
     const deep = Array.from({ length: 30 }, () => "z".repeat(200)).join("/");
-    const r = await runCase([{ name: "deep.tar", format: "tar", members: [file(deep, "one")] }], SHORT_RUN_MS);
+    const r = await runCase(
+      [{ name: "deep.tar", format: "tar", members: [file(deep, "one"), file("ok.txt", "two")] }],
+      SHORT_RUN_MS,
+    );
     expectHandled(r, "deep.tar");
+    expect(r.events.filter((e) => e.event === "file_failed").map((e) => e.code)).toEqual(["SLUICE_ERR_NAME_TOO_LONG"]);
+    expect(r.rows.find((x) => x.name === "ok.txt")?.state).toBe("done");
   });
 
   // BUG 3: a staged (or uploaded: POST /api/v1/files accepts names up to 255 bytes) file whose name is longer than

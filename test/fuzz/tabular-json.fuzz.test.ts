@@ -283,7 +283,26 @@ describe("json with a schema: nested values with an empty key", () => {
   // empty field name is lost) does not parse: DuckDB's raw `Invalid Input Error: Value "STRUCT(JSON)" can not be
   // converted to a DuckDB Type` escapes — not a TabularError, so the pipeline quarantines the file as
   // SLUICE_ERR_INTERNAL. Without a schema the file converts. Expected: converted, `id` kept as JSON text.
-  // Fixed: when DuckDB refuses the type text it printed, the stage is read again with nested columns as JSON.
+  // BUG 16 (fixed, found at SLUICE_FUZZ_SCALE=3): without a schema too, `{"id":{"":[]}}` became an unnamed STRUCT
+  // that DuckDB writes to Parquet but cannot read back ("Binder Error: Struct remap can only remap named structs"
+  // in the profile): SLUICE_ERR_INTERNAL. Fixed with 12: a file with an empty key anywhere has its nested columns
+  // read as JSON text.
+  it('BUG 16 (fixed): `{"id":{"":[]}}` without a schema converts, `id` kept as its JSON text', async () => {
+    const { result } = await convertChecked(caseDir(), "n.jsonl", "jsonl", Buffer.from('{"id":{"":[]}}\n'));
+    expect(result?.profile?.rowCount).toBe(1);
+    expect(result?.profile?.columns.map((c) => [c.name, c.type])).toEqual([["id", "JSON"]]);
+  });
+
+  // BUG 17 (fixed, found at SLUICE_FUZZ_SCALE=4): nested keys differing only in case (`{"x":{"D":null,"d":""}}`)
+  // make DuckDB's auto-detection fail with `Not implemented Error: Duplicate name "d" in struct`, which escaped as
+  // SLUICE_ERR_INTERNAL. Fixed in convert.ts: DuckDB's refusals of a file's content are parse errors, with its words.
+  it('BUG 17 (fixed): `{"x":{"D":null,"d":""}}` is refused as a parse error that says why', async () => {
+    const { error } = await convertChecked(caseDir(), "d.jsonl", "jsonl", Buffer.from('{"x":{"D":null,"d":""}}\n'));
+    expect(error?.code).toBe("SLUICE_ERR_PARSE");
+    expect(error?.message).toMatch(/Duplicate name/);
+  });
+
+  // Fixed: a file with an empty key anywhere has its nested columns read as JSON text.
   it('BUG 12 (fixed): `{"id":{"":null}}` with the sensor-readings schema converts', async () => {
     const dir = caseDir();
     const { result } = await convertChecked(

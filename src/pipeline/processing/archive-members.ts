@@ -144,7 +144,15 @@ async function ingestMember(ctx: IngestContext, archive: ProcessJob, entry: Arch
       emitFinished(ctx, rec, startedAt, provenance(rec));
       return "duplicate";
     }
-    const target = await freeTarget(ctx, ingestId, decision.warehousePath, copied.sha256);
+    let target: string;
+    try {
+      target = await freeTarget(ctx, ingestId, decision.warehousePath, copied.sha256);
+    } catch (err) {
+      // No usable warehouse name for this member (its directory is a file there, or the path is too long):
+      // it fails alone, like a damaged member, instead of taking the archive down.
+      if (!(err instanceof SluiceError)) throw err;
+      return failMember(ctx, file, startedAt, err.code, err.message);
+    }
     let processed: Awaited<ReturnType<typeof processWithRetry>>;
     try {
       processed = await processWithRetry(ctx, {

@@ -8,6 +8,7 @@ import type { FeedSchema } from "../validate/schema.js";
 import { readCsvHead } from "./csv-head.js";
 import { type CsvInput, convertPlainCsv } from "./csv-plain.js";
 import { convertValidatedCsv } from "./csv-validated.js";
+import { firstLine } from "./duck-helpers.js";
 import { type DuckOptions, openDuck } from "./duckdb-session.js";
 import { TabularError } from "./errors.js";
 import { delimiterOf, type TabularFormat } from "./format.js";
@@ -85,10 +86,23 @@ export async function convertTabular(
     return await finish(conn, converted, tmp, outPath, schema);
   } catch (err) {
     await rm(tmp, { force: true });
-    throw err;
+    throw asTabularError(err);
   } finally {
     session.close();
   }
+}
+
+/**
+ * DuckDB's own refusals of what a file holds (binding, parsing, converting, "not implemented" shapes) are the
+ * file's problem, not sluice's: the file is quarantined as unparseable with DuckDB's words, instead of as an
+ * internal error. Out-of-memory, I/O and internal DuckDB errors pass through unchanged.
+ */
+function asTabularError(err: unknown): unknown {
+  if (err instanceof TabularError || !(err instanceof Error)) return err;
+  if (!/^(Binder|Parser|Conversion|Invalid Input|Not implemented|Parameter Not Allowed) Error/.test(err.message)) {
+    return err;
+  }
+  return new TabularError("SLUICE_ERR_PARSE", `DuckDB could not read the file as a table: ${firstLine(err)}`);
 }
 
 async function convertCsv(
@@ -143,10 +157,12 @@ async function finish(
     };
     return { parquetPath: null, profile: null, validation };
   }
+  // Profiled before the rename: a Parquet DuckDB cannot read back must not reach the output path.
+  const profile = await profileParquetByColumn(conn, tmp);
+  const aggregations =
+    needsValidation && schema ? await aggregateParquet(conn, tmp, schema) : { row_count: c.rowCount };
   await syncAndRename(tmp, outPath);
-  const profile = await profileParquetByColumn(conn, outPath);
   if (!needsValidation) return { parquetPath: outPath, profile };
-  const aggregations = schema ? await aggregateParquet(conn, outPath, schema) : { row_count: c.rowCount };
   const validation: ValidationResult = {
     status,
     rowCount: c.rowCount,

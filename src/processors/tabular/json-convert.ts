@@ -42,6 +42,7 @@ export type JsonOutcome =
 export async function convertJson(conn: DuckDBConnection, input: JsonInput): Promise<JsonOutcome> {
   let source = input.path;
   let bad: JsonProblem[] = [];
+  let emptyKey = false;
   if (input.format === "json") {
     const scan = await scanJsonArray(input.path);
     if (scan.kind === "encoding") throw new TabularError("SLUICE_ERR_ENCODING", scan.message, { line: 1 });
@@ -53,11 +54,13 @@ export async function convertJson(conn: DuckDBConnection, input: JsonInput): Pro
         ...(p.record ? { row: p.record } : {}),
       });
     }
+    emptyKey = scan.emptyKey;
   } else {
     const scan = await scanJsonLines(input.path);
     if (scan.encoding) throw new TabularError("SLUICE_ERR_ENCODING", scan.encoding, { line: 1 });
     if (scan.records === 0) return { kind: "note", note: "not a table: the file has no records" };
     bad = scan.bad;
+    emptyKey = scan.emptyKey === true;
     const first = bad[0];
     if (bad.length >= MAX_BAD_LINES) {
       throw new TabularError("SLUICE_ERR_PARSE", `more than ${MAX_BAD_LINES} lines are not JSON objects`, {
@@ -85,8 +88,8 @@ export async function convertJson(conn: DuckDBConnection, input: JsonInput): Pro
   try {
     const skipped = bad.length > 0 ? await loadSkipped(conn, bad) : null;
     return input.schema
-      ? await staged(conn, input, source, skipped, input.schema)
-      : await plain(conn, input, source, skipped);
+      ? await staged(conn, input, source, skipped, input.schema, emptyKey)
+      : await plain(conn, input, source, skipped, emptyKey);
   } catch (err) {
     // Every record is `{}`: well-formed, but there is no column to make (BUG 11).
     if (/expected records, but got non-record JSON/i.test(firstLine(err))) {
@@ -129,10 +132,16 @@ async function plain(
   input: JsonInput,
   source: string,
   skipped: string | null,
+  emptyKey: boolean,
 ): Promise<JsonOutcome> {
-  const rowCount = await withTypeRetry((extra) =>
-    copyToParquet(conn, `SELECT * FROM ${readJsonSql(input, source, extra)}`, input.outTmp),
-  );
+  const rowCount = await withTypeRetry(async (extra) => {
+    let columns: string[] = [];
+    if (emptyKey) {
+      const cols = await describeColumns(conn, readJsonSql(input, source, extra));
+      columns = [`columns = ${columnsStruct(cols.map(([n, t]) => [n, nestedAsJson(t)]))}`];
+    }
+    return copyToParquet(conn, `SELECT * FROM ${readJsonSql(input, source, [...extra, ...columns])}`, input.outTmp);
+  });
   const invalid = skipped
     ? await collectInvalidRows(conn, "sluice_invalid", { skipped, residual: null }, input.rejectsPath)
     : { invalidCount: 0, invalidRows: [] };
@@ -145,44 +154,26 @@ async function staged(
   source: string,
   skipped: string | null,
   schema: FeedSchema,
+  emptyKey: boolean,
 ): Promise<JsonOutcome> {
   const stagePath = `${input.outTmp}.stage`;
   try {
     const inSchema = new Set(schema.columns.map((c) => c.name.toLowerCase()));
-    const described = await withTypeRetry(async (extra) => {
-      const r = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${readJsonSql(input, source, extra)}`);
-      return {
-        extra,
-        cols: r.getRowObjectsJS().map((c) => [String(c.column_name), String(c.column_type)] as [string, string]),
-      };
-    });
+    const described = await withTypeRetry(async (extra) => ({
+      extra,
+      cols: await describeColumns(conn, readJsonSql(input, source, extra)),
+    }));
     // Schema'd keys are read as their JSON text so the checks see what was written, not DuckDB's guess at a type.
     const columns = described.cols.map(
-      ([n, t]) => [n, inSchema.has(n.toLowerCase()) ? "VARCHAR" : t] as [string, string],
+      ([n, t]) => [n, inSchema.has(n.toLowerCase()) ? "VARCHAR" : emptyKey ? nestedAsJson(t) : t] as [string, string],
     );
     const bound = bindSchema(
       schema,
       columns.map(([n]) => n),
       null,
     );
-    const writeStage = (cols: [string, string][]) => {
-      const struct = `{${cols.map(([n, t]) => `${sqlString(n)}: ${sqlString(t)}`).join(", ")}}`;
-      const read = readJsonSql(input, source, [...described.extra, `columns = ${struct}`]);
-      return copyToParquet(
-        conn,
-        `SELECT ${stageSelectSql(bound.layout, bound.schema)} FROM ${read}`,
-        stagePath,
-        "snappy",
-      );
-    };
-    try {
-      await writeStage(columns);
-    } catch (err) {
-      // DESCRIBE's text for a nested type does not always parse back (an empty key gives `STRUCT(JSON)`, BUG 12):
-      // then nested values are kept as their JSON text.
-      if (!/can not be converted to a DuckDB Type/i.test(firstLine(err))) throw err;
-      await writeStage(columns.map(([n, t]) => [n, /[([]/.test(t) ? "JSON" : t]));
-    }
+    const read = readJsonSql(input, source, [...described.extra, `columns = ${columnsStruct(columns)}`]);
+    await copyToParquet(conn, `SELECT ${stageSelectSql(bound.layout, bound.schema)} FROM ${read}`, stagePath, "snappy");
     const outcome = await finishStaged(conn, {
       stagePath,
       layout: bound.layout,
@@ -196,6 +187,25 @@ async function staged(
   } finally {
     await rm(stagePath, { force: true });
   }
+}
+
+async function describeColumns(conn: DuckDBConnection, read: string): Promise<[string, string][]> {
+  const r = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${read}`);
+  return r.getRowObjectsJS().map((c) => [String(c.column_name), String(c.column_type)] as [string, string]);
+}
+
+/** read_json's `columns`: names and DuckDB's own type texts, both as string literals. */
+function columnsStruct(cols: [string, string][]): string {
+  return `{${cols.map(([n, t]) => `${sqlString(n)}: ${sqlString(t)}`).join(", ")}}`;
+}
+
+/**
+ * A nested type (STRUCT, MAP, LIST) becomes JSON text. Used when some object has an empty key: DuckDB makes an
+ * unnamed STRUCT of it, which it cannot parse back as a type (BUG 12) nor read back from the Parquet it wrote
+ * (BUG 16); as JSON the value is kept as written.
+ */
+function nestedAsJson(type: string): string {
+  return /[([]/.test(type) ? "JSON" : type;
 }
 
 /** The unreadable lines as a DuckDB table (row, error, line), so they merge with the other invalid rows there. */

@@ -18,7 +18,7 @@ export type ArrayScan =
   | { kind: "error"; problem: JsonProblem }
   | { kind: "encoding"; message: string }
   | { kind: "not-table"; why: string }
-  | { kind: "table"; records: number };
+  | { kind: "table"; records: number; emptyKey: boolean };
 
 const CHUNK = 1 << 20;
 
@@ -67,7 +67,7 @@ export async function scanJsonArray(path: string): Promise<ArrayScan> {
   if (syn.maxDepth - 1 > MAX_RECORD_DEPTH) {
     return { kind: "not-table", why: `records are nested deeper than ${MAX_RECORD_DEPTH} levels` };
   }
-  return { kind: "table", records: elements };
+  return { kind: "table", records: elements, emptyKey: syn.emptyKey };
 }
 
 export interface LinesScan {
@@ -77,6 +77,8 @@ export interface LinesScan {
   bad: JsonProblem[];
   /** Set when the file is not UTF-8. */
   encoding?: string;
+  /** Some record holds an object with the key `""` (see JsonSyntax.emptyKey). */
+  emptyKey?: boolean;
 }
 
 /**
@@ -124,6 +126,7 @@ export async function scanJsonLines(path: string): Promise<LinesScan> {
     }
   }
   finishLine();
+  if (syn.emptyKey) out.emptyKey = true;
   return out;
 }
 

@@ -56,6 +56,12 @@ export class JsonSyntax {
   private literal = "";
   private literalAt = 0;
   private inKey = false;
+  private keyJustOpened = false;
+  /**
+   * Some object had the key `""` (since construction; reset() keeps it). DuckDB turns an object with an empty key
+   * into an unnamed STRUCT, which it writes to Parquet but cannot read back or even parse as a type.
+   */
+  emptyKey = false;
   maxDepth = 0;
   /** 1-based line of the byte being read (the line an error is on). */
   line = 1;
@@ -71,6 +77,7 @@ export class JsonSyntax {
     this.maxDepth = 0;
     this.utf8Left = 0;
     this.inKey = false;
+    this.keyJustOpened = false;
     this.error = null;
   }
 
@@ -84,7 +91,16 @@ export class JsonSyntax {
     for (let i = from; i < to && this.error === null; i++) {
       const b = buf[i] as number;
       // Most bytes are plain ASCII inside strings: skip the state machine for them.
-      if (this.state === S.Str && this.utf8Left === 0 && b >= 0x20 && b < 0x80 && b !== 0x22 && b !== 0x5c) continue;
+      if (
+        this.state === S.Str &&
+        this.utf8Left === 0 &&
+        b >= 0x20 &&
+        b < 0x80 &&
+        b !== 0x22 &&
+        b !== 0x5c &&
+        !this.keyJustOpened
+      )
+        continue;
       this.step(b);
       if (b === 0x0a) this.line++;
     }
@@ -175,6 +191,7 @@ export class JsonSyntax {
         if (b === 0x22) {
           this.state = S.Str;
           this.inKey = true;
+          this.keyJustOpened = true;
         } else if (b === 0x7d && this.state === S.ObjFirstKey) {
           this.depthNow--;
           this.closeValue();
@@ -222,6 +239,10 @@ export class JsonSyntax {
   }
 
   private stringByte(b: number): void {
+    if (this.keyJustOpened) {
+      this.keyJustOpened = false;
+      if (b === 0x22) this.emptyKey = true;
+    }
     if (this.utf8Left > 0) {
       if (b < this.utf8Lo || b > this.utf8Hi) this.fail("invalid UTF-8 in a string");
       this.utf8Lo = 0x80;
