@@ -15,6 +15,8 @@ import { ClusterMember } from "./cluster-member.js";
 
 /** How long in-flight files get to finish after SIGTERM before they are left to recovery. */
 const SHUTDOWN_GRACE_MS = 30_000;
+/** How long aborted work gets to unwind before shutdown goes on without it. */
+const ABANDON_AFTER_ABORT_MS = 10_000;
 
 /**
  * The running ingestor: recovery first, then discovery feeding the runner.
@@ -133,8 +135,18 @@ export class IngestService {
     this.discovery.stop();
     this.runner.stopAccepting();
     const grace = setTimeout(() => this.wired.abort.abort(), SHUTDOWN_GRACE_MS);
-    await this.runner.whenIdle();
+    // Work that ignores the abort (a bug: a stream that never settles) must not keep the process from exiting:
+    // what is still in flight then is left to recovery, exactly as after a kill.
+    let abandon: NodeJS.Timeout | undefined;
+    const abandoned = new Promise<"abandoned">((resolve) => {
+      abandon = setTimeout(() => resolve("abandoned"), SHUTDOWN_GRACE_MS + ABANDON_AFTER_ABORT_MS);
+    });
+    const how = await Promise.race([this.runner.whenIdle().then(() => "idle" as const), abandoned]);
     clearTimeout(grace);
+    clearTimeout(abandon);
+    if (how === "abandoned") {
+      this.wired.ctx.log.error({ event: "shutdown_abandoned", in_flight: this.runner.inFlight() });
+    }
     if (this.metricsTimer) clearInterval(this.metricsTimer);
     await this.member?.stop();
     this.logMetrics();

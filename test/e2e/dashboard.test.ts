@@ -180,6 +180,8 @@ describe("dashboard", () => {
   it("shows a quarantined file on the Errors page with its reason and when, and on its detail", async () => {
     const { context, page } = await newPage();
     copyFileSync(join(CORPUS, "archives/hostile/truncated.tar.gz"), join(sandbox.input, "cut-short.tar.gz"));
+    // The service's own log first: if the file never fails, the test says what the service did instead.
+    await sluice.waitFor((evs) => evs.some((e) => e.event === "file_failed" && e.name === "cut-short.tar.gz"), 60_000);
     await page.goto(`${base}/#/errors`);
     const row = page.locator("table.errors tbody tr").filter({ hasText: "cut-short.tar.gz" });
     await row.waitFor({ timeout: 30_000 });
