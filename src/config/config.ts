@@ -19,6 +19,8 @@ export interface RunConfig {
   readonly nodeId: string;
   /** Shared state: seconds without a heartbeat before a node is presumed dead. */
   readonly leaseSeconds: number;
+  /** After a stop signal: how long in-flight files get before they are aborted (and left to recovery). */
+  readonly shutdownGraceMs: number;
   readonly mode: "stability" | "sidecar";
   readonly stabilityMs: number;
   readonly scanIntervalMs: number;

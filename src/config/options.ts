@@ -21,6 +21,7 @@ export interface RawRunOptions {
   state: string;
   nodeId: string;
   leaseSeconds: number;
+  shutdownGraceSeconds: number;
   mode: string;
   stabilitySeconds: number;
   scanInterval: number;
@@ -113,6 +114,14 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     kind: "number",
     default: 30,
     help: "shared state: a node silent this long is presumed dead, its claims freed and its unfinished files adopted",
+  },
+  {
+    key: "shutdownGraceSeconds",
+    flag: "--shutdown-grace-seconds <n>",
+    env: "SLUICE_SHUTDOWN_GRACE_SECONDS",
+    kind: "number",
+    default: 30,
+    help: "on SIGTERM/SIGINT, how long files in flight get to finish before they are aborted and left to the next start",
   },
   {
     key: "mode",

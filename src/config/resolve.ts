@@ -157,6 +157,7 @@ export function resolveRunConfig(
     stateUrl: o.state || null,
     nodeId: o.nodeId || defaultNodeId(),
     leaseSeconds: o.leaseSeconds,
+    shutdownGraceMs: Math.round(o.shutdownGraceSeconds * 1000),
     mode: o.mode,
     stabilityMs: Math.round(o.stabilitySeconds * 1000),
     scanIntervalMs: Math.round(o.scanInterval * 1000),

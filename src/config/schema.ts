@@ -10,6 +10,7 @@ export const runOptionsSchema = z
     statePath: z.string().min(1),
     state: z.string().refine((s) => s === "" || /^postgres(ql)?:\/\//.test(s), "a postgres:// or postgresql:// URL"),
     leaseSeconds: z.number().finite().min(1).max(3600),
+    shutdownGraceSeconds: z.number().finite().min(0).max(86_400),
     nodeId: z.string().regex(/^$|^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "letters, digits, . _ - (at most 63)"),
     mode: z.enum(["stability", "sidecar"]),
     stabilitySeconds: z.number().finite().min(0).max(86_400),

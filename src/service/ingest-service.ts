@@ -13,9 +13,7 @@ import { SidecarDetector } from "../watch/sidecar-detector.js";
 import { StabilityDetector } from "../watch/stability-detector.js";
 import { ClusterMember } from "./cluster-member.js";
 
-/** How long in-flight files get to finish after SIGTERM before they are left to recovery. */
-const SHUTDOWN_GRACE_MS = 30_000;
-/** How long aborted work gets to unwind before shutdown goes on without it. */
+/** How long aborted work gets to unwind before shutdown goes on without it (at most; a short grace shortens it). */
 const ABANDON_AFTER_ABORT_MS = 10_000;
 
 /**
@@ -28,6 +26,8 @@ export class IngestService {
   /** Set when the state is shared by several nodes. */
   private readonly member: ClusterMember | null;
   private metricsTimer: NodeJS.Timeout | null = null;
+  /** Set when stop() went on without work that ignored the abort: its timers or handles may still hold the loop. */
+  abandonedWork = false;
 
   constructor(private readonly wired: Wired) {
     const { ctx } = wired;
@@ -134,17 +134,22 @@ export class IngestService {
   async stop(): Promise<void> {
     this.discovery.stop();
     this.runner.stopAccepting();
-    const grace = setTimeout(() => this.wired.abort.abort(), SHUTDOWN_GRACE_MS);
+    const graceMs = this.wired.ctx.config.shutdownGraceMs;
+    const grace = setTimeout(() => this.wired.abort.abort(), graceMs);
     // Work that ignores the abort (a bug: a stream that never settles) must not keep the process from exiting:
     // what is still in flight then is left to recovery, exactly as after a kill.
     let abandon: NodeJS.Timeout | undefined;
     const abandoned = new Promise<"abandoned">((resolve) => {
-      abandon = setTimeout(() => resolve("abandoned"), SHUTDOWN_GRACE_MS + ABANDON_AFTER_ABORT_MS);
+      abandon = setTimeout(
+        () => resolve("abandoned"),
+        graceMs + Math.max(1000, Math.min(ABANDON_AFTER_ABORT_MS, graceMs)),
+      );
     });
     const how = await Promise.race([this.runner.whenIdle().then(() => "idle" as const), abandoned]);
     clearTimeout(grace);
     clearTimeout(abandon);
     if (how === "abandoned") {
+      this.abandonedWork = true;
       this.wired.ctx.log.error({ event: "shutdown_abandoned", in_flight: this.runner.inFlight() });
     }
     if (this.metricsTimer) clearInterval(this.metricsTimer);

@@ -118,5 +118,7 @@ export async function runService(config: RunConfig, attach: Attachment | null): 
       }, 50);
     });
   log.info({ event: "sluice_stopped" });
+  // Abandoned work may still hold the event loop (a timer, a handle): exit now; the next start recovers it.
+  if (service.abandonedWork) process.exit(0);
   return 0;
 }
