@@ -280,16 +280,19 @@ describe("cross-filesystem warehouse", () => {
       "small.dat": Buffer.from("x,y\n1,2\n"),
       "empty.dat": Buffer.alloc(0),
       "big.bin": bytesOf("big", 3 * 1024 * 1024 + 17), // above the inline limit: hashed+copied in a worker
+      // The worker writes chunk k while it hashes chunk k + 1, from two alternating buffers: chunk-aligned and long.
+      "aligned.bin": bytesOf("aligned", 2 * 1024 * 1024),
+      "long.bin": bytesOf("long", 9 * 1024 * 1024 + 1),
       "dup-a.json": Buffer.from('{"same":true}\n'),
       "dup-b.json": Buffer.from('{"same":true}\n'),
     };
     for (const [name, data] of Object.entries(files)) put(s.input, name, data);
     const r = await once(s, "--concurrency", "4");
-    expect(eventsNamed(r.events, "file_ingested")).toHaveLength(4);
+    expect(eventsNamed(r.events, "file_ingested")).toHaveLength(6);
     expect(eventsNamed(r.events, "file_duplicate")).toHaveLength(1);
 
     const manifest = readManifest(s.manifests);
-    expect(manifest).toHaveLength(5);
+    expect(manifest).toHaveLength(7);
     const inputDev = statSync(s.input).dev;
     for (const l of manifest) {
       const data = files[l.name]!;
@@ -300,7 +303,7 @@ describe("cross-filesystem warehouse", () => {
       expect(sha256File(l.warehouse_path)).toBe(sha256(data));
     }
     const wh = warehouseFiles(s.warehouse);
-    expect(wh).toHaveLength(4);
+    expect(wh).toHaveLength(6);
     for (const f of wh) expect(statSync(join(s.warehouse, f)).dev).toBe(statSync(shm).dev);
     expect(listFiles(s.input)).toEqual([]);
     expect(statSync(join(s.warehouse, ".sluice-tmp")).isDirectory()).toBe(true);
@@ -309,7 +312,7 @@ describe("cross-filesystem warehouse", () => {
       readState(s.statePath)
         .files.map((f) => f.state)
         .sort(),
-    ).toEqual(["done", "done", "done", "done", "duplicate"]);
+    ).toEqual(["done", "done", "done", "done", "done", "done", "duplicate"]);
   });
 });
 
