@@ -187,9 +187,6 @@ export async function s3Ingest(ctx) {
         `RADOS Gateway's OSD (memstore, RAM) on a machine with ${human(os.totalmem())}`,
     );
   }
-  // The harness's own S3 client (the checks) would print the SDK's "node >= 22 from 2027" notice into the table's
-  // output. sluice's runs never see this variable: an S3 run's environment drops every AWS_* one.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const { server, fallback, startMs } = await startServer(ctx, memstoreBytes);
   const serverText =
     server.kind === "radosgw"

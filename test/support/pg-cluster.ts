@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, chownSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,17 +18,27 @@ export interface PgCluster {
   destroy(): void;
 }
 
-const BIN = (() => {
-  const out = execFileSync("bash", ["-c", "ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1"]).toString().trim();
-  if (!out)
-    throw new Error("PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install postgresql)");
-  return out;
-})();
+/** The newest PostgreSQL server's binaries (initdb, pg_ctl), or undefined when none is installed. */
+export function pgServerBin(): string | undefined {
+  const root = "/usr/lib/postgresql";
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root)
+    .filter((v) => existsSync(join(root, v, "bin", "initdb")) && existsSync(join(root, v, "bin", "pg_ctl")))
+    .sort((a, b) => Number(a) - Number(b));
+  const v = versions.at(-1);
+  return v === undefined ? undefined : join(root, v, "bin");
+}
+
+function bin(): string {
+  const b = pgServerBin();
+  if (!b) throw new Error("PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install postgresql)");
+  return b;
+}
 
 /** Runs a server binary as the postgres user (the server refuses to run as root). */
 function asPostgres(cmd: string, args: string[]): void {
   const user = process.getuid?.() === 0 ? ["runuser", "-u", "postgres", "--"] : [];
-  const [exe, ...rest] = [...user, join(BIN, cmd), ...args];
+  const [exe, ...rest] = [...user, join(bin(), cmd), ...args];
   execFileSync(exe as string, rest, { stdio: "pipe" });
 }
 

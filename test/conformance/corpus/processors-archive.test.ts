@@ -12,10 +12,12 @@ import {
   DEFAULT_ARCHIVE_LIMITS,
   type ReadArchiveOptions,
   readArchive,
-} from "../../src/processors/archive/index.js";
+} from "../../../src/processors/archive/index.js";
 
-const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const ARCHIVES = join(REPO, "..", "shared", "corpus", "archives");
+import { CORPUS } from "../shared-corpus.js";
+
+const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+const ARCHIVES = join(CORPUS, "archives");
 const normalPath = (name: string): string => join(ARCHIVES, "normal", name);
 const hostilePath = (name: string): string => join(ARCHIVES, "hostile", name);
 const MB = 1024 * 1024;

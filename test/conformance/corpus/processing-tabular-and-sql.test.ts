@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { runOnce } from "../support/cli.js";
+import { runOnce } from "../../support/cli.js";
 import {
   CORPUS,
   corpusFacts,
@@ -9,9 +9,9 @@ import {
   type ProcessedLine,
   readParquetFacts,
   stage,
-} from "../support/corpus.js";
-import { argsFor, readState, useSandboxes } from "../support/fixtures.js";
-import { listFiles, readManifest } from "../support/sandbox.js";
+} from "../shared-corpus.js";
+import { argsFor, readState, useSandboxes } from "../../support/fixtures.js";
+import { listFiles, readManifest } from "../../support/sandbox.js";
 
 const sandbox = useSandboxes();
 

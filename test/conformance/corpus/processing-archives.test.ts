@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import { runOnce } from "../support/cli.js";
-import { corpusFacts, type ProcessedLine, stage } from "../support/corpus.js";
-import { argsFor, readState, type StateRow, useSandboxes } from "../support/fixtures.js";
-import { listFiles, readManifest } from "../support/sandbox.js";
+import { runOnce } from "../../support/cli.js";
+import { corpusFacts, type ProcessedLine, stage } from "../shared-corpus.js";
+import { argsFor, readState, type StateRow, useSandboxes } from "../../support/fixtures.js";
+import { listFiles, readManifest } from "../../support/sandbox.js";
 
 const sandbox = useSandboxes();
 

@@ -3,11 +3,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DuckSession, openDuck, sqlString } from "../../src/processors/tabular/duckdb-session.js";
-import { convertTabular, tabularFormatOf } from "../../src/processors/tabular/index.js";
+import { type DuckSession, openDuck, sqlString } from "../../../src/processors/tabular/duckdb-session.js";
+import { convertTabular, tabularFormatOf } from "../../../src/processors/tabular/index.js";
 
-const REPO = join(import.meta.dirname, "..", "..");
-const CORPUS = join(REPO, "..", "shared", "corpus");
+import { CORPUS } from "../shared-corpus.js";
+
+
 const DUCK = { memoryLimit: "512MB", threads: 2 };
 
 interface TableFacts {

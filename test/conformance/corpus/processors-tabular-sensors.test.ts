@@ -3,14 +3,15 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readCsvHead } from "../../src/processors/tabular/csv-head.js";
-import { convertValidatedCsv } from "../../src/processors/tabular/csv-validated.js";
-import { type DuckSession, openDuck, sqlString } from "../../src/processors/tabular/duckdb-session.js";
-import { type ConvertResult, convertTabular } from "../../src/processors/tabular/index.js";
-import { SENSOR_READINGS } from "../../src/processors/validate/index.js";
+import { readCsvHead } from "../../../src/processors/tabular/csv-head.js";
+import { convertValidatedCsv } from "../../../src/processors/tabular/csv-validated.js";
+import { type DuckSession, openDuck, sqlString } from "../../../src/processors/tabular/duckdb-session.js";
+import { type ConvertResult, convertTabular } from "../../../src/processors/tabular/index.js";
+import { SENSOR_READINGS } from "../../../src/processors/validate/index.js";
 
-const REPO = join(import.meta.dirname, "..", "..");
-const SENSORS = join(REPO, "..", "shared", "corpus", "sensors");
+import { CORPUS } from "../shared-corpus.js";
+
+const SENSORS = join(CORPUS, "sensors");
 const DIRTY = join(SENSORS, "sensors_dirty_100k.csv");
 const DUCK = { memoryLimit: "512MB", threads: 2 };
 

@@ -3,16 +3,17 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DuckSession, openDuck, sqlString } from "../../src/processors/tabular/duckdb-session.js";
+import { type DuckSession, openDuck, sqlString } from "../../../src/processors/tabular/duckdb-session.js";
 import {
   type ConvertResult,
   convertTabular,
   TabularError,
   tabularFormatOf,
-} from "../../src/processors/tabular/index.js";
+} from "../../../src/processors/tabular/index.js";
 
-const REPO = join(import.meta.dirname, "..", "..");
-const BAD = join(REPO, "..", "shared", "corpus", "bad");
+import { CORPUS } from "../shared-corpus.js";
+
+const BAD = join(CORPUS, "bad");
 const DUCK = { memoryLimit: "512MB", threads: 2 };
 
 let reader: DuckSession;

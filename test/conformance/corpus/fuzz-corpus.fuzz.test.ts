@@ -2,21 +2,21 @@ import { createReadStream, mkdirSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "../../src/api/app.js";
-import { uploadRoutes } from "../../src/api/routes/upload.js";
-import { DirSyncer } from "../../src/durable/fsync.js";
-import { type ArchiveKind, archiveKindOf, DEFAULT_ARCHIVE_LIMITS } from "../../src/processors/archive/index.js";
-import { sqlDumpToParquet } from "../../src/processors/sql-dump/index.js";
-import { tabularFormatOf } from "../../src/processors/tabular/index.js";
-import { stagingNameFor } from "../../src/service/receive-upload.js";
-import { UploadRegistry } from "../../src/service/upload-registry.js";
-import { SqliteStateStore } from "../../src/store/sqlite/sqlite-store.js";
-import { Metrics } from "../../src/telemetry/metrics.js";
-import { makeIgnoreRule } from "../../src/watch/ignore-rules.js";
-import { CORPUS, corpusFacts } from "../support/corpus.js";
-import { describeError, extractTo, isTypedArchiveError, walkArchive } from "./archive-walk.js";
-import { makeRoot, removeRoot, tree, withinTime } from "./support.js";
-import { convertChecked, DUCK } from "./tabular-check.js";
+import { buildApp } from "../../../src/api/app.js";
+import { uploadRoutes } from "../../../src/api/routes/upload.js";
+import { DirSyncer } from "../../../src/durable/fsync.js";
+import { type ArchiveKind, archiveKindOf, DEFAULT_ARCHIVE_LIMITS } from "../../../src/processors/archive/index.js";
+import { sqlDumpToParquet } from "../../../src/processors/sql-dump/index.js";
+import { tabularFormatOf } from "../../../src/processors/tabular/index.js";
+import { stagingNameFor } from "../../../src/service/receive-upload.js";
+import { UploadRegistry } from "../../../src/service/upload-registry.js";
+import { SqliteStateStore } from "../../../src/store/sqlite/sqlite-store.js";
+import { Metrics } from "../../../src/telemetry/metrics.js";
+import { makeIgnoreRule } from "../../../src/watch/ignore-rules.js";
+import { CORPUS, corpusFacts } from "../shared-corpus.js";
+import { describeError, extractTo, isTypedArchiveError, walkArchive } from "../../fuzz/archive-walk.js";
+import { makeRoot, removeRoot, tree, withinTime } from "../../fuzz/support.js";
+import { convertChecked, DUCK } from "../../fuzz/tabular-check.js";
 
 /**
  * The hostile files of the shared corpus (../shared/corpus: bad/,

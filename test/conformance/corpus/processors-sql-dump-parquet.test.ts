@@ -4,11 +4,12 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readSqlDump, type SqlDumpResult, safeName, sqlDumpToParquet } from "../../src/processors/sql-dump/index.js";
-import { type DuckSession, openDuck, sqlString } from "../../src/processors/tabular/duckdb-session.js";
+import { readSqlDump, type SqlDumpResult, safeName, sqlDumpToParquet } from "../../../src/processors/sql-dump/index.js";
+import { type DuckSession, openDuck, sqlString } from "../../../src/processors/tabular/duckdb-session.js";
 
-const REPO = join(import.meta.dirname, "..", "..");
-const CORPUS = join(REPO, "..", "shared", "corpus");
+import { CORPUS } from "../shared-corpus.js";
+
+
 const DUCK = { memoryLimit: "512MB", threads: 2 };
 
 interface TableFacts {

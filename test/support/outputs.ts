@@ -1,23 +1,7 @@
-import { cpSync, mkdirSync, readFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { DuckDBInstance } from "@duckdb/node-api";
 import Database from "better-sqlite3";
 import type { ManifestProcessing } from "../../src/core/manifest-line.js";
 import type { ManifestLine } from "./sandbox.js";
-
-/** The shared test corpus (../shared/corpus from the repository root), used in place, never copied into the repo. */
-export const CORPUS = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "shared", "corpus");
-
-export function corpusFacts<T = Record<string, unknown>>(rel: string): Record<string, T> {
-  return JSON.parse(readFileSync(join(CORPUS, rel), "utf8")) as Record<string, T>;
-}
-
-/** Copies corpus files into staging under `sub/` (their base name kept). */
-export function stage(input: string, files: string[], sub = ""): void {
-  mkdirSync(join(input, sub), { recursive: true });
-  for (const f of files) cpSync(join(CORPUS, f), join(input, sub, basename(f)));
-}
 
 /** Row count and column names of a Parquet file, read back with DuckDB. */
 export async function readParquetFacts(path: string): Promise<{ rows: number; columns: string[]; types: string[] }> {
