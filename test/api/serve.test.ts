@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { SLUICE_BIN, SluiceProcess } from "../support/cli.js";
-import { CORPUS, corpusFacts } from "../support/corpus.js";
+import { fixture, fixtureFacts } from "../support/fixture-files.js";
 import { sleep, useSandboxes } from "../support/fixtures.js";
 import { listFiles, readManifest, type Sandbox, sha256 } from "../support/sandbox.js";
 
@@ -182,20 +182,20 @@ describe("sluice serve", () => {
     expect(rss).toBeLessThan(200);
   }, 300_000);
 
-  it("sluice upload --wait on the dirty sensor CSV gives back the corpus' exact aggregations", async () => {
+  it("sluice upload --wait on the dirty sensor CSV gives back the generator's exact aggregations", async () => {
     const s = sandbox();
     const { url } = await serve(s, ["--schema", "sensor-readings"]);
-    const expected = corpusFacts<unknown>("sensors/sensors_dirty_100k.expected.json") as unknown as {
+    const expected = fixtureFacts<{
       row_count: number;
       min_value: number;
       max_value: number;
       per_sensor_count: Record<string, number>;
       invalid_row_count: number;
-    };
+    }>("sensors/sensors_dirty.expected.json");
     const { stdout } = await exec(process.execPath, [
       SLUICE_BIN,
       "upload",
-      join(CORPUS, "sensors/sensors_dirty_100k.csv"),
+      fixture("sensors/sensors_dirty.csv"),
       "--server",
       url,
       "--wait",

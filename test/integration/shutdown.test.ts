@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runOnce, SluiceProcess } from "../support/cli.js";
@@ -50,5 +51,40 @@ describe("shutdown with a file that never finishes", () => {
     expect(lines.map((l) => [l.name, l.sha256])).toEqual([["stuck.bin", sha256(data)]]);
     expect(listFiles(s.input)).toEqual([]);
     expect(readState(s.statePath).files.map((f) => [f.name, f.state])).toEqual([["stuck.bin", "done"]]);
+  });
+});
+
+/**
+ * `sluice serve` with a client that stalls mid-upload: the request never ends (headers and part of a body, then
+ * nothing), so the HTTP server cannot close by itself. Before the fix the process logged `sluice_stopped` and then
+ * stayed alive for as long as the socket did (for ever here).
+ */
+describe("shutdown of sluice serve with a stalled client", () => {
+  const sandbox = useSandboxes();
+
+  it("cuts the stalled connection after the upload grace and exits", async () => {
+    const s = sandbox();
+    const p = new SluiceProcess(["serve", ...s.args, "--listen", "127.0.0.1:0", "--shutdown-grace-seconds", "1"]);
+    await p.waitForCount("http_listening", 1, 30_000);
+    const url = new URL(String(p.named("http_listening")[0]?.address));
+    const socket = connect(Number(url.port), url.hostname);
+    await new Promise<void>((r) => socket.once("connect", () => r()));
+    socket.on("error", () => {});
+    socket.write(
+      "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n" +
+        'Content-Length: 100000\r\n\r\n--b\r\nContent-Disposition: form-data; name="file"; filename="slow.csv"\r\n\r\na,b\n',
+    );
+    await sleep(500);
+    const signalled = Date.now();
+    p.child.kill("SIGTERM");
+    const timer = setTimeout(() => p.child.kill("SIGKILL"), 40_000);
+    const r = await p.exited;
+    clearTimeout(timer);
+    socket.destroy();
+    expect(r.signal, "it stopped by itself, not by the test's SIGKILL").toBeNull();
+    expect(r.code).toBe(0);
+    // 10 s for uploads in flight, then the connection is cut.
+    expect(Date.now() - signalled).toBeLessThan(15_000);
+    expect(p.named("sluice_stopped")).toHaveLength(1);
   });
 });

@@ -2,7 +2,7 @@ import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } f
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runOnce, runSluice } from "../support/cli.js";
-import { CORPUS } from "../support/corpus.js";
+import { fixture } from "../support/fixture-files.js";
 import { put, useSandboxes } from "../support/fixtures.js";
 import { listFiles, type Sandbox } from "../support/sandbox.js";
 
@@ -31,7 +31,7 @@ async function ingested(): Promise<Sandbox> {
   const s = sandbox();
   for (let i = 0; i < 30; i++) put(s.input, `f-${i}.txt`, `content ${i % 25}\n`);
   mkdirSync(s.input, { recursive: true });
-  writeFileSync(join(s.input, "sensors.csv"), readFileSync(join(CORPUS, "sensors/sensors_dirty_100k.csv")));
+  writeFileSync(join(s.input, "sensors.csv"), readFileSync(fixture("sensors/sensors_dirty.csv")));
   const r = await runOnce([...s.args, "--stability-seconds", "0", "--schema", "sensor-readings"]);
   expect(r.code).toBe(0);
   return s;

@@ -15,7 +15,9 @@ export default async function setup(project: TestProject): Promise<() => void> {
   project.provide("services", services.probes);
   const missing = services.probes.filter((p) => p.missing);
   const banner = formatTiers(services.probes);
-  process.stdout.write(`\n${banner}\n(fixtures and services ready in ${((Date.now() - started) / 1000).toFixed(1)} s)\n\n`);
+  process.stdout.write(
+    `\n${banner}\n(fixtures and services ready in ${((Date.now() - started) / 1000).toFixed(1)} s)\n\n`,
+  );
   if (missing.length > 0 && process.env.CI === "true") {
     services.stop();
     throw new Error(

@@ -50,7 +50,10 @@ export async function probeServices(): Promise<ServiceSetup> {
   probes.push(
     serverBin
       ? { name: "postgres-binaries", detail: serverBin }
-      : { name: "postgres-binaries", missing: "PostgreSQL server binaries (initdb, pg_ctl): apt-get install postgresql" },
+      : {
+          name: "postgres-binaries",
+          missing: "PostgreSQL server binaries (initdb, pg_ctl): apt-get install postgresql",
+        },
   );
 
   const configured = process.env.SLUICE_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -107,7 +110,10 @@ export async function probeServices(): Promise<ServiceSetup> {
 export function libfaketime(): string | undefined {
   let arch = "x86_64-linux-gnu";
   try {
-    arch = execFileSync("gcc", ["-dumpmachine"], { stdio: ["ignore", "pipe", "ignore"] }).toString().trim() || arch;
+    arch =
+      execFileSync("gcc", ["-dumpmachine"], { stdio: ["ignore", "pipe", "ignore"] })
+        .toString()
+        .trim() || arch;
   } catch {
     // no compiler: keep the common default
   }

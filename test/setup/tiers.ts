@@ -15,9 +15,7 @@ export function formatTiers(probes: ServiceProbe[]): string {
   const lines = ["sluice test tiers", "  main suite (npm test): unit, processors, pipeline, crash, fuzz, API: runs"];
   for (const p of probes) {
     const what = NEEDS[p.name];
-    lines.push(
-      p.missing ? `  SKIPPED ${what}: ${p.missing}` : `  ${what}: runs (${p.detail ?? p.name})`,
-    );
+    lines.push(p.missing ? `  SKIPPED ${what}: ${p.missing}` : `  ${what}: runs (${p.detail ?? p.name})`);
   }
   lines.push(
     "  S3 on RADOS Gateway: runs; Ceph is installed with apt-get by the S3 suites when missing (root), else skipped",

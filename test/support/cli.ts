@@ -19,6 +19,8 @@ export interface SpawnExtra {
   cwd?: string;
   uid?: number;
   gid?: number;
+  /** An installed `sluice` executable to run instead of this checkout's bin/sluice.js under this Node. */
+  command?: string;
 }
 
 /** A running `sluice` child with its parsed events, for tests that interact while it runs. */
@@ -39,7 +41,9 @@ export class SluiceProcess {
     };
     if (extra.uid !== undefined) opts.uid = extra.uid;
     if (extra.gid !== undefined) opts.gid = extra.gid;
-    this.child = spawn(process.execPath, [SLUICE_BIN, ...args], opts);
+    this.child = extra.command
+      ? spawn(extra.command, args, opts)
+      : spawn(process.execPath, [SLUICE_BIN, ...args], opts);
     this.child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
       this.stdout += chunk;
       this.partial += chunk;

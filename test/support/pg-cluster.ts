@@ -31,7 +31,8 @@ export function pgServerBin(): string | undefined {
 
 function bin(): string {
   const b = pgServerBin();
-  if (!b) throw new Error("PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install postgresql)");
+  if (!b)
+    throw new Error("PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install postgresql)");
   return b;
 }
 

@@ -84,10 +84,18 @@ export async function serveCommand(flags: Record<string, unknown>): Promise<numb
     );
     const address = await app.listen({ host: serve.host, port: serve.port });
     ctx.log.info({ event: "http_listening", address, auth: serve.apiToken ? "bearer token" : "none" });
-    // Uploads in progress get a few seconds to finish; a client that stalls must not hold the shutdown.
+    // Uploads in progress get a few seconds to finish; a client that stalls (a body that stops coming, a response
+    // nobody reads) must not hold the shutdown: its connection is cut, or its open socket alone would keep the
+    // process alive after `sluice_stopped` (for ever, for a request that never ends).
     return {
-      close: () =>
-        Promise.race([app.close(), new Promise<void>((r) => setTimeout(r, 10_000).unref())]).then(() => undefined),
+      close: async () => {
+        const closed = app.close();
+        const wait = (ms: number) => new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref());
+        if (!(await Promise.race([closed.then(() => true), wait(10_000)]))) {
+          app.server.closeAllConnections();
+          await Promise.race([closed, wait(1_000)]);
+        }
+      },
     };
   });
 }

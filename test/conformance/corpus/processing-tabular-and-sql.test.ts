@@ -1,29 +1,13 @@
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
+import { badNeverStopsSuite, lineFor, sensorPresetRunSuite } from "../../suites/processing-suite.js";
+import type { SensorFacts } from "../../suites/sensor-suite.js";
 import { runOnce } from "../../support/cli.js";
-import {
-  CORPUS,
-  corpusFacts,
-  invalidRowsInState,
-  type ProcessedLine,
-  readParquetFacts,
-  stage,
-} from "../shared-corpus.js";
-import { argsFor, readState, useSandboxes } from "../../support/fixtures.js";
-import { listFiles, readManifest } from "../../support/sandbox.js";
+import { argsFor, useSandboxes } from "../../support/fixtures.js";
+import { readManifest } from "../../support/sandbox.js";
+import { CORPUS, corpusFacts, type ProcessedLine, readParquetFacts, stage } from "../shared-corpus.js";
 
 const sandbox = useSandboxes();
-
-/** The manifest line of `name`; for a duplicate, its original's (a duplicate is not processed again). */
-function lineFor(lines: ProcessedLine[], name: string): ProcessedLine {
-  const l = lines.find((x) => x.name === name);
-  if (!l) throw new Error(`no manifest line for ${name}`);
-  if (l.status !== "duplicate") return l;
-  const original = lines.find((x) => x.ingest_id === l.duplicate_of);
-  if (!original) throw new Error(`no manifest line for the original of ${name}`);
-  return original;
-}
 
 describe("tabular files become Parquet with the corpus' exact facts", () => {
   test("every CSV and TSV of the corpus", async () => {
@@ -99,37 +83,10 @@ describe("tabular files become Parquet with the corpus' exact facts", () => {
   });
 });
 
-describe("the sensor readings preset", () => {
-  test("sensors_dirty_100k.csv: exact aggregations, every invalid row with its reason, rejects kept", async () => {
-    const s = sandbox();
-    stage(s.input, ["sensors/sensors_dirty_100k.csv"]);
-    const r = await runOnce(argsFor(s, "--stability-seconds", "0", "--schema", "sensor-readings"), {
-      timeoutMs: 120_000,
-    });
-    expect(r.code, r.stderr).toBe(0);
-    const expected = JSON.parse(readFileSync(join(CORPUS, "sensors/sensors_dirty_100k.expected.json"), "utf8"));
-    const line = lineFor(readManifest(s.manifests) as ProcessedLine[], "sensors_dirty_100k.csv");
-    const p = line.processing;
-    expect(p?.status).toBe("partial");
-    expect(p?.aggregations?.row_count).toBe(expected.row_count);
-    expect(p?.aggregations?.min_value).toBe(expected.min_value);
-    expect(p?.aggregations?.max_value).toBe(expected.max_value);
-    expect(p?.aggregations?.per_sensor_count).toEqual(expected.per_sensor_count);
-    expect(p?.invalid_count).toBe(expected.invalid_row_count);
-    expect(p?.invalid_rows?.length).toBe(20);
-    expect(p?.invalid_rows_more).toBe(expected.invalid_row_count - 20);
-    const inState = invalidRowsInState(s.statePath, line.ingest_id);
-    expect(inState.map((x) => [x.row, x.error.split(":")[0]])).toEqual(
-      expected.invalid_rows.map((x: { row: number; reason: string }) => [x.row, x.reason]),
-    );
-    const parquet = p?.outputs.find((o) => o.kind === "parquet")?.path as string;
-    const pq = await readParquetFacts(parquet);
-    expect(pq.rows).toBe(expected.row_count);
-    expect(pq.columns).toEqual(["sensor_id", "timestamp", "value"]);
-    const rejects = p?.outputs.find((o) => o.kind === "rejects")?.path as string;
-    expect(readFileSync(rejects, "utf8").trim().split("\n")).toHaveLength(expected.invalid_row_count);
-  });
-});
+sensorPresetRunSuite(
+  join(CORPUS, "sensors", "sensors_dirty_100k.csv"),
+  corpusFacts("sensors/sensors_dirty_100k.expected.json") as unknown as SensorFacts,
+);
 
 describe("SQL dumps", () => {
   test("each dump yields one Parquet per table with the exact row counts", async () => {
@@ -156,34 +113,4 @@ describe("SQL dumps", () => {
   });
 });
 
-describe("bad input never stops the service", () => {
-  test("every file in bad/ ends converted (with its invalid rows) or quarantined with a reason", async () => {
-    const s = sandbox();
-    const facts = corpusFacts("bad/bad.expected.json");
-    stage(
-      s.input,
-      Object.keys(facts).map((n) => `bad/${n}`),
-    );
-    const r = await runOnce(argsFor(s, "--stability-seconds", "0"), { timeoutMs: 180_000 });
-    expect(r.code, r.stderr).toBe(0);
-    const st = readState(s.statePath);
-    const lines = readManifest(s.manifests) as ProcessedLine[];
-    const errors = listFiles(s.errors);
-    for (const name of Object.keys(facts)) {
-      const row = st.files.find((f) => f.name === name);
-      expect(row, name).toBeDefined();
-      if (row?.state === "failed") {
-        const doc = errors.find((e) => e.endsWith(`_${name}.error.json`));
-        expect(doc, `${name} has its .error.json`).toBeDefined();
-        const reason = JSON.parse(readFileSync(join(s.errors, doc as string), "utf8"));
-        expect(reason.code, name).toMatch(/^SLUICE_ERR_/);
-        expect(reason.reason.length, name).toBeGreaterThan(10);
-      } else {
-        expect(["done", "duplicate"], name).toContain(row?.state);
-        expect(lineFor(lines, name).processing, name).toBeDefined();
-      }
-    }
-    expect(existsSync(join(s.input, "empty.csv"))).toBe(false);
-    expect(listFiles(s.input)).toEqual([]);
-  });
-});
+badNeverStopsSuite(join(CORPUS, "bad"), corpusFacts("bad/bad.expected.json"));
