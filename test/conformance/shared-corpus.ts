@@ -1,6 +1,8 @@
 import { cpSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 
+import type { ArchiveSet } from "../suites/archive-set.js";
+
 export { invalidRowsInState, type ProcessedLine, readParquetFacts } from "../support/outputs.js";
 
 /**
@@ -25,3 +27,14 @@ export function stage(input: string, files: string[], sub = ""): void {
   mkdirSync(join(input, sub), { recursive: true });
   for (const f of files) cpSync(join(CORPUS, f), join(input, sub, basename(f)));
 }
+
+/** corpus/archives as a set for the archive suites (test/suites): what its facts do not say, from its INDEX.md. */
+export const CORPUS_ARCHIVES: ArchiveSet = {
+  dir: join(CORPUS, "archives"),
+  gz: { file: "airports.csv.gz", member: "airports.csv", rows: 3376 },
+  innerGz: "outer/inner/airports.csv.gz",
+  deepMember: "level1/level2/level3/level4/sp500.csv",
+  bundleMember: "bundle/csv/stocks.csv",
+  okBytes: 23,
+  outsideTargets: ["/tmp/corpus_evil_abs.csv", "/tmp/corpus_evil_via_symlink.csv", "/corpus_evil_drive.csv"],
+};

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runOnce } from "../support/cli.js";
-import { type ProcessedLine, stage } from "../support/corpus.js";
+import { fixtureFacts, stageFixtures } from "../support/fixture-files.js";
 import { bytesOf, partitionFor, put, readState, useSandboxes } from "../support/fixtures.js";
+import type { ProcessedLine } from "../support/outputs.js";
 import { radosGwUnavailable, type S3TestServer, startRadosGw, startS3rver } from "../support/s3-servers.js";
 import { listFiles, readManifest, type Sandbox, sha256 } from "../support/sandbox.js";
 import { localTarget, s3Target, targetArgs, type WarehouseTarget } from "../support/warehouse-targets.js";
@@ -138,19 +139,21 @@ for (const backend of BACKENDS) {
     it("puts Parquet outputs and archive members beside their raw file", async (ctx) => {
       if (skip) ctx.skip(skip);
       const s = sandbox();
-      stage(s.input, ["archives/normal/bundle.tar.gz"]);
+      stageFixtures(s.input, ["archives/normal/bundle.tar.gz"]);
       const r = await run(t(), s);
       expect(r.code, r.stderr).toBe(0);
       // The preset applies to every tabular name, so the sensor file gets a run of its own.
-      stage(s.input, ["sensors/sensors_dirty_100k.csv"]);
+      stageFixtures(s.input, ["sensors/sensors_dirty.csv"]);
       const r2 = await run(t(), s, ["--schema", "sensor-readings"]);
       expect(r2.code, r2.stderr).toBe(0);
 
       const lines = readManifest(s.manifests) as ProcessedLine[];
       const root = t().root(s);
       const stored = await t().stored(s);
-      const sensors = lines.find((l) => l.name === "sensors_dirty_100k.csv");
-      expect(sensors?.processing?.invalid_count).toBe(1700);
+      const sensors = lines.find((l) => l.name === "sensors_dirty.csv");
+      expect(sensors?.processing?.invalid_count).toBe(
+        fixtureFacts<{ invalid_row_count: number }>("sensors/sensors_dirty.expected.json").invalid_row_count,
+      );
       const rel = String(sensors?.warehouse_path).slice(root.length + 1);
       expect(stored.has(rel)).toBe(true);
       expect(stored.has(`${rel}.parquet`)).toBe(true);

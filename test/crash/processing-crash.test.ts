@@ -2,8 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runOnce, runSluice } from "../support/cli.js";
-import { type ProcessedLine, readParquetFacts, stage } from "../support/corpus.js";
+import { fixtureFacts, stageFixtures } from "../support/fixture-files.js";
 import { argsFor, readState, useSandboxes } from "../support/fixtures.js";
+import { type ProcessedLine, readParquetFacts } from "../support/outputs.js";
 import { listFiles, readManifest, type Sandbox, sha256File } from "../support/sandbox.js";
 
 /**
@@ -16,9 +17,12 @@ const sandbox = useSandboxes();
 const FILES = [
   "archives/normal/bundle.tar.gz",
   "archives/normal/outer_with_inner_archives.tar.gz",
-  "csv/vega/seattle-weather.csv",
-  "sensors/sensors_dirty_100k.csv",
+  "tables/csv/weather.csv",
+  "sensors/sensors_dirty.csv",
 ];
+const SENSORS_INVALID = fixtureFacts<{ invalid_row_count: number }>(
+  "sensors/sensors_dirty.expected.json",
+).invalid_row_count;
 
 /** A schema file whose one feed matches only the sensor files: the other tables are converted without validation. */
 function sensorFeed(s: Sandbox): string {
@@ -56,7 +60,7 @@ async function checkResult(s: Sandbox): Promise<void> {
     ).toHaveLength(1);
   }
   expect(lines).toHaveLength(files.length);
-  // bundle.tar.gz: 8 members; outer: 3 members, of which nested.zip (8) and airports.csv.gz (1) expand.
+  // bundle.tar.gz: 8 members; outer: 3 members, of which nested.zip (8) and single.csv.gz (1) expand.
   expect(files.filter((f) => f.archive_ingest_id !== null)).toHaveLength(8 + 3 + 8 + 1);
   // Each stored content once among the raw files.
   const outputs = new Set(
@@ -70,13 +74,13 @@ async function checkResult(s: Sandbox): Promise<void> {
   for (const o of outputs) if (String(o).endsWith(".parquet")) await readParquetFacts(String(o));
   expect(listFiles(s.warehouse).filter((f) => /\.tmp$|\.sluice-tmp\//.test(f))).toEqual([]);
   expect(listFiles(s.root).filter((f) => f.startsWith("errors/"))).toEqual([]);
-  const sensors = lines.find((l) => l.name === "sensors_dirty_100k.csv");
-  expect(sensors?.processing?.invalid_count).toBe(1700);
+  const sensors = lines.find((l) => l.name === "sensors_dirty.csv");
+  expect(sensors?.processing?.invalid_count).toBe(SENSORS_INVALID);
   expect(
     readFileSync(sensors?.processing?.outputs[1]?.path as string, "utf8")
       .trim()
       .split("\n"),
-  ).toHaveLength(1700);
+  ).toHaveLength(SENSORS_INVALID);
 }
 
 describe("SIGKILL during processing", () => {
@@ -92,7 +96,7 @@ describe("SIGKILL during processing", () => {
   ]) {
     it(`recovers from ${point}`, async () => {
       const s = sandbox();
-      stage(s.input, FILES);
+      stageFixtures(s.input, FILES);
       await crashThenRecover(s, point);
       await checkResult(s);
     });
@@ -103,7 +107,7 @@ describe("SIGKILL during expansion with --no-keep-archives", () => {
   for (const point of ["after-member:3", "after-manifest:2", "after-manifest:9"]) {
     it(`recovers from ${point}: members once, the archive recorded without its bytes`, async () => {
       const s = sandbox();
-      stage(s.input, ["archives/normal/bundle.tar.gz"]);
+      stageFixtures(s.input, ["archives/normal/bundle.tar.gz"]);
       const flags = argsFor(s, "--stability-seconds", "0", "--no-keep-archives");
       const crashed = await runOnce(flags, { env: { SLUICE_CRASH_AT: point }, timeoutMs: 120_000 });
       expect(crashed.signal, `${point} was not reached: ${crashed.stderr}`).toBe("SIGKILL");
@@ -130,7 +134,7 @@ describe("SIGKILL while archive members land in a warehouse on another filesyste
       const other = mkdtempSync("/dev/shm/sluice-crash-wh-");
       try {
         const s = sandbox({ warehouse: join(other, "warehouse") });
-        stage(s.input, ["archives/normal/bundle.tar.gz"]);
+        stageFixtures(s.input, ["archives/normal/bundle.tar.gz"]);
         const flags = argsFor(s, "--stability-seconds", "0");
         const crashed = await runOnce(flags, { env: { SLUICE_CRASH_AT: point }, timeoutMs: 120_000 });
         expect(crashed.signal, `${point} was not reached: ${crashed.stderr}`).toBe("SIGKILL");
@@ -154,7 +158,7 @@ describe("SIGKILL after an archive member's manifest line, before its `done` com
   for (const point of ["after-manifest:2", "after-manifest:5"]) {
     it(`recovers from ${point} with one line per member`, async () => {
       const s = sandbox();
-      stage(s.input, ["archives/normal/bundle.tar.gz"]);
+      stageFixtures(s.input, ["archives/normal/bundle.tar.gz"]);
       const flags = argsFor(s, "--stability-seconds", "0");
       const crashed = await runOnce(flags, { env: { SLUICE_CRASH_AT: point }, timeoutMs: 120_000 });
       expect(crashed.signal, `${point} was not reached: ${crashed.stderr}`).toBe("SIGKILL");

@@ -5,8 +5,8 @@ import {
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runOnce } from "../support/cli.js";
-import type { ProcessedLine } from "../support/outputs.js";
 import { bytesOf, put, readState, useSandboxes } from "../support/fixtures.js";
+import type { ProcessedLine } from "../support/outputs.js";
 import { radosGwUnavailable, type S3TestServer, startRadosGw } from "../support/s3-servers.js";
 import { listFiles, readManifest, type Sandbox, sha256 } from "../support/sandbox.js";
 import { s3Target, targetArgs, type WarehouseTarget } from "../support/warehouse-targets.js";

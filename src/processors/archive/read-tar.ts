@@ -1,13 +1,12 @@
 import { once } from "node:events";
 import { createReadStream } from "node:fs";
 import type { Readable } from "node:stream";
-import { Transform } from "node:stream";
-import { createGunzip } from "node:zlib";
 import type { Header } from "tar-stream";
 import tar from "tar-stream";
 import { Channel } from "./channel.js";
 import type { MemberType } from "./entry-guard.js";
 import { isIoError, toArchiveError } from "./errors.js";
+import { GzipStream } from "./gzip-stream.js";
 import { type ByteSource, MemberStream } from "./member-stream.js";
 import type { ArchiveEntry, ReaderContext } from "./types.js";
 
@@ -90,37 +89,37 @@ export async function* readTar(path: string, gzipped: boolean, ctx: ReaderContex
   let currentPath: string | undefined;
   const parts: Readable[] = [file];
 
+  let gzip: GzipStream | null = null;
   const fail = (err: unknown): void => {
-    const e = isIoError(err) ? (err as Error) : toArchiveError(err, currentPath);
+    // tar-stream's "unexpected end" after gunzip failed is a consequence: report gunzip's own finding.
+    const e = isIoError(err) ? (err as Error) : (gzip?.failure ?? toArchiveError(err, currentPath));
     channel.fail(e);
     // Takes the member being read down with the same error (tar-stream forwards it to the entry).
     extract.destroy(e);
     for (const p of parts) p.destroy();
+    gzip?.destroy();
   };
 
   file.on("error", fail);
   let upstream: Readable = file;
   if (gzipped) {
-    const gunzip = createGunzip();
-    // Counting the decompressed stream, not member bytes, also bounds members the consumer skips.
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        const breach = budget.add(chunk.length, currentPath);
-        if (breach) cb(breach);
-        else cb(null, chunk);
-      },
-    });
-    gunzip.on("error", fail);
-    counter.on("error", fail);
-    parts.push(gunzip, counter);
-    upstream = file.pipe(gunzip).pipe(counter);
+    gzip = new GzipStream(path, file, budget, () => currentPath);
+    gzip.output.on("error", fail);
+    upstream = gzip.output;
   }
   extract.on("entry", (header: Header, source: ByteSource, next: () => void) => {
     // tar-stream may emit errors on entries after the fact; the MemberStream reports the real one.
     source.on("error", noop);
     channel.push({ header, source, next });
   });
-  extract.on("finish", () => channel.end());
+  // Every member tar-stream could read has been offered: the archive ended cleanly only if its gzip stream did.
+  extract.on("finish", () => {
+    if (!gzip) return channel.end();
+    gzip.verify().then(
+      (damage) => (damage ? channel.fail(damage) : channel.end()),
+      (err: unknown) => fail(err),
+    );
+  });
   extract.on("error", fail);
   upstream.pipe(extract);
 
@@ -152,6 +151,7 @@ export async function* readTar(path: string, gzipped: boolean, ctx: ReaderContex
     member?.release();
     extract.destroy();
     for (const p of parts) p.destroy();
+    gzip?.destroy();
     await fileClosed;
   }
 }

@@ -1,11 +1,12 @@
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { badNeverStopsSuite, lineFor, sensorPresetRunSuite } from "../../suites/processing-suite.js";
+import { badNeverStopsSuite, sensorPresetRunSuite } from "../../suites/processing-suite.js";
+import { expectCodeColumn, expectDumpOutputs, expectTableOutputs } from "../../suites/run-outputs.js";
 import type { SensorFacts } from "../../suites/sensor-suite.js";
 import { runOnce } from "../../support/cli.js";
 import { argsFor, useSandboxes } from "../../support/fixtures.js";
 import { readManifest } from "../../support/sandbox.js";
-import { CORPUS, corpusFacts, type ProcessedLine, readParquetFacts, stage } from "../shared-corpus.js";
+import { CORPUS, corpusFacts, type ProcessedLine, stage } from "../shared-corpus.js";
 
 const sandbox = useSandboxes();
 
@@ -27,27 +28,13 @@ describe("tabular files become Parquet with the corpus' exact facts", () => {
     const r = await runOnce(argsFor(s, "--recursive", "--stability-seconds", "0"), { timeoutMs: 120_000 });
     expect(r.code, r.stderr).toBe(0);
     const lines = readManifest(s.manifests) as ProcessedLine[];
-    for (const [rel, f] of Object.entries(facts)) {
-      const name = `${rel.includes("vega") ? "vega" : "spectrum"}/${rel.split("/").pop()}`;
-      const line = lineFor(lines, name);
-      const out = line.processing?.outputs.find((o) => o.kind === "parquet");
-      if (f.rows === undefined) {
-        // csv-spectrum's location_coordinates.json is a bare object: stored, no table, a note says why.
-        expect(out, name).toBeUndefined();
-        expect(line.processing?.note, name).toMatch(/not a table/);
-        continue;
-      }
-      expect(out, `${name}: ${JSON.stringify(line.processing)}`).toBeDefined();
-      const pq = await readParquetFacts(out?.path as string);
-      expect({ name, rows: pq.rows, columns: pq.columns }).toEqual({ name, rows: f.rows, columns: f.columns });
-      expect(out?.row_count).toBe(f.rows);
-    }
-    // The manifest line carries the profile: per column its type, null count, min and max.
-    const zipProfile = lineFor(lines, "vega/zipcodes.csv").processing?.outputs[0]?.columns?.[0];
-    expect(zipProfile).toEqual({ name: "zip_code", type: "VARCHAR", null_count: 0, min: "00501", max: "99950" });
-    // zipcodes keeps its leading zeros: codes are strings, not numbers.
-    const zip = lineFor(lines, "vega/zipcodes.csv").processing?.outputs[0]?.path as string;
-    expect((await readParquetFacts(zip)).types[0]).toBe("VARCHAR");
+    const sub = (rel: string) => (rel.includes("vega") ? "vega" : "spectrum");
+    await expectTableOutputs(
+      lines,
+      Object.entries(facts).map(([rel, f]) => [`${sub(rel)}/${basename(rel)}`, f]),
+    );
+    // The manifest line carries the profile; zipcodes keeps its leading zeros: codes are strings, not numbers.
+    await expectCodeColumn(lines, "vega/zipcodes.csv", { name: "zip_code", null_count: 0, min: "00501", max: "99950" });
   });
 
   test("every JSON array and JSONL file; JSON objects are stored without a table", async () => {
@@ -62,24 +49,11 @@ describe("tabular files become Parquet with the corpus' exact facts", () => {
     stage(s.input, Object.keys(facts));
     const r = await runOnce(argsFor(s, "--stability-seconds", "0"), { timeoutMs: 120_000 });
     expect(r.code, r.stderr).toBe(0);
-    const lines = readManifest(s.manifests) as ProcessedLine[];
-    for (const [rel, f] of Object.entries(facts)) {
-      const name = rel.split("/").pop() as string;
-      const line = lineFor(lines, name);
-      const rows = f.rows ?? f.valid_lines;
-      const out = line.processing?.outputs.find((o) => o.kind === "parquet");
-      if (rows === undefined) {
-        // Not a table (londonBoroughs, miserables, volcano): the raw file is ingested, no Parquet, a note says why.
-        expect(line.status).toBe("ingested");
-        expect(out).toBeUndefined();
-        expect(line.processing?.note, name).toBeTruthy();
-        continue;
-      }
-      expect(out, `${name}: ${JSON.stringify(line.processing)}`).toBeDefined();
-      const pq = await readParquetFacts(out?.path as string);
-      expect({ name, rows: pq.rows }).toEqual({ name, rows });
-      if (f.columns) expect([...pq.columns].sort()).toEqual([...f.columns].sort());
-    }
+    // Objects (londonBoroughs, miserables, volcano) are ingested as is: no Parquet, a note says why.
+    await expectTableOutputs(
+      readManifest(s.manifests) as ProcessedLine[],
+      Object.entries(facts).map(([rel, f]) => [basename(rel), f]),
+    );
   });
 });
 
@@ -99,17 +73,10 @@ describe("SQL dumps", () => {
     stage(s.input, Object.keys(facts));
     const r = await runOnce(argsFor(s, "--stability-seconds", "0"), { timeoutMs: 300_000 });
     expect(r.code, r.stderr).toBe(0);
-    const lines = readManifest(s.manifests) as ProcessedLine[];
-    for (const [rel, f] of Object.entries(facts)) {
-      const name = rel.split("/").pop() as string;
-      const p = lineFor(lines, name).processing;
-      expect(p?.processor).toBe("sql-dump");
-      const got: Record<string, number> = {};
-      for (const o of p?.outputs ?? []) got[o.table as string] = (await readParquetFacts(o.path)).rows;
-      const want: Record<string, number> = {};
-      for (const [t, v] of Object.entries(f.tables)) if (v.rows > 0) want[t] = v.rows;
-      expect({ name, tables: got }).toEqual({ name, tables: want });
-    }
+    await expectDumpOutputs(
+      readManifest(s.manifests) as ProcessedLine[],
+      Object.entries(facts).map(([rel, f]) => [basename(rel), f]),
+    );
   });
 });
 

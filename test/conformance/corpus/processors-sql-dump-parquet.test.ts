@@ -1,90 +1,23 @@
-import { createReadStream, readdirSync, readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
-import { Readable } from "node:stream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readSqlDump, type SqlDumpResult, safeName, sqlDumpToParquet } from "../../../src/processors/sql-dump/index.js";
-import { type DuckSession, openDuck, sqlString } from "../../../src/processors/tabular/duckdb-session.js";
-
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  type DumpFacts,
+  dumpTablesSuite,
+  logThroughput,
+  useDumpConversions,
+  writerRulesSuite,
+} from "../../suites/sql-dump-suite.js";
 import { CORPUS } from "../shared-corpus.js";
 
-
-const DUCK = { memoryLimit: "512MB", threads: 2 };
-
-interface TableFacts {
-  rows: number;
-  fields_per_row: number;
-  columns?: string[];
-}
-interface DumpFacts {
-  total_rows: number;
-  tables: Record<string, TableFacts>;
-}
 const SQL_FACTS = JSON.parse(readFileSync(join(CORPUS, "sql", "sql.expected.json"), "utf8")) as Record<string, unknown>;
 const DUMPS = Object.entries(SQL_FACTS).filter((e): e is [string, DumpFacts] => e[0].startsWith("sql/"));
 
-let reader: DuckSession;
-const outDirs: string[] = [];
-const conversions = new Map<string, Promise<{ out: string; result: SqlDumpResult; ms: number }>>();
+const corpusPath = (rel: string) => join(CORPUS, rel);
+const conv = useDumpConversions(corpusPath);
+const { convert, query, parquetOf } = conv;
 
-beforeAll(async () => {
-  reader = await openDuck(DUCK);
-});
-afterAll(async () => {
-  reader?.close();
-  await Promise.all(outDirs.map((d) => rm(d, { recursive: true, force: true })));
-});
-
-/** Each corpus file is converted once and shared by the tests that look at it. */
-function convert(rel: string): Promise<{ out: string; result: SqlDumpResult; ms: number }> {
-  let done = conversions.get(rel);
-  if (!done) {
-    done = (async () => {
-      const out = await mkdtemp(join(tmpdir(), "sluice-sql-dump-"));
-      outDirs.push(out);
-      const start = performance.now();
-      const input = createReadStream(join(CORPUS, rel), { highWaterMark: 1024 * 1024 });
-      const result = await sqlDumpToParquet(input, out, DUCK);
-      return { out, result, ms: performance.now() - start };
-    })();
-    conversions.set(rel, done);
-  }
-  return done;
-}
-
-async function query(sql: string): Promise<Record<string, unknown>[]> {
-  return (await reader.conn.runAndReadAll(sql)).getRowObjectsJS();
-}
-
-async function parquetOf(rel: string, table: string): Promise<string> {
-  const { result } = await convert(rel);
-  const found = result.tables.find((t) => t.table === table);
-  if (!found) throw new Error(`no Parquet for ${table}`);
-  return `read_parquet(${sqlString(found.parquetPath)})`;
-}
-
-describe.each(DUMPS)("%s", (rel, facts) => {
-  it("writes one Parquet per table, with the expected rows and column names", async () => {
-    const { out, result } = await convert(rel);
-    expect(result.errors).toEqual([]);
-    expect(result.tables.map((t) => t.table).sort()).toEqual(Object.keys(facts.tables).sort());
-    expect(result.rowCount).toBe(facts.total_rows);
-    for (const { table, parquetPath, profile } of result.tables) {
-      const expected = facts.tables[table] as TableFacts;
-      expect(parquetPath).toBe(join(out, `${safeName(table)}.parquet`));
-      const src = `read_parquet(${sqlString(parquetPath)})`;
-      expect((await query(`SELECT count(*)::INTEGER AS n FROM ${src}`))[0]?.n, table).toBe(expected.rows);
-      expect(profile).toMatchObject({ table, rowCount: expected.rows });
-      const names = (await query(`DESCRIBE SELECT * FROM ${src}`)).map((r) => r.column_name);
-      // No CREATE TABLE in sakila-data.sql: columns are numbered.
-      const numbered = Array.from({ length: expected.fields_per_row }, (_, i) => `c${i + 1}`);
-      expect(names, table).toEqual(expected.columns ?? numbered);
-    }
-    // Published by rename: no .tmp is left behind.
-    expect(readdirSync(out).sort()).toEqual(result.tables.map((t) => basename(t.parquetPath)).sort());
-  });
-});
+dumpTablesSuite(DUMPS, conv);
 
 describe("values", () => {
   it.each([
@@ -186,78 +119,10 @@ describe("malformed dumps", () => {
   });
 });
 
-describe("writer rules", () => {
-  async function convertText(sql: string): Promise<SqlDumpResult> {
-    const out = await mkdtemp(join(tmpdir(), "sluice-sql-dump-"));
-    outDirs.push(out);
-    return sqlDumpToParquet(Readable.from([Buffer.from(sql)]), out, DUCK);
-  }
-
-  it("skips and reports a row whose value does not fit a declared numeric type", async () => {
-    const result = await convertText(
-      "CREATE TABLE n (id INTEGER, price DECIMAL(5,2), ok BOOLEAN, note TEXT);\n" +
-        "INSERT INTO n VALUES (1, '2.50', 't', 'a'), ('x', 1, true, 'b'), (3, 'cheap', false, 'c'), (4, 1e2, 0, NULL);",
-    );
-    expect(result.errors.map((e) => [e.line, e.message])).toEqual([
-      [2, 'column "id": "x" is not a valid BIGINT; row skipped'],
-      [2, 'column "price": "cheap" is not a valid DOUBLE; row skipped'],
-    ]);
-    const src = `read_parquet(${sqlString(result.tables[0]?.parquetPath ?? "")})`;
-    expect(await query(`SELECT * FROM ${src} ORDER BY id`)).toEqual([
-      { id: 1n, price: 2.5, ok: true, note: "a" },
-      { id: 4n, price: 100, ok: false, note: null },
-    ]);
-  });
-
-  it("maps INSERT column lists onto CREATE TABLE order and fills the rest with NULL", async () => {
-    const result = await convertText("CREATE TABLE m (a int, b text, c text);\nINSERT INTO m (c, a) VALUES ('z', 1);");
-    const src = `read_parquet(${sqlString(result.tables[0]?.parquetPath ?? "")})`;
-    expect(await query(`SELECT * FROM ${src}`)).toEqual([{ a: 1n, b: null, c: "z" }]);
-  });
-
-  it("gives tables whose safe names collide distinct files, and never leaves outDir", async () => {
-    const result = await convertText(
-      'INSERT INTO "a/b" VALUES (1);\nINSERT INTO "a?b" VALUES (2);\nINSERT INTO "A_B" VALUES (3);\nINSERT INTO "../up" VALUES (4);',
-    );
-    expect(result.tables.map((t) => basename(t.parquetPath))).toEqual([
-      "a_b.parquet",
-      "a_b_2.parquet",
-      "A_B_3.parquet",
-      "__up.parquet",
-    ]);
-  });
-});
-
-describe("I/O failure", () => {
-  it("rejects when the input fails, leaving no .tmp behind", async () => {
-    const out = await mkdtemp(join(tmpdir(), "sluice-sql-dump-"));
-    outDirs.push(out);
-    async function* failing() {
-      yield Buffer.from("INSERT INTO t VALUES (1);\n");
-      throw new Error("disk went away");
-    }
-    await expect(sqlDumpToParquet(Readable.from(failing()), out, DUCK)).rejects.toThrow("disk went away");
-    expect(readdirSync(out).filter((f) => f.endsWith(".tmp"))).toEqual([]);
-  });
-});
+writerRulesSuite(conv);
 
 describe("throughput", () => {
   it("logs rows/s for pagila and sakila", async () => {
-    const lines: string[] = [];
-    for (const rel of ["sql/pagila/pagila-data.sql", "sql/sakila/sakila-data.sql"]) {
-      const start = performance.now();
-      let rows = 0;
-      for await (const ev of readSqlDump(createReadStream(join(CORPUS, rel), { highWaterMark: 1024 * 1024 }))) {
-        if (ev.kind === "rows") rows += ev.rows.length;
-      }
-      const parseMs = performance.now() - start;
-      const { result, ms } = await convert(rel);
-      expect(rows).toBe(result.rowCount);
-      const rate = (n: number, t: number) => Math.round((n / t) * 1000).toLocaleString("en-US");
-      lines.push(
-        `${basename(rel)}: ${rows} rows, parse ${rate(rows, parseMs)} rows/s, to Parquet ${rate(rows, ms)} rows/s`,
-      );
-    }
-    console.log(`sql-dump throughput: ${lines.join("; ")}`);
+    await logThroughput(["sql/pagila/pagila-data.sql", "sql/sakila/sakila-data.sql"], conv, corpusPath);
   });
 });
