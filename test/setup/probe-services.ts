@@ -3,7 +3,7 @@ import { accessSync, constants, existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import pg from "pg";
 import { type PgCluster, pgServerBin, startPgCluster } from "../support/pg-cluster.js";
-import type { ServiceProbe } from "../support/services.js";
+import type { ServiceName, ServiceProbe } from "../support/services.js";
 
 export function onPath(bin: string): string | undefined {
   for (const d of (process.env.PATH ?? "").split(delimiter)) {
@@ -77,26 +77,22 @@ export async function probeServices(): Promise<ServiceSetup> {
     });
   }
 
-  const chromium = "/usr/bin/chromium";
+  probes.push(await probeMariaDb());
+  const tools = ["pg_dump", "mysqldump", "sqlite3"].filter((t) => !onPath(t));
   probes.push(
-    existsSync(chromium)
-      ? { name: "chromium", detail: chromium }
-      : { name: "chromium", missing: `${chromium} missing: apt-get install -y chromium` },
+    tools.length === 0
+      ? { name: "dump-tools", detail: "pg_dump, mysqldump, sqlite3" }
+      : {
+          name: "dump-tools",
+          missing: `${tools.join(", ")} missing: apt-get install -y postgresql-client mariadb-client sqlite3`,
+        },
   );
-  const faketime = libfaketime();
   probes.push(
-    faketime
-      ? { name: "faketime", detail: faketime }
-      : { name: "faketime", missing: "libfaketimeMT.so.1 missing: apt-get install -y faketime" },
+    found("chromium", existsSync("/usr/bin/chromium") ? "/usr/bin/chromium" : undefined, "apt-get install -y chromium"),
+    found("faketime", libfaketime(), "apt-get install -y faketime"),
+    found("systemd-analyze", onPath("systemd-analyze"), "apt-get install -y systemd"),
+    found("npm", onPath("npm"), "it comes with Node.js"),
   );
-  const analyze = onPath("systemd-analyze");
-  probes.push(
-    analyze
-      ? { name: "systemd-analyze", detail: analyze }
-      : { name: "systemd-analyze", missing: "systemd-analyze missing: apt-get install -y systemd" },
-  );
-  const npm = onPath("npm");
-  probes.push(npm ? { name: "npm", detail: npm } : { name: "npm", missing: "npm missing (it comes with Node.js)" });
 
   return {
     probes,
@@ -104,6 +100,27 @@ export async function probeServices(): Promise<ServiceSetup> {
       cluster?.destroy();
     },
   };
+}
+
+function found(name: ServiceName, path: string | undefined, install: string): ServiceProbe {
+  return path ? { name, detail: path } : { name, missing: `${name} missing: ${install}` };
+}
+
+/** The machine's MariaDB (or MySQL) on 127.0.0.1:3306 as root without a password; SLUICE_TEST_MYSQL overrides. */
+async function probeMariaDb(): Promise<ServiceProbe> {
+  const url = process.env.SLUICE_TEST_MYSQL ?? "mysql://root@127.0.0.1:3306/";
+  try {
+    const { createConnection } = await import("mysql2/promise");
+    const c = await createConnection({ uri: url, connectTimeout: 3000 });
+    const [rows] = await c.query("SELECT VERSION() AS v");
+    await c.end();
+    return { name: "mariadb", detail: `${url} (${(rows as { v: string }[])[0]?.v})` };
+  } catch (err) {
+    return {
+      name: "mariadb",
+      missing: `no MariaDB/MySQL at ${url} (${(err as Error).message}): apt-get install -y mariadb-server, or set SLUICE_TEST_MYSQL`,
+    };
+  }
 }
 
 /** libfaketime's multi-threaded preload library, wherever this machine's multiarch layout put it. */

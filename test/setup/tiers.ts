@@ -4,6 +4,8 @@ import type { ServiceName, ServiceProbe } from "../support/services.js";
 const NEEDS: Record<ServiceName, string> = {
   postgres: "PostgreSQL state store, cluster and contract suites",
   "postgres-binaries": "database restarts (throwaway PostgreSQL clusters)",
+  mariadb: "MariaDB differential tests (real mysqldump output compared cell by cell)",
+  "dump-tools": "dumps taken by the real pg_dump, mysqldump and sqlite3",
   chromium: "dashboard in a real browser (test/e2e)",
   faketime: "wall-clock jump (test/integration/clock-jump)",
   "systemd-analyze": "systemd unit check (deploy/)",

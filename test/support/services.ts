@@ -5,7 +5,15 @@ import { inject } from "vitest";
  * `missing(name)`: undefined when it can run, else the one line saying what to install. Under CI=true the global
  * setup refuses to start when anything is missing, so nothing can pass by skipping there.
  */
-export type ServiceName = "postgres" | "postgres-binaries" | "chromium" | "faketime" | "systemd-analyze" | "npm";
+export type ServiceName =
+  | "postgres"
+  | "postgres-binaries"
+  | "mariadb"
+  | "dump-tools"
+  | "chromium"
+  | "faketime"
+  | "systemd-analyze"
+  | "npm";
 
 export interface ServiceProbe {
   name: ServiceName;
