@@ -32,6 +32,7 @@ export class SluiceProcess {
   readonly exited: Promise<RunResult>;
   private listeners: (() => void)[] = [];
   private partial = "";
+  private spawnFailed = false;
 
   constructor(args: string[], extra: SpawnExtra = {}) {
     const opts: SpawnOptions = {
@@ -63,6 +64,14 @@ export class SluiceProcess {
       this.stderr += chunk;
     });
     this.exited = new Promise((resolve) => {
+      // A child that cannot start at all (EACCES on the executable, ENOENT) emits "error" and never "close".
+      this.child.on("error", (err) => {
+        if (this.child.pid !== undefined) return;
+        this.spawnFailed = true;
+        this.stderr += `spawn failed: ${err.message}`;
+        for (const l of this.listeners.splice(0)) l();
+        resolve({ code: null, signal: null, events: this.events, stdout: this.stdout, stderr: this.stderr });
+      });
       this.child.on("close", (code, signal) => {
         for (const l of this.listeners.splice(0)) l();
         resolve({ code, signal, events: this.events, stdout: this.stdout, stderr: this.stderr });
@@ -79,7 +88,7 @@ export class SluiceProcess {
   async waitFor(predicate: (events: LogEvent[]) => boolean, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this.events)) {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) {
+      if (this.spawnFailed || this.child.exitCode !== null || this.child.signalCode !== null) {
         throw new Error(`sluice exited before the condition held; stderr: ${this.stderr.slice(-2000)}`);
       }
       const left = deadline - Date.now();
