@@ -1,16 +1,11 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { buildApp } from "../../src/api/app.js";
-import { uploadRoutes } from "../../src/api/routes/upload.js";
-import { DirSyncer } from "../../src/durable/fsync.js";
-import { UploadRegistry } from "../../src/service/upload-registry.js";
-import { SqliteStateStore } from "../../src/store/sqlite/sqlite-store.js";
-import { Metrics } from "../../src/telemetry/metrics.js";
+import type { UploadRegistry } from "../../src/service/upload-registry.js";
 import type { Candidate } from "../../src/watch/candidate.js";
-import { makeIgnoreRule } from "../../src/watch/ignore-rules.js";
+import { type UploadApp, uploadApp } from "../support/upload-app.js";
 
 /**
  * POST /api/v1/files through app.inject(): what lands in staging (a real
@@ -19,22 +14,20 @@ import { makeIgnoreRule } from "../../src/watch/ignore-rules.js";
  */
 
 let root: string;
+let up: UploadApp;
 let staging: string;
-let store: SqliteStateStore;
 let app: FastifyInstance;
 let offered: Candidate[];
 let registry: UploadRegistry;
 
 function multipart(parts: { field?: string; name?: string; data: string }[], boundary = "XyZ"): string {
-  return (
-    parts
-      .map(
-        (p) =>
-          `--${boundary}\r\nContent-Disposition: form-data; name="${p.field ?? "file"}"${p.name === undefined ? "" : `; filename="${p.name}"`}\r\n` +
-          `${p.name === undefined ? "" : "Content-Type: application/octet-stream\r\n"}\r\n${p.data}\r\n`,
-      )
-      .join("") + `--${boundary}--\r\n`
-  );
+  return `${parts
+    .map(
+      (p) =>
+        `--${boundary}\r\nContent-Disposition: form-data; name="${p.field ?? "file"}"${p.name === undefined ? "" : `; filename="${p.name}"`}\r\n` +
+        `${p.name === undefined ? "" : "Content-Type: application/octet-stream\r\n"}\r\n${p.data}\r\n`,
+    )
+    .join("")}--${boundary}--\r\n`;
 }
 
 function post(body: string, headers: Record<string, string> = {}) {
@@ -48,40 +41,12 @@ function post(body: string, headers: Record<string, string> = {}) {
 
 beforeEach(async () => {
   root = mkdtempSync(join(tmpdir(), "sluice-upload-"));
-  staging = join(root, "staging");
-  mkdirSync(staging);
-  store = new SqliteStateStore(join(root, "state.db"), { writerThread: false });
-  offered = [];
-  registry = new UploadRegistry();
-  app = buildApp(
-    {
-      store,
-      metrics: new Metrics(),
-      apiToken: null,
-      ready: async () => ({ state: true, warehouse: true }),
-      activity: () => ({ queueDepth: offered.length, inFlight: 0, pending: 0, warehouseWaiting: 0 }),
-      waiting: (id) => registry.get(id),
-      waitingList: () => registry.list(),
-    },
-    {
-      plugins: [
-        uploadRoutes({
-          input: staging,
-          registry,
-          dirs: new DirSyncer(),
-          offer: (c) => offered.push(c),
-          maxUploadBytes: 1000,
-          isIgnored: makeIgnoreRule([]),
-        }),
-      ],
-    },
-  );
-  await app.ready();
+  up = await uploadApp(root, { maxUploadBytes: 1000 });
+  ({ app, staging, offered, registry } = up);
 });
 
 afterEach(async () => {
-  await app.close();
-  await store.close();
+  await up.close();
   rmSync(root, { recursive: true, force: true });
 });
 

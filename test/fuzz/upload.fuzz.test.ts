@@ -1,17 +1,13 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import fc from "fast-check";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "../../src/api/app.js";
-import { uploadRoutes } from "../../src/api/routes/upload.js";
-import { DirSyncer } from "../../src/durable/fsync.js";
 import { stagingNameFor, UnacceptableNameError } from "../../src/service/receive-upload.js";
-import { UploadRegistry } from "../../src/service/upload-registry.js";
-import { SqliteStateStore } from "../../src/store/sqlite/sqlite-store.js";
-import { Metrics } from "../../src/telemetry/metrics.js";
+import type { UploadRegistry } from "../../src/service/upload-registry.js";
 import type { Candidate } from "../../src/watch/candidate.js";
 import { makeIgnoreRule } from "../../src/watch/ignore-rules.js";
+import { type UploadApp, uploadApp } from "../support/upload-app.js";
 import { hostileString, makeRoot, params, removeRoot, tree, withinTime } from "./support.js";
 
 /**
@@ -61,48 +57,20 @@ describe("stagingNameFor", () => {
 });
 
 let root: string;
+let up: UploadApp;
 let staging: string;
-let store: SqliteStateStore;
 let app: FastifyInstance;
 let offered: Candidate[];
 let registry: UploadRegistry;
 
 beforeAll(async () => {
   root = makeRoot("upload");
-  staging = join(root, "staging");
-  mkdirSync(staging);
-  store = new SqliteStateStore(join(root, "state.db"), { writerThread: false });
-  offered = [];
-  registry = new UploadRegistry();
-  app = buildApp(
-    {
-      store,
-      metrics: new Metrics(),
-      apiToken: TOKEN,
-      ready: async () => ({ state: true, warehouse: true }),
-      activity: () => ({ queueDepth: 0, inFlight: 0, pending: 0, warehouseWaiting: 0 }),
-      waiting: (id) => registry.get(id),
-      waitingList: () => registry.list(),
-    },
-    {
-      plugins: [
-        uploadRoutes({
-          input: staging,
-          registry,
-          dirs: new DirSyncer(),
-          offer: (c) => offered.push(c),
-          maxUploadBytes: MAX_UPLOAD,
-          isIgnored,
-        }),
-      ],
-    },
-  );
-  await app.ready();
+  up = await uploadApp(root, { apiToken: TOKEN, maxUploadBytes: MAX_UPLOAD, isIgnored });
+  ({ app, staging, offered, registry } = up);
 });
 
 afterAll(async () => {
-  await app?.close();
-  await store?.close();
+  await up?.close();
   removeRoot(root);
 });
 
