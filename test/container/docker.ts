@@ -75,7 +75,9 @@ export async function startDocker(): Promise<Docker> {
         return await child;
       } catch (err) {
         const e = err as Error & { stdout?: string; stderr?: string };
-        throw new Error(`docker ${args.join(" ")} failed: ${e.message}\n${e.stderr ?? ""}`.slice(0, 8000));
+        // The cause is at the end of a build's output.
+        const out = `${e.stdout ?? ""}\n${e.stderr ?? ""}`.slice(-6000);
+        throw new Error(`docker ${args.slice(0, 2).join(" ")} … failed (${e.message.split("\n")[0]}):\n${out}`);
       }
     },
     async stop() {
