@@ -37,10 +37,10 @@ export class ApiClient {
     return this.storage.getItem(TOKEN_KEY);
   }
 
-  async get<T>(path: string): Promise<T> {
+  async get<T>(path: string, signal?: AbortSignal): Promise<T> {
     for (;;) {
       const sent = this.token();
-      const res = await this.fetchFn(path, { headers: authHeaders(sent) });
+      const res = await this.fetchFn(path, { headers: authHeaders(sent), ...(signal ? { signal } : {}) });
       if (res.status === 401) {
         await this.newToken(sent);
         continue;

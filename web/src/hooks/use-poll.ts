@@ -1,53 +1,40 @@
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useEffect, useRef, useState } from "react";
+import { Poller, type PollState } from "../lib/poller";
 
-export interface Polled<T> {
-  data: T | null;
-  error: Error | null;
+export interface Polled<T> extends PollState<T> {
   /** Fetch now (after an action), without waiting for the next tick. */
   refresh(): void;
 }
 
 /**
- * Calls `load` now and every `intervalMs` while the tab is visible (a hidden
- * tab costs the server nothing), and again whenever `key` changes. Answers
- * that arrive after a newer request was started are dropped.
+ * Calls `load` now and every `intervalMs` while the tab is visible (a hidden tab costs the server nothing), and
+ * anew whenever `key` changes (the previous key's request is aborted). One request at a most in flight; `stale`
+ * says the server is slower than the interval (see {@link Poller}).
  */
-export function usePoll<T>(load: () => Promise<T>, intervalMs: number, key: string): Polled<T> {
-  const [data, setData] = useState<T | null>(null);
-  const [error, setError] = useState<Error | null>(null);
-  const seq = useRef(0);
+export function usePoll<T>(load: (signal: AbortSignal) => Promise<T>, intervalMs: number, key: string): Polled<T> {
+  const [state, setState] = useState<PollState<T>>({ data: null, error: null, stale: false });
   const loadRef = useRef(load);
   loadRef.current = load;
+  const poller = useRef<Poller<T> | null>(null);
 
-  const run = useCallback(() => {
-    const mine = ++seq.current;
-    loadRef.current().then(
-      (d) => {
-        if (mine !== seq.current) return;
-        setData(d);
-        setError(null);
-      },
-      (e: unknown) => {
-        if (mine === seq.current) setError(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  }, []);
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: `key` is the reload trigger by design
   useEffect(() => {
-    setData(null);
-    run();
-    const timer = setInterval(() => {
-      if (document.visibilityState === "visible") run();
-    }, intervalMs);
-    const onVisible = () => document.visibilityState === "visible" && run();
+    setState({ data: null, error: null, stale: false });
+    const p = new Poller<T>(
+      (signal) => loadRef.current(signal),
+      intervalMs,
+      setState,
+      () => Date.now(),
+      () => document.visibilityState === "visible",
+    );
+    poller.current = p;
+    p.start();
+    const onVisible = () => p.tick();
     document.addEventListener("visibilitychange", onVisible);
     return () => {
-      clearInterval(timer);
+      p.stop();
       document.removeEventListener("visibilitychange", onVisible);
-      seq.current++;
     };
-  }, [key, intervalMs, run]);
+  }, [key, intervalMs]);
 
-  return { data, error, refresh: run };
+  return { ...state, refresh: () => poller.current?.refresh() };
 }

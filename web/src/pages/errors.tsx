@@ -14,9 +14,9 @@ export function Errors() {
   const [pager, setPager] = useState(firstPage);
   const cursor = currentCursor(pager);
   const url = `/api/v1/files?status=failed&limit=25${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
-  const { data, error } = usePoll(
-    async () => {
-      const page = await api.get<FilePage>(url);
+  const { data, error, stale } = usePoll(
+    async (signal) => {
+      const page = await api.get<FilePage>(url, signal);
       setPager((p) => loaded(p, page.next_cursor));
       return page;
     },
@@ -27,7 +27,7 @@ export function Errors() {
     <>
       <h1>Errors</h1>
       <p>Files that could not be ingested are moved to the error directory, with their reason beside them.</p>
-      <Problem error={error} />
+      <Problem error={error} stale={stale} />
       {data && data.items.length === 0 ? <p className="empty">No failed files.</p> : null}
       <table className="errors">
         <thead>

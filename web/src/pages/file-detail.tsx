@@ -88,12 +88,12 @@ function InvalidRows({ id, total }: { id: string; total: number }) {
   const [offset, setOffset] = useState(0);
   const url = `/api/v1/files/${encodeURIComponent(id)}/invalid-rows?offset=${offset}&limit=${INVALID_PAGE}`;
   // Invalid rows never change once recorded: no polling, one fetch per page.
-  const { data, error } = usePoll(() => api.get<InvalidRowsPage>(url), 3_600_000, url);
+  const { data, error, stale } = usePoll((signal) => api.get<InvalidRowsPage>(url, signal), 3_600_000, url);
   const last = Math.min(offset + INVALID_PAGE, total);
   return (
     <section aria-labelledby="invalid-title">
       <h2 id="invalid-title">Invalid rows ({formatCount(total)})</h2>
-      <Problem error={error} />
+      <Problem error={error} stale={stale} />
       <table className="invalid-rows">
         <caption className="sr-only">Invalid rows with their data-row numbers and reasons</caption>
         <thead>
@@ -175,8 +175,8 @@ function Facts({ f }: { f: FileView }) {
 export function FileDetail({ id }: { id: string }) {
   const api = useApi();
   const url = `/api/v1/files/${encodeURIComponent(id)}`;
-  const { data: f, error } = usePoll(() => api.get<FileView>(url), 2000, url);
-  if (!f) return <Problem error={error} />;
+  const { data: f, error, stale } = usePoll((signal) => api.get<FileView>(url, signal), 2000, url);
+  if (!f) return <Problem error={error} stale={stale} />;
   const scalars = scalarAggregations(f.aggregations);
   const perKey = perKeyCounts(f.aggregations);
   return (
@@ -188,7 +188,7 @@ export function FileDetail({ id }: { id: string }) {
         <span className="file-name">{f.name}</span> <StatusBadge status={f.status} />
       </h1>
       {!isFinal(f.status) ? <p aria-live="polite">Not finished yet: this page updates by itself.</p> : null}
-      <Problem error={error} />
+      <Problem error={error} stale={stale} />
       {f.error ? (
         <section className="error-box" aria-labelledby="error-title">
           <h2 id="error-title">Why it failed</h2>

@@ -27,7 +27,7 @@ export function Files({ status, q }: { status?: Status; q?: string }) {
   const [search, setSearch] = useState(q ?? "");
   const cursor = currentCursor(pager);
   const url = listUrl(status, q, cursor);
-  const { data, error } = usePoll(() => api.get<FilePage>(url), 2000, url);
+  const { data, error, stale } = usePoll((signal) => api.get<FilePage>(url, signal), 2000, url);
 
   // A new filter or search starts again on the first page.
   // biome-ignore lint/correctness/useExhaustiveDependencies: reset on filter change only
@@ -71,7 +71,7 @@ export function Files({ status, q }: { status?: Status; q?: string }) {
         <input id="name-search" type="search" value={search} onChange={(e) => setSearch(e.target.value)} />
         <button type="submit">Search</button>
       </form>
-      <Problem error={error} />
+      <Problem error={error} stale={stale} />
       <table className="files">
         <caption className="sr-only">Files, newest first{pager.index === 0 ? ", updated live" : ""}</caption>
         <thead>

@@ -35,22 +35,22 @@ const IN_FLIGHT_SHOWN = 8;
 
 export function Overview() {
   const api = useApi();
-  const { data, error } = usePoll(() => api.get<Stats>("/api/v1/stats"), 2000, "stats");
+  const { data, error, stale } = usePoll((signal) => api.get<Stats>("/api/v1/stats", signal), 2000, "stats");
   const busy = usePoll(
-    () => api.get<FilePage>(`/api/v1/files?status=processing&limit=${IN_FLIGHT_SHOWN}`),
+    (signal) => api.get<FilePage>(`/api/v1/files?status=processing&limit=${IN_FLIGHT_SHOWN}`, signal),
     2000,
     "busy",
   );
   const points = data?.throughput.points;
   const series = useMemo(() => toRateSeries(points ?? []), [points]);
-  if (!data) return <Problem error={error} />;
+  if (!data) return <Problem error={error} stale={stale} />;
   const rate = currentRate(data.throughput.points);
   const c = data.counts;
   const a = data.activity;
   return (
     <>
       <h1>Overview</h1>
-      <Problem error={error} />
+      <Problem error={error} stale={stale} />
       <ul className="counters" aria-label="Files">
         <Counter label="ingested" value={c.ingested} href={hrefOf({ page: "files", status: "processed" })} />
         <Counter label="duplicates" value={c.duplicates} href={hrefOf({ page: "files", status: "duplicate" })} />
