@@ -8,7 +8,7 @@ export interface Polled<T> extends PollState<T> {
 
 /**
  * Calls `load` now and every `intervalMs` while the tab is visible (a hidden tab costs the server nothing), and
- * anew whenever `key` changes (the previous key's request is aborted). One request at a most in flight; `stale`
+ * anew whenever `key` changes (the previous key's request is aborted). At most one request in flight; `stale`
  * says the server is slower than the interval (see {@link Poller}).
  */
 export function usePoll<T>(load: (signal: AbortSignal) => Promise<T>, intervalMs: number, key: string): Polled<T> {
@@ -17,6 +17,7 @@ export function usePoll<T>(load: (signal: AbortSignal) => Promise<T>, intervalMs
   loadRef.current = load;
   const poller = useRef<Poller<T> | null>(null);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `key` is the reload trigger by design
   useEffect(() => {
     setState({ data: null, error: null, stale: false });
     const p = new Poller<T>(
