@@ -5,17 +5,21 @@ import { createInterface } from "node:readline";
 import type { ManifestLineV1 } from "../core/manifest-line.js";
 import { Batcher } from "../durable/batcher.js";
 import { type DirSyncer, mkdirDurable } from "../durable/fsync.js";
+import { appendDurably, FragmentLeftError } from "../durable/write-all.js";
 
 const MAX_OPEN = 4;
 
 /**
  * Appends manifest lines, `MANIFESTS/YYYY/MM/DD/HH/manifest.jsonl` by the UTC
- * hour of ingest. Lines submitted together are written with one write() and
- * one fdatasync per file, so a batch is whole or (after a crash) its torn
- * tail is cut off on the next start and rewritten from state.
+ * hour of ingest. Lines submitted together are written with one append and
+ * one fdatasync per file, so a batch is whole: a write cut short by a full disk
+ * is cut back and fails the batch (retried until there is room), and after a
+ * crash the torn tail is cut off on the next start and rewritten from state.
  */
 export class ManifestWriter {
   private readonly handles = new Map<string, FileHandle>();
+  /** Files where a failed append may have left bytes: the size to cut them back to. */
+  private readonly fragments = new Map<string, number>();
   private readonly batcher: Batcher<{ path: string; line: string }, void>;
 
   /**
@@ -38,10 +42,15 @@ export class ManifestWriter {
       const failed = new Map<string, Error>();
       for (const [path, lines] of byPath) {
         try {
-          const fh = await this.handle(path);
-          await fh.write(lines.join(""));
-          await fh.datasync();
+          const cutAt = this.fragments.get(path);
+          if (cutAt !== undefined) {
+            // An earlier append failed and could not be cut back: remove what it left before appending again.
+            await truncate(path, cutAt);
+            this.fragments.delete(path);
+          }
+          await appendDurably(await this.handle(path), lines.join(""));
         } catch (err) {
+          if (err instanceof FragmentLeftError) this.fragments.set(path, err.sizeBefore);
           failed.set(path, err as Error);
         }
       }

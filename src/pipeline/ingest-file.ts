@@ -11,6 +11,7 @@ import { emitFinished } from "./file-events.js";
 import {
   NotReadyError,
   type Outcome,
+  resourceExhaustion,
   ShutdownError,
   SinkWriteError,
   SourceReadError,
@@ -55,14 +56,17 @@ async function readWithRetries(ctx: IngestContext, c: Candidate, ingestId: strin
         throw err;
       }
     } catch (err) {
-      if (err instanceof SinkWriteError) {
+      // A warehouse that cannot take the temp copy, or a descriptor table that is full (EMFILE: too many
+      // connections or files at once), is the machine's state, not the file's: waited out, not counted.
+      const exhausted = err instanceof SinkWriteError ? err.errno : resourceExhaustion(err);
+      if (exhausted) {
         attempts--;
         const delay = backoffMs(sinkRound++, 100, 30_000);
         ctx.log.warn({
           event: "write_retry",
-          what: "warehouse: temp copy",
-          code: err.errno,
-          error: err.message,
+          what: err instanceof SinkWriteError ? "warehouse: temp copy" : "source: open",
+          code: exhausted,
+          error: (err as Error).message,
           retry_in_ms: Math.round(delay),
         });
         await sleep(delay, ctx.signal);

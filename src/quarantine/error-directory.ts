@@ -3,6 +3,7 @@ import { copyFile, lstat, open, rename, rm, stat, unlink } from "node:fs/promise
 import { basename, join } from "node:path";
 import { fitName } from "../core/fit-name.js";
 import type { DirSyncer } from "../durable/fsync.js";
+import { writeAll } from "../durable/write-all.js";
 import { compactTimestamp } from "../warehouse/warehouse-paths.js";
 
 /** The document written beside a failed file as `<file>.error.json`. */
@@ -51,7 +52,7 @@ export class ErrorDirectory {
     const tmp = join(this.root, `.${basename(final)}.tmp`);
     const fh = await open(tmp, "w");
     try {
-      await fh.write(`${JSON.stringify(doc, null, 2)}\n`);
+      await writeAll(fh, `${JSON.stringify(doc, null, 2)}\n`);
       await fh.sync();
     } finally {
       await fh.close();

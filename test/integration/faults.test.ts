@@ -3,21 +3,19 @@ import {
   chmodSync,
   chownSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   renameSync,
-  rmSync,
   symlinkSync,
   truncateSync,
   unlinkSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { SluiceProcess } from "../support/cli.js";
 import { readState, sleep, useSandboxes } from "../support/fixtures.js";
 import { listFiles, makeSandbox, readManifest, type Sandbox, sha256 } from "../support/sandbox.js";
+import { fill, useTinyDisks } from "../support/tiny-disk.js";
 
 /**
  * Real faults, injected for real: a warehouse filesystem that is full, a
@@ -28,35 +26,12 @@ import { listFiles, makeSandbox, readManifest, type Sandbox, sha256 } from "../s
  */
 
 const sandbox = useSandboxes();
+const tinyDisk = useTinyDisks();
 const running: SluiceProcess[] = [];
-const mounts: string[] = [];
 
 afterEach(async () => {
   for (const p of running.splice(0)) if (p.child.exitCode === null) await p.stop();
-  for (const m of mounts.splice(0)) {
-    execFileSync("umount", ["-l", m]);
-    rmSync(m, { recursive: true, force: true });
-  }
 });
-
-/** A small tmpfs of its own (root only): a disk that really fills up. */
-function tinyDisk(size: string): string {
-  const dir = mkdtempSync(join(tmpdir(), "sluice-tiny-"));
-  execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir]);
-  mounts.push(dir);
-  return dir;
-}
-
-/** Fills `dir` until the disk refuses; returns the filler's path (delete it to free the space). */
-function fill(dir: string): string {
-  const filler = join(dir, "filler");
-  try {
-    execFileSync("dd", ["if=/dev/zero", `of=${filler}`, "bs=64k"], { stdio: "ignore" });
-  } catch {
-    // dd exits non-zero at ENOSPC: that is the point.
-  }
-  return filler;
-}
 
 function start(s: Sandbox, extra: string[] = [], opts: ConstructorParameters<typeof SluiceProcess>[1] = {}) {
   const p = new SluiceProcess(["run", ...s.args, "--stability-seconds", "0.2", "--scan-interval", "1", ...extra], opts);

@@ -16,14 +16,16 @@ export interface Sandbox {
   cleanup(): void;
 }
 
-export function makeSandbox(opts: { base?: string; warehouse?: string } = {}): Sandbox {
+export function makeSandbox(
+  opts: { base?: string; warehouse?: string; manifests?: string; errors?: string } = {},
+): Sandbox {
   const root = mkdtempSync(join(opts.base ?? tmpdir(), "sluice-test-"));
   const s = {
     root,
     input: join(root, "staging"),
     warehouse: opts.warehouse ?? join(root, "warehouse"),
-    manifests: join(root, "manifests"),
-    errors: join(root, "errors"),
+    manifests: opts.manifests ?? join(root, "manifests"),
+    errors: opts.errors ?? join(root, "errors"),
     statePath: join(root, "state", "sluice.db"),
   };
   return {

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import type { Readable } from "node:stream";
+import { writeAll } from "../../durable/write-all.js";
 import { SinkWriteError } from "../outcomes.js";
 
 const SINK_SIDE_ERRNOS = new Set(["ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM", "EEXIST"]);
@@ -22,7 +23,7 @@ export async function copyStreamHashing(input: Readable, dst: string): Promise<{
     for await (const chunk of input) {
       const buf = chunk as Buffer;
       hash.update(buf);
-      await fh.write(buf).catch((err) => {
+      await writeAll(fh, buf).catch((err) => {
         throw asSinkError(err);
       });
       bytes += buf.length;

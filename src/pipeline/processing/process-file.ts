@@ -11,6 +11,7 @@ import { TabularError } from "../../processors/tabular/errors.js";
 import { tabularFormatOf } from "../../processors/tabular/format.js";
 import { schemaFor } from "../../processors/validate/schema.js";
 import type { IngestContext } from "../context.js";
+import { resourceExhaustion, SinkWriteError } from "../outcomes.js";
 import { outputPath, type PlannedOutput } from "./outputs.js";
 
 // DuckDB and the archive libraries take ~0.4 s to load: only a run that meets such a file pays for them.
@@ -184,6 +185,13 @@ async function convertSqlDump(ctx: IngestContext, job: ProcessJob, started: numb
 }
 
 function asProcessingError(err: unknown): unknown {
+  // A full warehouse or scratch disk reported by DuckDB, an archive reader or a write of sluice's own: the
+  // processor is run again once there is room (processWithRetry), the file is not failed.
+  const exhausted = err instanceof SinkWriteError ? undefined : resourceExhaustion(err);
+  if (exhausted) {
+    const first = ((err as Error).message ?? String(err)).split("\n")[0];
+    return new SinkWriteError(`cannot write the processing outputs: ${first}`, exhausted, { cause: err });
+  }
   if (err instanceof TabularError) {
     const where = err.where?.row ? ` (data row ${err.where.row})` : err.where?.line ? ` (line ${err.where.line})` : "";
     const code = err.code === "SLUICE_ERR_ENCODING" ? "SLUICE_ERR_ENCODING" : "SLUICE_ERR_PARSE";
