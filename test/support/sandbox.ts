@@ -17,12 +17,12 @@ export interface Sandbox {
 }
 
 export function makeSandbox(
-  opts: { base?: string; warehouse?: string; manifests?: string; errors?: string } = {},
+  opts: { base?: string; input?: string; warehouse?: string; manifests?: string; errors?: string } = {},
 ): Sandbox {
   const root = mkdtempSync(join(opts.base ?? tmpdir(), "sluice-test-"));
   const s = {
     root,
-    input: join(root, "staging"),
+    input: opts.input ?? join(root, "staging"),
     warehouse: opts.warehouse ?? join(root, "warehouse"),
     manifests: opts.manifests ?? join(root, "manifests"),
     errors: opts.errors ?? join(root, "errors"),
