@@ -68,9 +68,9 @@ export interface NodeLeases {
   /** Lease length in seconds: a node silent this long is presumed dead. */
   readonly leaseSeconds: number;
   /**
-   * Registers this process as the node (waiting until a previous process
-   * under the same id has been silent for a lease) and drops the claims a
-   * previous run of it left.
+   * Registers this process as the node (at once when a previous process
+   * under the same id is dead; refused while one is alive) and drops the
+   * claims a previous run of it left.
    */
   join(onWait?: (waitedMs: number) => void): Promise<void>;
   /** Proves this node alive and extends every claim it holds; throws if another process took the id over. */
@@ -92,6 +92,11 @@ export interface NodeLeases {
   adoptOrphans(limit: number): Promise<FileRecord[]>;
   /** A clean stop: this node's claims go (its rows are all finished or left for its next start). */
   leave(): Promise<void>;
+  /**
+   * Since when (epoch ms) this process has held its node's liveness lock without a break, null while it does
+   * not. After a break (the database restarted) other nodes' locks were gone too, until they took them again.
+   */
+  lockedSince(): number | null;
 }
 
 /**

@@ -350,6 +350,53 @@ describe("PostgreSQL: several nodes on one database", () => {
     }
   });
 
+  it("a node whose process died (its lock gone) is adopted and its names freed at once, before its lease", async () => {
+    const db = await createTestDatabase();
+    // A lease far longer than the test: only the lock can say the node is dead.
+    const open = (node: string) => PostgresStateStore.open(db.url, { node, leaseSeconds: 600 });
+    const [dead, live] = await Promise.all([open("crashed"), open("peer")]);
+    try {
+      await Promise.all([dead.leases.join(), live.leases.join()]);
+      const files = Array.from({ length: 5 }, (_, i) => file(`in-flight-${i}.csv`));
+      for (const f of files) await dead.decide(f, sha(`crash-${f.name}`), place(f.name, `crash-${f.name}`));
+      expect(await dead.leases.claimSource("busy.csv")).toBe(true);
+      expect(await live.leases.adoptOrphans(100)).toEqual([]);
+      expect(await live.leases.claimSource("busy.csv")).toBe(false);
+      // The process dies: the server ends its session and the lock with it. Its heartbeat is still fresh.
+      await dead.leases.closeLock();
+      const adopted = await live.leases.adoptOrphans(100);
+      expect(adopted.map((r) => r.ingestId).sort()).toEqual(files.map((f) => f.ingestId).sort());
+      expect(await live.leases.claimSource("busy.csv")).toBe(true);
+    } finally {
+      await Promise.all([dead.close(), live.close()]);
+      await db.drop();
+    }
+  });
+
+  it("a restarted process takes its node id over at once; a second live process under it is refused", async () => {
+    const db = await createTestDatabase();
+    const open = (node: string) => PostgresStateStore.open(db.url, { node, leaseSeconds: 600 });
+    const first = await open("n0");
+    const second = await open("n0");
+    const third = await open("n0");
+    try {
+      await first.leases.join();
+      const started = Date.now();
+      await expect(second.leases.join()).rejects.toThrow(/in use by another running process/);
+      // Refused within seconds, not after a lease of 600 s.
+      expect(Date.now() - started).toBeLessThan(10_000);
+      await first.leases.closeLock(); // the first process dies
+      const t0 = Date.now();
+      await third.leases.join();
+      expect(Date.now() - t0).toBeLessThan(2_000);
+      // The dead process cannot come back under the id: its heartbeat is refused.
+      await expect(first.leases.heartbeat()).rejects.toThrow(/taken over/);
+    } finally {
+      await Promise.all([first.close(), second.close(), third.close()]);
+      await db.drop();
+    }
+  });
+
   it("applies migrations once under a lock when nodes start together, and refuses a newer schema", async () => {
     const db = await createTestDatabase();
     try {

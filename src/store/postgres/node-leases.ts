@@ -3,12 +3,8 @@ import type { Pool, PoolClient } from "pg";
 import type { FileRecord } from "../../core/file-record.js";
 import { type FileRow, toRecord } from "../row-mapping.js";
 import type { NodeLeases } from "../state-store.js";
+import { NodeLock, nodeLockHeld } from "./node-lock.js";
 
-/**
- * Liveness and claims for nodes sharing one PostgreSQL state. Every time is
- * the database's `now()`: hosts' clocks may disagree, the server's is the one
- * they share. `retrying` waits out a restarting server, as the store does.
- */
 /** Another live process runs under this node id (or took it over from this one). */
 export class NodeIdInUseError extends Error {
   readonly code = "SLUICE_NODE_ID_IN_USE";
@@ -17,51 +13,81 @@ export class NodeIdInUseError extends Error {
 /** Serialises adoption across nodes (an arbitrary constant, distinct from the migration lock). */
 const ADOPTION_LOCK = 0x51c3_ad09;
 
+/** How long a starting process waits for a live holder of its node id to go away before it refuses to start. */
+const LIVE_HOLDER_PATIENCE_MS = 3_000;
+
+/**
+ * Liveness and claims for nodes sharing one PostgreSQL state. A node is alive while its process holds the node's
+ * advisory lock (see {@link NodeLock}: gone the moment the process dies) AND its heartbeat is younger than the
+ * lease (a partitioned node may keep its lock's session on the server for a while; the lease decides there).
+ * Every time is the database's `now()`: hosts' clocks may disagree, the server's is the one they share.
+ * `retrying` waits out a restarting server, as the store does.
+ */
 export class PostgresNodeLeases implements NodeLeases {
   /** This process's run of the node: a restart is a new session. */
   private readonly session = randomUUID();
+  private readonly lock: NodeLock;
+  private lost: string | null = null;
 
   constructor(
     private readonly pool: Pool,
+    url: string,
     private readonly node: string,
     readonly leaseSeconds: number,
     private readonly retrying: <T>(work: () => Promise<T>) => Promise<T>,
     private readonly inTransaction: <T>(work: (c: PoolClient) => Promise<T>) => Promise<T>,
-  ) {}
+  ) {
+    this.lock = new NodeLock(url, node, (why) => {
+      this.lost = why;
+    });
+  }
+
+  lockedSince(): number | null {
+    return this.lock.heldSince;
+  }
 
   private q(sql: string, params: unknown[]) {
     return this.retrying(() => this.pool.query(sql, params));
   }
 
   async join(onWait: (waitedMs: number) => void = () => {}): Promise<void> {
-    // A node id is one running process. A previous process under this id must have been silent for a lease
-    // (it died, or stopped cleanly and left) before this one takes the id over; two live processes sharing an
-    // id would each take the other's files for their own.
+    // A node id is one running process. Its lock is free the moment a previous process under the id died (a
+    // restart after a crash takes over at once); a live holder keeps it, and this process refuses to start
+    // rather than share the id (two processes on one id would each take the other's files for their own).
     const started = Date.now();
     for (;;) {
-      const r = await this.q(
-        `INSERT INTO nodes (node_id, session, started_at, heartbeat_at) VALUES ($1, $2, now(), now())
-         ON CONFLICT (node_id) DO UPDATE SET session = EXCLUDED.session, started_at = now(), heartbeat_at = now()
-           WHERE nodes.session = EXCLUDED.session OR nodes.heartbeat_at < now() - make_interval(secs => $3)
-         RETURNING 1`,
-        [this.node, this.session, this.leaseSeconds],
+      if (await this.retrying(() => this.lock.tryAcquire())) break;
+      const stale = await this.q(
+        "SELECT 1 FROM nodes WHERE node_id = $1 AND heartbeat_at < now() - make_interval(secs => $2)",
+        [this.node, this.leaseSeconds],
       );
-      if ((r.rowCount ?? 0) > 0) break;
+      const silent = (stale.rowCount ?? 0) > 0;
+      if (silent) {
+        // The holder stopped beating a lease ago: a dead process whose session the server kept (a partition,
+        // a frozen host). Ending that session frees the lock; without the privilege to, the lease runs on.
+        const pid = await this.retrying(() => this.lock.holder());
+        if (pid !== null) await this.retrying(() => this.lock.terminate(pid)).catch(() => false);
+      }
       const waited = Date.now() - started;
-      if (waited > this.leaseSeconds * 2000 + 5000) {
+      if (waited > (silent ? this.leaseSeconds * 2000 + 5000 : LIVE_HOLDER_PATIENCE_MS)) {
         throw new NodeIdInUseError(
-          `node id ${this.node} is in use by another running process (it keeps heartbeating): give each process ` +
-            "its own --node-id",
+          `node id ${this.node} is in use by another running process: give each process its own --node-id`,
         );
       }
       onWait(waited);
       await new Promise((res) => setTimeout(res, 250));
     }
+    await this.q(
+      `INSERT INTO nodes (node_id, session, started_at, heartbeat_at) VALUES ($1, $2, now(), now())
+       ON CONFLICT (node_id) DO UPDATE SET session = EXCLUDED.session, started_at = now(), heartbeat_at = now()`,
+      [this.node, this.session],
+    );
     // A new run of this node holds nothing yet: what an earlier run (killed) claimed is free again.
     await this.q("DELETE FROM claims WHERE owner = $1", [this.node]);
   }
 
   async heartbeat(): Promise<void> {
+    if (this.lost) throw new NodeIdInUseError(this.lost);
     const r = await this.q("UPDATE nodes SET heartbeat_at = now() WHERE node_id = $1 AND session = $2", [
       this.node,
       this.session,
@@ -94,7 +120,8 @@ export class PostgresNodeLeases implements NodeLeases {
     const r = await this.q(
       `INSERT INTO claims (source_key, owner, lease_until) VALUES ($1, $2, now() + make_interval(secs => $3))
        ON CONFLICT (source_key) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until
-         WHERE claims.owner = EXCLUDED.owner OR ($4 AND claims.lease_until < now())
+         WHERE claims.owner = EXCLUDED.owner
+            OR ($4 AND (claims.lease_until < now() OR NOT ${nodeLockHeld("claims.owner")}))
        RETURNING 1`,
       [name, this.node, this.leaseSeconds, takeOver],
     );
@@ -120,7 +147,8 @@ export class PostgresNodeLeases implements NodeLeases {
             WHERE x.state NOT IN ('done', 'duplicate', 'failed')
               AND x.owner IS DISTINCT FROM $1
               AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.node_id = x.owner
-                                AND n.heartbeat_at > now() - make_interval(secs => $2))
+                                AND n.heartbeat_at > now() - make_interval(secs => $2)
+                                AND ${nodeLockHeld("n.node_id")})
             ORDER BY x.discovered_at, x.ingest_id
             LIMIT $3
             FOR UPDATE SKIP LOCKED
@@ -138,5 +166,11 @@ export class PostgresNodeLeases implements NodeLeases {
   async leave(): Promise<void> {
     await this.q("DELETE FROM claims WHERE owner = $1", [this.node]);
     await this.q("DELETE FROM nodes WHERE node_id = $1 AND session = $2", [this.node, this.session]);
+    await this.lock.close();
+  }
+
+  /** Lets the lock go without leaving (a store closed without a clean stop): the server frees it. */
+  async closeLock(): Promise<void> {
+    await this.lock.close();
   }
 }

@@ -42,15 +42,17 @@ export interface PostgresStoreOptions {
  */
 export class PostgresStateStore implements StateStore {
   readonly capabilities = { multiWriter: true };
-  readonly leases: NodeLeases;
+  readonly leases: PostgresNodeLeases;
   private closed = false;
 
   private constructor(
     private readonly pool: Pool,
+    url: string,
     private readonly opts: PostgresStoreOptions,
   ) {
     this.leases = new PostgresNodeLeases(
       pool,
+      url,
       opts.node,
       opts.leaseSeconds ?? 30,
       (work) => this.retrying(work),
@@ -66,7 +68,7 @@ export class PostgresStateStore implements StateStore {
       await pool.end();
       throw err;
     }
-    return new PostgresStateStore(pool, opts);
+    return new PostgresStateStore(pool, url, opts);
   }
 
   private now(): string {
@@ -231,6 +233,7 @@ export class PostgresStateStore implements StateStore {
 
   async close(): Promise<void> {
     this.closed = true;
+    await this.leases.closeLock();
     await this.pool.end();
   }
 }
