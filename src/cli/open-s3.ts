@@ -6,9 +6,9 @@ import { S3Warehouse } from "../warehouse/s3-warehouse.js";
 /**
  * Opens the S3 warehouse at start: the bucket must exist and the credentials
  * must reach it (a refusal is thrown: one clear line, exit 2, nothing
- * touched); an endpoint that is down is waited for, logged. Then the
- * multipart uploads a crash left under the prefix are aborted, so storage is
- * not held by parts nobody will complete.
+ * touched); an endpoint that is down is waited for, logged. (The multipart
+ * uploads a crash left are aborted once the state is open: see
+ * src/service/stale-uploads.ts.)
  */
 export async function openS3Warehouse(
   s3: ResolvedS3Config,
@@ -24,11 +24,6 @@ export async function openS3Warehouse(
     log.warn({ event: "write_retry", what, attempt, error: describeS3Error(err), retry_in_ms: Math.round(delayMs) });
   try {
     await withS3Retries(() => sink.check(), { signal, onRetry: onRetry("s3: check bucket") });
-    const aborted = await withS3Retries(() => sink.abortStaleUploads(), {
-      signal,
-      onRetry: onRetry("s3: abort stale uploads"),
-    });
-    if (aborted > 0) log.info({ event: "s3_stale_uploads_aborted", count: aborted });
   } catch (err) {
     sink.close();
     throw err;

@@ -6,6 +6,7 @@ import { recoverAdopted } from "../pipeline/recovery.js";
 import type { Runner } from "../pipeline/runner.js";
 import type { NodeLeases } from "../store/state-store.js";
 import type { Candidate } from "../watch/candidate.js";
+import { sweepStaleUploads } from "./stale-uploads.js";
 
 async function stillThere(c: Candidate): Promise<boolean> {
   try {
@@ -19,6 +20,7 @@ async function stillThere(c: Candidate): Promise<boolean> {
 /** Rows adopted per round: a big orphaned backlog is taken over in slices, leaving some for other nodes. */
 const ADOPT_BATCH = 100;
 const ADOPT_EVERY_MS = 1_000;
+const SWEEP_EVERY_MS = 60_000;
 
 /**
  * This node's part in a cluster sharing one state: it heartbeats, works a
@@ -74,6 +76,8 @@ export class ClusterMember {
     // A dead process's lock is gone at once, so orphans are looked for every second, not once per half lease:
     // a peer's death costs its files about a second. (One indexed query per node and second.)
     this.timers.push(setInterval(() => void this.adopt(), Math.min(ADOPT_EVERY_MS, Math.max(200, leaseMs / 2))));
+    // Uploads orphaned by a node that died mid-upload (kept at the sweeps of nodes starting within its lease).
+    if (this.ctx.objects) this.timers.push(setInterval(() => void this.sweep(), Math.max(SWEEP_EVERY_MS, leaseMs * 2)));
     for (const t of this.timers) t.unref();
   }
 
@@ -175,6 +179,13 @@ export class ClusterMember {
     } finally {
       this.adopting = false;
     }
+  }
+
+  private async sweep(): Promise<void> {
+    if (!this.trustsLeases()) return;
+    await sweepStaleUploads(this.ctx, true).catch((err: Error) =>
+      this.ctx.log.warn({ event: "s3_sweep_failed", error: err.message }),
+    );
   }
 
   async stop(): Promise<void> {

@@ -12,6 +12,7 @@ import { makeIgnoreRule } from "../watch/ignore-rules.js";
 import { SidecarDetector } from "../watch/sidecar-detector.js";
 import { StabilityDetector } from "../watch/stability-detector.js";
 import { ClusterMember } from "./cluster-member.js";
+import { sweepStaleUploads } from "./stale-uploads.js";
 
 /** How long aborted work gets to unwind before shutdown goes on without it (at most; a short grace shortens it). */
 const ABANDON_AFTER_ABORT_MS = 10_000;
@@ -82,7 +83,10 @@ export class IngestService {
     const { ctx } = this.wired;
     // Joining first frees this node's stale claims and shows it alive, so no other node adopts what it recovers.
     if (this.member) await this.member.join();
-    if (!ctx.config.dryRun) await recover(ctx);
+    if (!ctx.config.dryRun) {
+      await sweepStaleUploads(ctx);
+      await recover(ctx);
+    }
     await this.discovery.start();
     this.member?.start();
     if (ctx.config.metricsIntervalMs > 0) {

@@ -358,16 +358,18 @@ export class S3Sink {
   }
 
   /**
-   * Aborts the multipart uploads under the prefix (all of them, or those
-   * begun before `olderThan`): the leftovers of a crash mid-upload, which
-   * otherwise hold storage forever. Returns how many were aborted. Call it at
-   * start, before uploading; with several writers on one prefix pass a cutoff
-   * older than any upload in flight. A server that cannot list uploads
-   * (s3rver: NotImplemented) gets a warning and 0.
+   * Aborts the multipart uploads under the prefix that `keep` does not claim
+   * (all of them without it): the leftovers of a crash mid-upload, which
+   * otherwise hold storage forever. Returns the keys aborted. With several
+   * writers on one prefix, `keep` must claim every upload a live writer may
+   * still be sending. A server that cannot list uploads (s3rver:
+   * NotImplemented) gets a warning and nothing is aborted.
    */
-  async abortStaleUploads(olderThan?: Date): Promise<number> {
+  async abortStaleUploads(
+    keep: (upload: { key: string; initiated: Date | undefined }) => Promise<boolean> = async () => false,
+  ): Promise<string[]> {
     const { bucket, prefix } = this.location;
-    let aborted = 0;
+    const aborted: string[] = [];
     let keyMarker: string | undefined;
     let uploadIdMarker: string | undefined;
     for (;;) {
@@ -390,16 +392,16 @@ export class S3Sink {
             bucket,
             message: "this S3 server cannot list multipart uploads; stale uploads are not cleaned up",
           });
-          return 0;
+          return aborted;
         }
         throw this.classify(err, "ListMultipartUploads");
       }
       for (const u of page.Uploads ?? []) {
         if (!u.Key || !u.UploadId) continue;
-        if (olderThan && u.Initiated && u.Initiated >= olderThan) continue;
+        if (await keep({ key: u.Key, initiated: u.Initiated })) continue;
         try {
           await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }));
-          aborted++;
+          aborted.push(u.Key);
         } catch (err) {
           if (s3HttpStatus(err) === 404) continue; // aborted or completed meanwhile
           throw this.classify(err, "AbortMultipartUpload", u.Key);

@@ -97,6 +97,12 @@ export interface NodeLeases {
    * not. After a break (the database restarted) other nodes' locks were gone too, until they took them again.
    */
   lockedSince(): number | null;
+  /**
+   * Whether an S3 multipart upload of the object `uri` may belong to live work: an unfinished file, owned by a
+   * node whose heartbeat is within the lease (this node too when `includeSelf`), whose warehouse path is `uri`
+   * or whose outputs sit beside it (`uri` begins with that path and a dot).
+   */
+  uploadMayBeLive(uri: string, includeSelf: boolean): Promise<boolean>;
 }
 
 /**

@@ -162,6 +162,21 @@ export class PostgresNodeLeases implements NodeLeases {
     return rows.map(toRecord).sort((a, b) => (a.discoveredAt < b.discoveredAt ? -1 : 1));
   }
 
+  async uploadMayBeLive(uri: string, includeSelf: boolean): Promise<boolean> {
+    // Heartbeats, not locks: right after a database restart every lock is briefly free while the nodes are
+    // alive and uploading, but their heartbeats are rows that survived the restart.
+    const r = await this.q(
+      `SELECT 1 FROM files f JOIN nodes n ON n.node_id = f.owner
+        WHERE f.state NOT IN ('done', 'duplicate', 'failed') AND ($4 OR f.owner <> $2)
+          AND f.warehouse_path IS NOT NULL
+          AND (f.warehouse_path = $1 OR left($1, length(f.warehouse_path) + 1) = f.warehouse_path || '.')
+          AND n.heartbeat_at > now() - make_interval(secs => $3)
+        LIMIT 1`,
+      [uri, this.node, this.leaseSeconds, includeSelf],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
+
   /** Frees the claims and the id at once (no lease to wait out); anything unfinished is adopted by a live node. */
   async leave(): Promise<void> {
     await this.q("DELETE FROM claims WHERE owner = $1", [this.node]);

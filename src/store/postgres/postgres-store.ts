@@ -3,15 +3,7 @@ import type { FileRecord } from "../../core/file-record.js";
 import type { ProcessingResult } from "../../core/processing.js";
 import type { InvalidRow } from "../../processors/profile.js";
 import { type FileRow, toRecord } from "../row-mapping.js";
-import type {
-  Decision,
-  ErrorInfo,
-  FileQuery,
-  NewFile,
-  NodeLeases,
-  PlacementRequest,
-  StateStore,
-} from "../state-store.js";
+import type { Decision, ErrorInfo, FileQuery, NewFile, PlacementRequest, StateStore } from "../state-store.js";
 import { isTransient, openPool } from "./connect.js";
 import { listFiles } from "./list-files.js";
 import { migratePostgres } from "./migrate.js";

@@ -1,0 +1,37 @@
+import type { IngestContext } from "../pipeline/context.js";
+import { describeS3Error, withS3Retries } from "../sinks/s3-sink.js";
+
+/**
+ * Aborts the multipart uploads left under the warehouse prefix by work that is gone, so storage is not held by
+ * parts nobody will complete. Run at start, before recovery (`includeSelf: false`: this node's own uploads are
+ * its previous run's, which is dead), and, with several nodes, every few leases while running (`includeSelf:
+ * true`). An upload is left alone while it may belong to live work: an unfinished file owned by a node whose
+ * heartbeat is within the lease, whose object is the upload's key or whose outputs sit beside it (`KEY.parquet`,
+ * `KEY.tables/…`). A node that died mid-upload less than a lease ago keeps its upload until a later sweep. A lone
+ * node (embedded state) owns every upload under its prefix.
+ */
+export async function sweepStaleUploads(ctx: IngestContext, includeSelf = false): Promise<void> {
+  const objects = ctx.objects;
+  if (!objects) return;
+  const leases = ctx.store.leases;
+  const aborted = await withS3Retries(
+    () =>
+      objects.sink.abortStaleUploads(async ({ key }) =>
+        leases ? leases.uploadMayBeLive(objects.uriOf(key), includeSelf) : false,
+      ),
+    {
+      signal: ctx.signal,
+      onRetry: (err, attempt, delayMs) =>
+        ctx.log.warn({
+          event: "write_retry",
+          what: "s3: abort stale uploads",
+          attempt,
+          error: describeS3Error(err),
+          retry_in_ms: Math.round(delayMs),
+        }),
+    },
+  );
+  if (aborted.length > 0) {
+    ctx.log.info({ event: "s3_stale_uploads_aborted", count: aborted.length, keys: aborted.slice(0, 100) });
+  }
+}
