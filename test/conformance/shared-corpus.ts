@@ -18,6 +18,15 @@ if (!existsSync(CORPUS)) {
   );
 }
 
+/**
+ * Conformance suites written by others, unchanged (JSONTestSuite, csv-spectrum, real pg_dump/mysqldump dumps of
+ * pagila and sakila), at ../shared/conformance; see its INDEX.md. Read in place, never copied into the repository.
+ */
+export const CONFORMANCE = join(SHARED, "conformance");
+if (!existsSync(join(CONFORMANCE, "INDEX.md"))) {
+  throw new Error(`the conformance tier needs the conformance suites at ${CONFORMANCE} (see its INDEX.md)`);
+}
+
 export function corpusFacts<T = Record<string, unknown>>(rel: string): Record<string, T> {
   return JSON.parse(readFileSync(join(CORPUS, rel), "utf8")) as Record<string, T>;
 }

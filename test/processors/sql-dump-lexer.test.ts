@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { readSqlDump, type SqlEvent, type SqlValue } from "../../src/processors/sql-dump/index.js";
+import { NumberText, readSqlDump, type SqlEvent, type SqlValue } from "../../src/processors/sql-dump/index.js";
 
 /** Feeds `sql` as UTF-8 bytes in chunks of `size` bytes (whole when omitted) and collects every event. */
 async function events(sql: string | Buffer, size?: number): Promise<SqlEvent[]> {
@@ -13,10 +13,13 @@ async function events(sql: string | Buffer, size?: number): Promise<SqlEvent[]> 
   return out;
 }
 
+/** Quoted values arrive as raw bytes (one latin1 char per byte): shown here as the UTF-8 text they hold. */
+const utf8 = (v: SqlValue): SqlValue => (typeof v === "string" ? Buffer.from(v, "latin1").toString("utf8") : v);
+
 async function rowsOf(sql: string, size?: number): Promise<Record<string, SqlValue[][]>> {
   const byTable: Record<string, SqlValue[][]> = {};
   for (const ev of await events(sql, size)) {
-    if (ev.kind === "rows") byTable[ev.table] = [...(byTable[ev.table] ?? []), ...ev.rows];
+    if (ev.kind === "rows") byTable[ev.table] = [...(byTable[ev.table] ?? []), ...ev.rows.map((r) => r.map(utf8))];
   }
   return byTable;
 }
@@ -75,7 +78,7 @@ describe("statement boundaries", () => {
     expect(evs.filter((e) => e.kind === "rows")).toEqual([
       {
         kind: "rows",
-        table: "Genre",
+        table: "dbo.Genre",
         columns: ["GenreId", "Name"],
         rows: [
           [1, "Rock"],
@@ -159,6 +162,10 @@ describe("literals", () => {
     });
   });
 
+  it("reads MySQL's unquoted \\N as NULL, and a quoted one as the text \\N", async () => {
+    expect(await rowsOf("INSERT INTO `t` VALUES (\\N,'\\N',1);")).toEqual({ t: [[null, "\\N", 1]] });
+  });
+
   it("keeps the exact bytes of a _binary string that is not valid UTF-8", async () => {
     const sql = Buffer.concat([
       Buffer.from("INSERT INTO `t` VALUES (_binary '"),
@@ -170,11 +177,27 @@ describe("literals", () => {
     expect(rows).toEqual([[bytes(0xff, 0x00, 0xc3)]]);
   });
 
-  it("reads numbers, NULL and booleans", async () => {
+  it("reads numbers, NULL and booleans; numbers with a point or exponent keep their exact text", async () => {
     const sql =
-      "INSERT INTO t VALUES (0, -5, +7, 3.14, -1.5e3, .5, 12345678901234567890, -9007199254740993, NULL, TRUE, false);";
+      "INSERT INTO t VALUES (0, -5, +7, 3.14, -1.5e3, .5, 12345678901234567890, -9007199254740993, NULL, TRUE, false, 123456789012345.12345);";
+    const num = (t: string) => new NumberText(t);
     expect(await rowsOf(sql)).toEqual({
-      t: [[0, -5, 7, 3.14, -1500, 0.5, 12345678901234567890n, -9007199254740993n, null, true, false]],
+      t: [
+        [
+          0,
+          -5,
+          7,
+          num("3.14"),
+          num("-1.5e3"),
+          num(".5"),
+          12345678901234567890n,
+          -9007199254740993n,
+          null,
+          true,
+          false,
+          num("123456789012345.12345"),
+        ],
+      ],
     });
   });
 
@@ -193,10 +216,10 @@ describe("literals", () => {
     });
   });
 
-  it("names tables without schema, whatever the quoting", async () => {
+  it("names tables as the dump qualifies them, whatever the quoting", async () => {
     const sql =
-      'INSERT INTO public.a VALUES (1);\nINSERT INTO "s"."b" VALUES (1);\nINSERT [db].[dbo].[c] VALUES (1);\nINSERT INTO `d`.`e` VALUES (1);';
-    expect(Object.keys(await rowsOf(sql))).toEqual(["a", "b", "c", "e"]);
+      'INSERT INTO public.a VALUES (1);\nINSERT INTO "s"."b" VALUES (1);\nINSERT [db].[dbo].[c] VALUES (1);\nINSERT INTO `d`.`e` VALUES (1);\nINSERT INTO "x.y" VALUES (1);\nINSERT INTO x.y VALUES (1);';
+    expect(Object.keys(await rowsOf(sql))).toEqual(["public.a", "s.b", "db.dbo.c", "d.e", '"x.y"', "x.y"]);
   });
 
   it("strips a UTF-8 byte-order mark", async () => {
@@ -209,12 +232,14 @@ describe("COPY blocks", () => {
     const sql = "COPY public.t (a, b, c) FROM stdin;\n\\N\ta\\tb\\\\c\\nd\t\\101\\x42\\303\\251\r\n\\.\n";
     const evs = await events(sql);
     expect(evs).toEqual([
-      { kind: "table", table: "t", columns: null },
+      { kind: "settings", dialect: "postgres", charset: "utf8" },
+      { kind: "table", table: "public.t", columns: null },
       {
         kind: "rows",
-        table: "t",
+        table: "public.t",
         columns: ["a", "b", "c"],
-        rows: [[null, "a\tb\\c\nd", "AB\u00e9"]],
+        // Raw bytes: \303\251 is é in UTF-8, decoded only by the column it lands in.
+        rows: [[null, "a\tb\\c\nd", "AB\u00c3\u00a9"]],
         firstLine: 2,
         lines: [2],
       },
@@ -259,9 +284,10 @@ describe("CREATE TABLE", () => {
       ") ENGINE=InnoDB;",
     ].join("\n");
     expect(await events(sql)).toEqual([
+      { kind: "settings", dialect: "mysql", charset: "utf8" },
       {
         kind: "table",
-        table: "t",
+        table: "x.t",
         columns: [
           { name: "id", type: "int(11) unsigned" },
           { name: "name", type: "varchar(45)" },

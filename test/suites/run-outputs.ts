@@ -1,6 +1,7 @@
 import { expect } from "vitest";
 import { type ProcessedLine, readParquetFacts } from "../support/outputs.js";
 import { lineFor } from "./processing-suite.js";
+import { outputTableName } from "./sql-dump-suite.js";
 
 /**
  * What `sluice run` must have written for staged tabular files and SQL dumps, checked from its manifest lines
@@ -60,7 +61,7 @@ export async function expectCodeColumn(
 /** Each dump (by manifest name) went through the sql-dump processor: one Parquet per table that has rows. */
 export async function expectDumpOutputs(
   lines: ProcessedLine[],
-  dumps: [string, { tables: Record<string, { rows: number }> }][],
+  dumps: [string, { tables: Record<string, { rows: number; name_in_file?: string }> }][],
 ): Promise<void> {
   for (const [name, f] of dumps) {
     const p = lineFor(lines, name).processing;
@@ -68,7 +69,7 @@ export async function expectDumpOutputs(
     const got: Record<string, number> = {};
     for (const o of p?.outputs ?? []) got[o.table as string] = (await readParquetFacts(o.path)).rows;
     const want: Record<string, number> = {};
-    for (const [t, v] of Object.entries(f.tables)) if (v.rows > 0) want[t] = v.rows;
+    for (const [t, v] of Object.entries(f.tables)) if (v.rows > 0) want[outputTableName(t, v)] = v.rows;
     expect({ name, tables: got }).toEqual({ name, tables: want });
   }
 }

@@ -1,7 +1,6 @@
 import { decodeCopyField } from "./escapes.js";
 import { Lexer, type LexerFlags, SqlSyntaxError, type Token } from "./lexer.js";
 import { isPunct, isWord, readNameList, readTableName } from "./names.js";
-import { fromLatin1 } from "./text.js";
 
 /** A `COPY … FROM stdin` statement: the lines after it, up to `\.`, are its rows. */
 export interface CopyHead {
@@ -83,12 +82,12 @@ export function splitCopyLine(text: string, delimiter: string): string[] {
   return fields;
 }
 
-/** The values of one COPY line: text or null (COPY text format carries no types). */
+/** The values of one COPY line: raw bytes or null (COPY text format carries no types; the column decodes). */
 export function decodeCopyFields(fields: string[], nullText: string): (string | null)[] {
   const out: (string | null)[] = new Array(fields.length);
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i] as string;
-    out[i] = f === nullText ? null : fromLatin1(decodeCopyField(f));
+    out[i] = f === nullText ? null : decodeCopyField(f);
   }
   return out;
 }

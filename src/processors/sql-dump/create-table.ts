@@ -10,22 +10,6 @@ export type CreateTableResult =
   | { ok: false; table: string | null; message: string }
   | null;
 
-/** Unquoted words that start a table constraint rather than a column. */
-const TABLE_CONSTRAINTS = new Set([
-  "CONSTRAINT",
-  "PRIMARY",
-  "UNIQUE",
-  "KEY",
-  "INDEX",
-  "FOREIGN",
-  "CHECK",
-  "FULLTEXT",
-  "SPATIAL",
-  "EXCLUDE",
-  "LIKE",
-  "PERIOD",
-]);
-
 /** Unquoted words that end a column's type and start its constraints or options. */
 const TYPE_END = new Set([
   "NOT",
@@ -82,9 +66,8 @@ export function parseCreateTable(text: string, line: number, flags: LexerFlags):
       if (first.kind === "eof") throw unexpected(first, '")" closing the column list');
       const name = identName(first);
       if (name === null) throw unexpected(first, "a column definition");
-      const definesColumn = !(first.kind === "word" && TABLE_CONSTRAINTS.has(first.text.toUpperCase()));
-      const type = readType(lx, text);
-      if (definesColumn) columns.push({ name, type });
+      if (!(first.kind === "word" && startsTableConstraint(first.text.toUpperCase(), lx)))
+        columns.push({ name, type: readType(lx, text) });
       const end = skipToItemEnd(lx);
       if (isPunct(end, ")")) return { ok: true, table, columns };
     }
@@ -137,4 +120,66 @@ function skipToItemEnd(lx: Lexer): Token {
       depth--;
     } else if (depth === 0 && isPunct(t, ",")) return t;
   }
+}
+
+/**
+ * Whether an item starting with the unquoted `word` is a table constraint or index, told by its whole shape:
+ * pg_dump writes columns named `fulltext`, `key`, `index`, `period`… unquoted, and `fulltext tsvector` is a column
+ * where `FULLTEXT KEY ft (title)` is an index. The lexer is left where it was.
+ */
+function startsTableConstraint(word: string, lx: Lexer): boolean {
+  const saved = lx.save();
+  try {
+    const a = lx.next();
+    switch (word) {
+      case "PRIMARY":
+      case "FOREIGN":
+        return isWord(a, "KEY");
+      case "CHECK":
+        return isPunct(a, "(");
+      case "EXCLUDE":
+        return isPunct(a, "(") || isWord(a, "USING");
+      case "PERIOD":
+        return isWord(a, "FOR");
+      case "LIKE":
+        // Reserved everywhere: an unquoted LIKE is PostgreSQL's `LIKE other_table`, never a column.
+        return true;
+      case "CONSTRAINT":
+        // `CONSTRAINT [name] PRIMARY KEY|UNIQUE|CHECK|FOREIGN KEY|EXCLUDE …` (MySQL lets the name out).
+        return isConstraintKind(a) || (identName(a) !== null && isConstraintKind(lx.next()));
+      case "UNIQUE":
+      case "FULLTEXT":
+      case "SPATIAL":
+        if (isWord(a, "KEY", "INDEX") || (word === "UNIQUE" && isWord(a, "NULLS"))) return true;
+        return indexShape(a, lx);
+      case "KEY":
+      case "INDEX":
+        return indexShape(a, lx);
+      default:
+        return false;
+    }
+  } finally {
+    lx.restore(saved);
+  }
+}
+
+function isConstraintKind(t: Token): boolean {
+  return isWord(t, "PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "EXCLUDE");
+}
+
+/**
+ * `KEY [name] [USING …] (col, …)` versus a column `key type`: an index lists names (or expressions) in its
+ * parentheses, a type lists numbers (`int(11)`, `decimal(10,2)`) or strings (`enum('a')`).
+ */
+function indexShape(a: Token, lx: Lexer): boolean {
+  if (isWord(a, "USING")) return true;
+  let open = a;
+  if (!isPunct(a, "(")) {
+    if (identName(a) === null) return false;
+    open = lx.next();
+    if (isWord(open, "USING")) return true;
+    if (!isPunct(open, "(")) return false;
+  }
+  const inside = lx.next();
+  return identName(inside) !== null || isPunct(inside, "(");
 }

@@ -1,3 +1,4 @@
+import { SqlSyntaxError } from "./syntax-error.js";
 import { codePointAsLatin1 } from "./text.js";
 
 /** How backslashes inside a quoted literal are read. */
@@ -77,7 +78,10 @@ function pgEscape(raw: string, at: number, copy: boolean): [string, number] {
     const width = c === "u" ? 4 : 8;
     const hex = raw.slice(at + 1, at + 1 + width);
     if (hex.length === width && /^[0-9a-fA-F]+$/.test(hex)) {
-      return [codePointAsLatin1(Number.parseInt(hex, 16)), 1 + width];
+      const text = codePointAsLatin1(Number.parseInt(hex, 16));
+      // PostgreSQL refuses the literal; guessing a character would be a value the dump did not hold.
+      if (text === null) throw new SqlSyntaxError(`invalid Unicode escape \\${c}${hex}`, 0);
+      return [text, 1 + width];
     }
   }
   return [c, 1];

@@ -1,5 +1,6 @@
 import { type CopyHead, decodeCopyFields, splitCopyLine } from "./copy-block.js";
 import { parseCreateTable } from "./create-table.js";
+import type { Settings } from "./dump-settings.js";
 import { parseInsert } from "./insert.js";
 import type { LexerFlags } from "./lexer.js";
 import type { SplitItem } from "./splitter.js";
@@ -23,13 +24,26 @@ export class EventBuilder {
   /** Tables announced so far, with their CREATE TABLE column count (null when none was seen). */
   private readonly known = new Map<string, number | null>();
 
+  /** The settings last announced; the defaults are never announced. */
+  private settings: Settings = { dialect: "generic", charset: "utf8" };
+
   handle(item: SplitItem, out: SqlEvent[]): void {
-    if (item.type === "statement") this.statement(item.text, item.line, item.flags, out);
-    else if (item.type === "copy-start") this.copyStart(item.head, item.line, out);
-    else if (item.type === "copy-line") this.copyLine(item.text, item.line, out);
+    if (item.type === "statement") {
+      this.announceSettings(item.settings, out);
+      this.statement(item.text, item.line, item.flags, out);
+    } else if (item.type === "copy-start") {
+      this.announceSettings(item.settings, out);
+      this.copyStart(item.head, item.line, out);
+    } else if (item.type === "copy-line") this.copyLine(item.text, item.line, out);
     else if (item.type === "error")
       out.push({ kind: "error", table: tableOf(item.head), line: item.line, message: item.message });
     else this.copyEnd(item.type === "copy-eof", item.line, out);
+  }
+
+  private announceSettings(now: Settings, out: SqlEvent[]): void {
+    if (now.dialect === this.settings.dialect && now.charset === this.settings.charset) return;
+    this.settings = now;
+    out.push({ kind: "settings", dialect: now.dialect, charset: now.charset });
   }
 
   private statement(text: string, line: number, flags: LexerFlags, out: SqlEvent[]): void {

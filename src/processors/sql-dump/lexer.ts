@@ -1,10 +1,11 @@
 import { decodeQuoted, type EscapeStyle } from "./escapes.js";
+import { SqlSyntaxError } from "./syntax-error.js";
 import { dollarTagLength, hexBytes, isDigit, isIdentCode, isIdentStart, isSpace, opensBracketIdent } from "./text.js";
 
 /**
  * - `word`: unquoted identifier or keyword; `ident`: backtick/bracket-quoted identifier;
  * - `dq`: double-quoted, an identifier in standard SQL but a string in MySQL, so the parser decides;
- * - `str`: string literal, decoded, still in latin1 byte space; `bytes`: `X'…'`/`0x…`; `bits`: `B'…'`/`0b…` digits;
+ * - `str`: string literal, escapes decoded, as raw bytes (latin1 chars); `bytes`: `X'…'`/`0x…`; `bits`: `B'…'`/`0b…` digits;
  * - `num`: unsigned numeric literal as written.
  */
 export type TokenKind = "word" | "ident" | "dq" | "str" | "bytes" | "bits" | "num" | "punct" | "eof";
@@ -32,15 +33,7 @@ const HEX_DIGITS = /[0-9a-fA-F]+/y;
 const BIN_DIGITS = /[01]+/y;
 const DECIMAL = /\d*(?:\.\d*)?(?:[eE][+-]?\d+)?/y;
 
-/** A statement that cannot be read; `line` is where the problem is. */
-export class SqlSyntaxError extends Error {
-  constructor(
-    message: string,
-    readonly line: number,
-  ) {
-    super(message);
-  }
-}
+export { SqlSyntaxError };
 
 /** Tokenizer over one complete statement. Its quoting rules must match the splitter's, which found the statement's end. */
 export class Lexer {
@@ -207,6 +200,11 @@ export class Lexer {
       const m = radix === "x" || radix === "X" ? HEX_DIGITS : BIN_DIGITS;
       m.lastIndex = start + 2;
       const found = m.exec(s);
+      // SSMS writes an empty varbinary as a bare `0x`.
+      if (!found && (radix === "x" || radix === "X") && !isIdentCode(s.charCodeAt(start + 2))) {
+        this.pos = start + 2;
+        return this.hexToken("", start, line);
+      }
       if (found && !isIdentCode(s.charCodeAt(start + 2 + found[0].length))) {
         this.pos = start + 2 + found[0].length;
         return radix === "x" || radix === "X"
@@ -242,7 +240,14 @@ export class Lexer {
     }
     if (i >= s.length) throw new SqlSyntaxError(`unterminated quoted text opened at line ${line}`, line);
     this.pos = i + 1;
-    return this.tok(kind, decodeQuoted(s.slice(bodyStart, i), close, style), start, line);
+    let text: string;
+    try {
+      text = decodeQuoted(s.slice(bodyStart, i), close, style);
+    } catch (err) {
+      if (!(err instanceof SqlSyntaxError)) throw err;
+      throw new SqlSyntaxError(`${err.message} in the quoted text opened at line ${line}`, line);
+    }
+    return this.tok(kind, text, start, line);
   }
 
   private dollar(tag: string, start: number, line: number): Token {

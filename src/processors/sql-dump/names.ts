@@ -18,20 +18,33 @@ export function isWord(t: Token, ...words: string[]): boolean {
   return words.includes(upper);
 }
 
-/** Reads `t`, `s.t`, `[db].[dbo].[t]`, `"s"."t"` and returns the last part: tables are named without schema. */
+/**
+ * Reads `t`, `s.t`, `[db].[dbo].[t]`, `"s"."t"`: the name as the dump qualifies it, so `public.users` and
+ * `app.users` stay two tables (see {@link qualifiedName}).
+ */
 export function readTableName(lx: Lexer): string {
   let t = lx.next();
   let name = identName(t);
   if (name === null) throw new SqlSyntaxError(`expected a table name at line ${t.line}, found ${describe(t)}`, t.line);
+  const parts = [name];
   for (;;) {
     const dot = lx.peek();
-    if (!isPunct(dot, ".")) return name;
+    if (!isPunct(dot, ".")) return qualifiedName(parts);
     lx.next();
     t = lx.next();
     name = identName(t);
     if (name === null)
       throw new SqlSyntaxError(`expected a name after "." at line ${t.line}, found ${describe(t)}`, t.line);
+    parts.push(name);
   }
+}
+
+/**
+ * The parts of a table name joined with `.`; a part that itself holds `.` or `"` is double-quoted (SQL style),
+ * so the quoted single name `"a.b"` never reads as table b of schema a.
+ */
+export function qualifiedName(parts: string[]): string {
+  return parts.map((p) => (/[."]/.test(p) ? `"${p.replaceAll('"', '""')}"` : p)).join(".");
 }
 
 /** Reads `(a, b, c)` after the opening parenthesis has been consumed. */

@@ -1,13 +1,14 @@
 import { type CopyHead, parseCopyHead } from "./copy-block.js";
+import { DumpSettings, type Settings, TSQL_BODY_HEAD, TSQL_STATEMENT_START } from "./dump-settings.js";
 import type { LexerFlags } from "./lexer.js";
 import { CARRY, CLOSED, type Cursor, scanBlockComment, scanDollar, scanQuoted } from "./quoted-runs.js";
 import { DATA_HEAD, MAX_STATEMENT_CHARS, StatementText } from "./statement-text.js";
-import { dollarTagLength, isEPrefixed, opensBracketIdent } from "./text.js";
+import { dollarTagLength, isEPrefixed, isIdentCode, opensBracketIdent } from "./text.js";
 
 /** What the splitter hands on; all text is in latin1 byte space (see text.ts). */
 export type SplitItem =
-  | { type: "statement"; text: string; line: number; flags: LexerFlags }
-  | { type: "copy-start"; head: CopyHead; line: number }
+  | { type: "statement"; text: string; line: number; flags: LexerFlags; settings: Settings }
+  | { type: "copy-start"; head: CopyHead; line: number; settings: Settings }
   | { type: "copy-line"; text: string; line: number }
   | { type: "copy-end"; line: number }
   | { type: "copy-eof"; line: number }
@@ -26,6 +27,8 @@ const DOLLAR = 7;
 const COPY_SKIP = 8;
 const COPY_DATA = 9;
 const CLOSER = [0, 39, 34, 96, 93];
+/** Chars of a `/*!…` comment looked at for `SET NAMES`. */
+const CONDITIONAL_HEAD = 64;
 const WHAT = ["", "string", "quoted text", "identifier", "identifier", "", "comment", "dollar-quoted text"];
 
 /**
@@ -34,10 +37,8 @@ const WHAT = ["", "string", "quoted text", "identifier", "identifier", "", "comm
  * size; only a few chars of look-ahead are ever carried over.
  */
 export class StatementSplitter {
-  /** MySQL seen (backticks, conditional comments, MySQL-only SET variables, LOCK TABLES, DELIMITER). */
-  mysql = false;
-  /** standard_conforming_strings = off seen: backslashes escape in plain strings. */
-  backslash = false;
+  /** Dialect facts and charset, learned as statements go by. */
+  readonly cfg = new DumpSettings();
   private state = NORMAL;
   private line = 1;
   private keep = "";
@@ -62,7 +63,7 @@ export class StatementSplitter {
     this.stmt.resume(0);
     const state = this.state;
     if (state === NORMAL || state === LINE_COMMENT) {
-      this.endStatement("", 0, this.goMatch === 2 && !this.mysql);
+      this.endStatement("", 0, this.goMatch === 2 && !this.cfg.mysql);
     } else if (state === COPY_SKIP || state === COPY_DATA) {
       if (this.copyParts.length > 0) this.copyLine(this.copyParts.join(""));
       if (this.state !== NORMAL) this.emit({ type: "copy-eof", line: this.line });
@@ -84,7 +85,14 @@ export class StatementSplitter {
       if (state === NORMAL) {
         const c = s.charCodeAt(i);
         if (c === 10) {
+          // Repeatable up to the look-ahead below: a rescan after it finds the same state.
           this.newline(s, i);
+          const breaks = this.cfg.tsql && this.stmt.started ? this.tsqlBreak(s, i, final) : 0;
+          if (breaks < 0) {
+            stop = i;
+            break;
+          }
+          if (breaks > 0) this.endStatement(s, i, false);
           this.line++;
           i++;
           continue;
@@ -106,7 +114,7 @@ export class StatementSplitter {
             continue;
           }
         }
-        if (c === 45 || c === 47 || (c === 35 && this.mysql)) {
+        if (c === 45 || c === 47 || (c === 35 && this.cfg.mysql)) {
           if (i + 2 >= n && !final) {
             stop = i;
             break;
@@ -119,7 +127,14 @@ export class StatementSplitter {
             continue;
           }
           if (c === 47 && d === 42) {
-            if (s.charCodeAt(i + 2) === 33) this.mysql = true;
+            if (s.charCodeAt(i + 2) === 33) {
+              // mysqldump's `/*!40101 SET NAMES utf8mb4 */` declares the charset of all the text after it.
+              if (i + CONDITIONAL_HEAD > n && !final) {
+                stop = i;
+                break;
+              }
+              this.cfg.learnConditional(s.slice(i + 3, i + CONDITIONAL_HEAD));
+            }
             this.state = BLOCK_COMMENT;
             this.cur.depth = 1;
             this.openLine = this.line;
@@ -128,24 +143,25 @@ export class StatementSplitter {
             continue;
           }
         }
-        if (!this.stmt.started) this.stmt.begin(i, c, this.line, { mysql: this.mysql, backslash: this.backslash });
+        if (!this.stmt.started)
+          this.stmt.begin(i, c, this.line, { mysql: this.cfg.mysql, backslash: this.cfg.backslash });
         const g = c | 0x20;
         this.goMatch = this.goMatch === 0 && g === 103 ? 1 : this.goMatch === 1 && g === 111 ? 2 : -1;
         if (c === 39) {
-          this.escapes = this.mysql || this.backslash || isEPrefixed(s, i);
+          this.escapes = this.cfg.mysql || this.cfg.backslash || isEPrefixed(s, i);
           this.enter(SQUOTE);
         } else if (c === 34) {
-          this.escapes = this.mysql;
+          this.escapes = this.cfg.mysql;
           this.enter(DQUOTE);
         } else if (c === 96) {
-          this.mysql = true;
+          this.cfg.mysql = true;
           this.escapes = false;
           this.enter(BACKTICK);
-        } else if (c === 91 && opensBracketIdent(s, i, this.mysql)) {
+        } else if (c === 91 && opensBracketIdent(s, i, this.cfg.mysql)) {
           this.escapes = false;
           this.enter(BRACKET);
         } else if (c === 36) {
-          const t = dollarTagLength(s, i, this.mysql);
+          const t = dollarTagLength(s, i, this.cfg.mysql);
           if (t < 0 && !final) {
             stop = i;
             break;
@@ -164,7 +180,7 @@ export class StatementSplitter {
         cur.line = this.line;
         const result =
           state === BLOCK_COMMENT
-            ? scanBlockComment(s, cur, !this.mysql, final)
+            ? scanBlockComment(s, cur, !this.cfg.mysql, final)
             : state === DOLLAR
               ? scanDollar(s, cur, this.tag, final)
               : scanQuoted(s, cur, CLOSER[state] as number, this.escapes, final);
@@ -218,22 +234,30 @@ export class StatementSplitter {
   }
 
   private newline(s: string, i: number): void {
-    const go = this.goMatch === 2 && !this.mysql;
+    const go = this.goMatch === 2 && !this.cfg.mysql;
     this.goMatch = 0;
+    if (go) this.cfg.tsql = true;
     const stmt = this.stmt;
     if (!stmt.started) return;
     if (go) {
       this.endStatement(s, i, true);
       return;
     }
-    if (stmt.line !== this.line || (stmt.firstCode !== 92 && (stmt.firstCode | 0x20) !== 100)) return;
+    if (stmt.line !== this.line) return;
+    const first = stmt.firstCode | 0x20;
+    if (!this.cfg.tsql && (first === 115 || first === 105)) {
+      stmt.flush(s, i);
+      this.cfg.learnFirstLine(stmt.head());
+    }
+    if (stmt.firstCode !== 92 && first !== 100) return;
     stmt.flush(s, i);
     const delimiter = /^delimiter[ \t]+(\S+)/i.exec(stmt.head());
+    if (stmt.firstCode === 92) this.cfg.learnMeta(stmt.head());
     // psql meta-commands (\connect …) and DELIMITER end at the newline and carry no data.
     if (stmt.firstCode === 92 || delimiter) {
       if (delimiter) {
         this.delimiter = delimiter[1] as string;
-        this.mysql = true;
+        this.cfg.mysql = true;
       }
       stmt.reset();
     }
@@ -249,7 +273,7 @@ export class StatementSplitter {
       const nl = text.lastIndexOf("\n");
       text = nl < 0 ? "" : text.slice(0, nl);
     }
-    this.learnDialect(text);
+    this.cfg.learn(text);
     if (!DATA_HEAD.test(text)) return;
     if (tooLarge) {
       const message = `statement larger than ${MAX_STATEMENT_CHARS / 1024 / 1024} MiB skipped`;
@@ -260,23 +284,26 @@ export class StatementSplitter {
     if (head) {
       // Data starts on the line after `COPY … FROM stdin;`; after a GO line that newline is already consumed.
       this.state = go ? COPY_DATA : COPY_SKIP;
-      this.emit({ type: "copy-start", head, line });
+      this.emit({ type: "copy-start", head, line, settings: this.cfg.snapshot() });
       return;
     }
-    this.emit({ type: "statement", text, line, flags });
+    this.emit({ type: "statement", text, line, flags, settings: this.cfg.snapshot() });
   }
 
-  private learnDialect(text: string): void {
-    const c = text.charCodeAt(0) | 0x20;
-    if (c === 115) {
-      const scs = /^set\s+(?:session\s+)?standard_conforming_strings\s*(?:=|to)\s*'?(on|off)/i.exec(text);
-      if (scs) this.backslash = (scs[1] as string).toLowerCase() === "off";
-      // MySQL-only session variables; not `SET @x`, which T-SQL scripts use as well.
-      else if (/^set\b[^;]*\b(?:autocommit|foreign_key_checks|unique_checks|sql_mode)\s*=/i.test(text))
-        this.mysql = true;
-    } else if ((c === 108 || c === 117) && /^(?:un)?lock\s+tables?\b/i.test(text)) {
-      this.mysql = true;
-    }
+  /**
+   * Whether the line after the newline at `i` starts a new T-SQL statement (SSMS writes one INSERT per line with
+   * neither `;` nor GO between them): 1 yes, 0 no, -1 the chunk ends before it can be told.
+   */
+  private tsqlBreak(s: string, i: number, final: boolean): number {
+    let j = i + 1;
+    while (j < s.length && (s.charCodeAt(j) === 32 || s.charCodeAt(j) === 9 || s.charCodeAt(j) === 13)) j++;
+    const start = j;
+    while (j < s.length && j - start <= 10 && isIdentCode(s.charCodeAt(j))) j++;
+    if (j >= s.length && !final) return -1;
+    if (!TSQL_STATEMENT_START.test(s.slice(start, j))) return 0;
+    // Inside a procedure, trigger or view the lines are its body, up to GO: not the dump's statements.
+    this.stmt.flush(s, i);
+    return TSQL_BODY_HEAD.test(this.stmt.head()) ? 0 : 1;
   }
 
   private copyLine(raw: string): void {

@@ -1,6 +1,8 @@
 import type { DuckDBAppender, DuckDBConnection } from "@duckdb/node-api";
 import { sqlIdent } from "../tabular/duckdb-session.js";
-import { type ColumnCodec, codecFor, type DuckType, INVALID, toText } from "./column-types.js";
+import type { Charset } from "./charset.js";
+import { type ColumnCodec, Invalid, shownValue } from "./codec.js";
+import { SqliteColumn } from "./sqlite-affinity.js";
 import type { SqlValue } from "./types.js";
 
 /** Where a sink reports rows it had to skip. */
@@ -9,12 +11,46 @@ export type RowErrorSink = (line: number, message: string) => void;
 /** Appender rows between flushes: keeps the appender's own buffer small while rows stream in. */
 const FLUSH_ROWS = 100_000;
 
+/**
+ * One output column: staged as one or more DuckDB columns while rows stream in, then selected into its final
+ * type when the Parquet is written (a typed column is staged as itself; a SQLite column in several forms).
+ */
+export interface SinkColumn {
+  /** DuckDB types of the staged columns. */
+  readonly staged: readonly string[];
+  convert(v: SqlValue, cs: Charset): unknown;
+  /** Appends a cell `convert` returned (null included) to the staged columns. */
+  append(a: DuckDBAppender, cell: unknown): void;
+  /** The final column's SQL over the staged columns' quoted names. */
+  select(staged: string[]): string;
+}
+
+/** A column whose type the declaration decides. */
+export function typedColumn(codec: ColumnCodec): SinkColumn {
+  const staged = codec.staged;
+  return {
+    staged: [staged ? staged.type : codec.sql],
+    convert: (v, cs) => codec.convert(v, cs),
+    append: (a, cell) => (cell === null ? a.appendNull() : codec.append(a, cell)),
+    select: ([name]) => (staged ? staged.select(name as string) : (name as string)),
+  };
+}
+
+/** A SQLite column, typed after its data (sqlite-affinity.ts). */
+export function sqliteColumn(column: SqliteColumn): SinkColumn {
+  return {
+    staged: SqliteColumn.STAGED,
+    convert: (v, cs) => column.convert(v, cs),
+    append: (a, cell) => column.append(a, cell as Parameters<SqliteColumn["append"]>[1]),
+    select: (staged) => column.select(staged),
+  };
+}
+
 /** One dump table being loaded into a DuckDB table through an appender. */
 export class TableSink {
   rowCount = 0;
   private appender: DuckDBAppender | null = null;
   private sinceFlush = 0;
-  private readonly codecs: ColumnCodec[];
   private readonly positionCache = new Map<string, number[] | string>();
 
   private constructor(
@@ -23,13 +59,13 @@ export class TableSink {
     readonly duckName: string,
     /** Names as the dump spells them, for matching INSERT column lists. */
     private readonly names: string[],
-    types: DuckType[],
-  ) {
-    this.codecs = types.map(codecFor);
-  }
+    /** Output names: unique, without control chars. */
+    private readonly outNames: string[],
+    private readonly columns: SinkColumn[],
+  ) {}
 
   /**
-   * Creates the DuckDB table. Output column names are made unique (DuckDB
+   * Creates the staging table. Output column names are made unique (DuckDB
    * compares them ignoring case) and control chars become `_` (DuckDB's parser
    * stops at NUL, and they have no business in a Parquet schema).
    */
@@ -38,32 +74,48 @@ export class TableSink {
     table: string,
     duckName: string,
     names: string[],
-    types: DuckType[],
+    columns: SinkColumn[],
   ): Promise<TableSink> {
     const taken = new Set<string>();
-    const defs = names.map((name, i) => {
+    const outNames = names.map((name, i) => {
       const base = name === "" ? `c${i + 1}` : name.replace(/[\x00-\x1f\x7f]/g, "_");
       let unique = base;
       for (let n = 2; taken.has(unique.toLowerCase()); n++) unique = `${base}_${n}`;
       taken.add(unique.toLowerCase());
-      return `${sqlIdent(unique)} ${types[i]}`;
+      return unique;
     });
+    const defs = columns.flatMap((c, i) => c.staged.map((type, k) => `${sqlIdent(`s${i}_${k}`)} ${type}`));
     await conn.run(`CREATE TABLE ${sqlIdent(duckName)} (${defs.join(", ")})`);
-    return new TableSink(conn, table, duckName, names, types);
+    return new TableSink(conn, table, duckName, names, outNames, columns);
+  }
+
+  /** The query that gives the final columns, for the Parquet writer. */
+  selectSql(): string {
+    const exprs = this.columns.map((c, i) => {
+      const staged = c.staged.map((_, k) => sqlIdent(`s${i}_${k}`));
+      return `${c.select(staged)} AS ${sqlIdent(this.outNames[i] as string)}`;
+    });
+    return `SELECT ${exprs.join(", ")} FROM ${sqlIdent(this.duckName)}`;
   }
 
   /**
    * Appends a batch. A row is appended whole or not at all: every value is
    * converted before the first is handed to the appender, which cannot undo.
    */
-  async append(columns: string[] | null, rows: SqlValue[][], lines: number[], report: RowErrorSink): Promise<void> {
+  async append(
+    columns: string[] | null,
+    rows: SqlValue[][],
+    lines: number[],
+    cs: Charset,
+    report: RowErrorSink,
+  ): Promise<void> {
     const positions = columns ? this.positions(columns) : null;
     if (typeof positions === "string") {
       report(lines[0] ?? 0, `${positions}; ${rows.length} row(s) skipped`);
       return;
     }
     const width = positions ? positions.length : this.names.length;
-    const cells: (SqlValue | typeof INVALID)[] = new Array(this.names.length).fill(null);
+    const cells: unknown[] = new Array(this.names.length).fill(null);
     for (let k = 0; k < rows.length; k++) {
       const row = rows[k] as SqlValue[];
       const line = lines[k] ?? 0;
@@ -72,19 +124,20 @@ export class TableSink {
         continue;
       }
       if (positions) cells.fill(null);
-      const bad = this.convertRow(row, positions, cells);
+      const bad = this.convertRow(row, positions, cells, cs);
       if (bad >= 0) {
         const col = positions ? (positions[bad] as number) : bad;
-        const shown = JSON.stringify((toText(row[bad] as SqlValue) ?? "").slice(0, 40));
-        const codec = this.codecs[col] as ColumnCodec;
-        report(line, `column "${this.names[col]}": ${shown} is not a valid ${codec.type}; row skipped`);
+        const reason = (cells[col] as Invalid).reason;
+        report(line, `column "${this.names[col]}": ${shownValue(row[bad] as SqlValue, cs)} ${reason}; row skipped`);
         continue;
       }
       this.appender ??= await this.conn.createAppender(this.duckName);
-      this.appendCells(this.appender, cells);
+      const appender = this.appender;
+      for (let col = 0; col < cells.length; col++) (this.columns[col] as SinkColumn).append(appender, cells[col]);
+      appender.endRow();
       this.rowCount++;
       if (++this.sinceFlush >= FLUSH_ROWS) {
-        this.appender.flushSync();
+        appender.flushSync();
         this.sinceFlush = 0;
       }
     }
@@ -97,24 +150,15 @@ export class TableSink {
     this.sinceFlush = 0;
   }
 
-  /** Converts into `cells`; returns the index (in `row`) of the first value that does not fit, or -1. */
-  private convertRow(row: SqlValue[], positions: number[] | null, cells: (SqlValue | typeof INVALID)[]): number {
+  /** Converts into `cells`; returns the index (in `row`) of the first value that does not fit (its Invalid in cells), or -1. */
+  private convertRow(row: SqlValue[], positions: number[] | null, cells: unknown[], cs: Charset): number {
     for (let j = 0; j < row.length; j++) {
       const col = positions ? (positions[j] as number) : j;
-      const cell = (this.codecs[col] as ColumnCodec).convert(row[j] as SqlValue);
-      if (cell === INVALID) return j;
+      const cell = (this.columns[col] as SinkColumn).convert(row[j] as SqlValue, cs);
       cells[col] = cell;
+      if (cell instanceof Invalid) return j;
     }
     return -1;
-  }
-
-  private appendCells(appender: DuckDBAppender, cells: (SqlValue | typeof INVALID)[]): void {
-    for (let col = 0; col < cells.length; col++) {
-      const cell = cells[col];
-      if (cell === null || cell === INVALID || cell === undefined) appender.appendNull();
-      else (this.codecs[col] as ColumnCodec).append(appender, cell);
-    }
-    appender.endRow();
   }
 
   /** Table column index of each listed column, or a message naming the first one the table lacks. */

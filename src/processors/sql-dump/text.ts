@@ -1,13 +1,25 @@
 /**
- * The dump is scanned as latin1 (one char per byte) so that binary literals
- * (`_binary '…'`, octal/hex escapes) keep their exact bytes; text values are
- * turned back into UTF-8 strings only once they are known to be text.
+ * The dump is scanned as latin1 (one char per byte) so that every literal keeps
+ * its exact bytes; values are decoded only by the column they land in
+ * (charset.ts, codecs). Names, types and messages use {@link fromLatin1}.
  */
 
-/** Turns a latin1-decoded byte string into the UTF-8 text it encodes (invalid sequences become U+FFFD). */
+/**
+ * Turns a latin1-decoded byte string into the UTF-8 text it encodes, for names,
+ * declared types and messages only: invalid sequences become U+FFFD, which a
+ * value must never do (values go through charset.ts).
+ */
 export function fromLatin1(s: string): string {
   // Most dumps are ASCII: skip the round trip through a Buffer when nothing is above 0x7f.
   return /[^\x00-\x7f]/.test(s) ? Buffer.from(s, "latin1").toString("utf8") : s;
+}
+
+/**
+ * Without leading and trailing ASCII blanks. String.prototype.trim would also take 0xA0 and 0x85, which in raw
+ * bytes are pieces of UTF-8 characters, not spaces.
+ */
+export function asciiTrim(s: string): string {
+  return s.replace(/^[ \t\n\r]+|[ \t\n\r]+$/g, "");
 }
 
 /** The bytes of a latin1-decoded byte string. */
@@ -15,9 +27,9 @@ export function latin1Bytes(s: string): Uint8Array {
   return new Uint8Array(Buffer.from(s, "latin1"));
 }
 
-/** A code point as the latin1 chars of its UTF-8 bytes, so it survives {@link fromLatin1}. */
-export function codePointAsLatin1(cp: number): string {
-  if (cp > 0x10ffff || cp < 0) return "\ufffd";
+/** A code point as the latin1 chars of its UTF-8 bytes; null for what is not a Unicode scalar value. */
+export function codePointAsLatin1(cp: number): string | null {
+  if (cp > 0x10ffff || cp < 0 || (cp >= 0xd800 && cp <= 0xdfff)) return null;
   return Buffer.from(String.fromCodePoint(cp), "utf8").toString("latin1");
 }
 

@@ -4,11 +4,13 @@ import type { Readable } from "node:stream";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { TableProfile } from "../profile.js";
 import { type DuckOptions, openDuck, profileParquet, sqlIdent, sqlString } from "../tabular/duckdb-session.js";
-import { type DuckType, duckTypeFor } from "./column-types.js";
+import { type Charset, charsetFor, DEFAULT_CHARSET } from "./charset.js";
 import { readSqlDump } from "./reader.js";
 import { StemAllocator } from "./safe-name.js";
-import { TableSink } from "./table-sink.js";
-import type { DeclaredColumn, SqlEvent } from "./types.js";
+import { affinityOf, SqliteColumn } from "./sqlite-affinity.js";
+import { type SinkColumn, sqliteColumn, TableSink, typedColumn } from "./table-sink.js";
+import { codecFor } from "./type-map.js";
+import type { DeclaredColumn, Dialect, SqlEvent } from "./types.js";
 
 /** Errors kept in a result; the rest are only counted, so a garbage file cannot grow memory with its size. */
 export const MAX_LISTED_ERRORS = 1000;
@@ -26,14 +28,17 @@ export interface SqlDumpResult {
 type RowsEvent = Extract<SqlEvent, { kind: "rows" }>;
 
 /**
- * Writes one ZSTD Parquet per table into outDir as `${safeName(table)}.parquet`,
- * via `${…}.parquet.tmp` then rename, fsync of each file and of outDir.
+ * Writes one ZSTD Parquet per table into outDir as `${safeName(table)}.parquet`
+ * (the table as the dump qualifies it: `public.film.parquet`), via
+ * `${…}.parquet.tmp` then rename, fsync of each file and of outDir.
  *
  * Rows stream into DuckDB tables through appenders (bounded by the session's
  * memory_limit, spilling to its temp directory), never into JS arrays for the
- * whole file. Column types come from CREATE TABLE where they convert safely
- * (see {@link duckTypeFor}); everything else is VARCHAR. Columns are named by
- * CREATE TABLE, else by the first INSERT/COPY column list, else c1..cN.
+ * whole file. Column types come from CREATE TABLE per docs/types.md (see
+ * {@link codecFor}; SQLite's after the data, see sqlite-affinity.ts); a table
+ * without one is VARCHAR. A value that does not fit its column makes its row
+ * invalid. Columns are named by CREATE TABLE, else by the first INSERT/COPY
+ * column list, else c1..cN.
  * Throws only for I/O or DuckDB failures; unreadable input becomes `errors`.
  */
 export async function sqlDumpToParquet(input: Readable, outDir: string, opts: DuckOptions): Promise<SqlDumpResult> {
@@ -53,7 +58,7 @@ export async function sqlDumpToParquet(input: Readable, outDir: string, opts: Du
       sink.closeAppender();
       if (sink.rowCount > 0) {
         const parquetPath = join(outDir, `${stems.allocate(sink.table)}.parquet`);
-        const profile = await writeParquet(session.conn, sink.duckName, parquetPath, tmpFiles);
+        const profile = await writeParquet(session.conn, sink.selectSql(), parquetPath, tmpFiles);
         result.tables.push({ table: sink.table, parquetPath, profile: { ...profile, table: sink.table } });
         result.rowCount += sink.rowCount;
       }
@@ -75,6 +80,11 @@ export async function sqlDumpToParquet(input: Readable, outDir: string, opts: Du
   }
 }
 
+interface Declared {
+  columns: DeclaredColumn[];
+  dialect: Dialect;
+}
+
 /** Streams the dump into DuckDB tables, one per dump table that has rows (into `sinks`, in order of appearance). */
 async function load(
   conn: DuckDBConnection,
@@ -82,17 +92,23 @@ async function load(
   sinks: Map<string, TableSink>,
   report: (table: string | null, line: number, message: string) => void,
 ): Promise<void> {
-  const declared = new Map<string, DeclaredColumn[]>();
+  const declared = new Map<string, Declared>();
+  let dialect: Dialect = "generic";
+  let charset: Charset = DEFAULT_CHARSET;
   let active: TableSink | null = null;
   for await (const ev of readSqlDump(input)) {
     if (ev.kind === "error") report(ev.table, ev.line, ev.message);
-    else if (ev.kind === "table") {
+    else if (ev.kind === "settings") {
+      dialect = ev.dialect;
+      charset = charsetFor(ev.charset, dialect === "mysql");
+    } else if (ev.kind === "table") {
       // A CREATE TABLE after rows arrived cannot reshape a table already loaded: the first one wins.
-      if (ev.columns && ev.columns.length > 0 && !sinks.has(ev.table)) declared.set(ev.table, ev.columns);
+      if (ev.columns && ev.columns.length > 0 && !sinks.has(ev.table))
+        declared.set(ev.table, { columns: ev.columns, dialect });
     } else {
       let sink = sinks.get(ev.table);
       if (!sink) {
-        const created = await createSink(conn, ev, declared.get(ev.table), sinks.size);
+        const created = await createSink(conn, ev, declared.get(ev.table), dialect, sinks.size);
         if (!created) {
           report(ev.table, ev.firstLine, `rows without any value; ${ev.rows.length} row(s) skipped`);
           continue;
@@ -103,7 +119,7 @@ async function load(
       // One open appender at a time: dumps load table after table, and each appender holds a buffer.
       if (active !== sink) active?.closeAppender();
       active = sink;
-      await sink.append(ev.columns, ev.rows, ev.lines, (line, message) => report(ev.table, line, message));
+      await sink.append(ev.columns, ev.rows, ev.lines, charset, (line, message) => report(ev.table, line, message));
     }
   }
 }
@@ -111,32 +127,37 @@ async function load(
 async function createSink(
   conn: DuckDBConnection,
   ev: RowsEvent,
-  declared: DeclaredColumn[] | undefined,
+  declared: Declared | undefined,
+  dialect: Dialect,
   index: number,
 ): Promise<TableSink | null> {
   let names: string[];
-  let types: DuckType[];
+  let types: (string | null)[];
   if (declared) {
-    names = declared.map((c) => c.name);
-    types = declared.map((c) => duckTypeFor(c.type));
+    names = declared.columns.map((c) => c.name);
+    types = declared.columns.map((c) => c.type);
+    dialect = declared.dialect;
   } else {
     const width = ev.rows[0]?.length ?? 0;
     names = ev.columns ?? Array.from({ length: width }, (_, i) => `c${i + 1}`);
-    types = names.map((): DuckType => "VARCHAR");
+    types = names.map(() => null);
   }
   if (names.length === 0) return null;
-  return TableSink.create(conn, ev.table, `t${index}`, names, types);
+  const columns: SinkColumn[] = types.map((t) =>
+    dialect === "sqlite" ? sqliteColumn(new SqliteColumn(affinityOf(t))) : typedColumn(codecFor(t, dialect)),
+  );
+  return TableSink.create(conn, ev.table, `t${index}`, names, columns);
 }
 
 async function writeParquet(
   conn: DuckDBConnection,
-  duckName: string,
+  select: string,
   parquetPath: string,
   tmpFiles: Set<string>,
 ): Promise<TableProfile> {
   const tmp = `${parquetPath}.tmp`;
   tmpFiles.add(tmp);
-  await conn.run(`COPY ${sqlIdent(duckName)} TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
+  await conn.run(`COPY (${select}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
   await fsyncPath(tmp);
   // Profiled before it is published, so a file that does not read back is never renamed into place.
   const profile = await profileParquet(conn, tmp);

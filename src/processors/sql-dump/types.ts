@@ -1,5 +1,22 @@
-/** A literal value read from a dump: never the result of evaluating SQL beyond a few pure string functions. */
-export type SqlValue = string | number | bigint | boolean | null | Uint8Array;
+/**
+ * A numeric literal that is not a safe integer (a decimal point, an exponent, or more digits than a double holds
+ * exactly), kept as the text the dump wrote (sign included): `numeric(20,5)` and DECIMAL columns need every digit.
+ */
+export class NumberText {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
+/**
+ * A literal value read from a dump: never the result of evaluating SQL beyond a few pure string functions.
+ * - `string`: a quoted literal or a COPY field, **as raw bytes** (one latin1 char per byte, escapes already
+ *   decoded): only the column it lands in decides whether those bytes are text in the dump's charset or binary;
+ * - `Uint8Array`: bytes the dump marked as binary (`X'…'`, `0x…`, `_binary '…'`);
+ * - `number`: a safe integer literal; `bigint`: a larger integer literal; `NumberText`: any other number.
+ */
+export type SqlValue = string | number | bigint | boolean | null | Uint8Array | NumberText;
 
 /** A column as declared by CREATE TABLE; `type` is the declared type text (null when none was given). */
 export interface DeclaredColumn {
@@ -7,14 +24,22 @@ export interface DeclaredColumn {
   type: string | null;
 }
 
+/** Which tool's rules a dump follows, as far as its statements tell (types and quoting depend on it). */
+export type Dialect = "generic" | "postgres" | "mysql" | "sqlite" | "sqlserver";
+
 /**
  * What {@link readSqlDump} reports, in file order.
+ * - `settings`: the dialect and the declared charset (`SET NAMES`, `SET client_encoding`) changed; they apply to
+ *   the events after it. Not sent while they keep their defaults (`generic`, `utf8`).
  * - `table`: a CREATE TABLE, or the first data of a table no CREATE TABLE described (`columns: null`).
  * - `rows`: a batch of rows from one INSERT or COPY block; `columns` is the statement's own column list, if any;
  *   `lines[i]` is the 1-based line where `rows[i]` starts (`firstLine === lines[0]`).
  * - `error`: a statement or row that could not be read; it was skipped and reading went on.
+ *
+ * Table names are as the dump qualifies them (`public.film`, `dbo.Customer`, `film`): see {@link qualifiedName}.
  */
 export type SqlEvent =
+  | { kind: "settings"; dialect: Dialect; charset: string }
   | { kind: "table"; table: string; columns: DeclaredColumn[] | null }
   | { kind: "rows"; table: string; columns: string[] | null; rows: SqlValue[][]; firstLine: number; lines: number[] }
   | { kind: "error"; table: string | null; line: number; message: string };

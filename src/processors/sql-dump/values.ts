@@ -1,13 +1,14 @@
 import { type Lexer, SqlSyntaxError, type Token } from "./lexer.js";
 import { describe, isPunct, isWord } from "./names.js";
-import { fromLatin1, hexBytes, latin1Bytes } from "./text.js";
-import type { SqlValue } from "./types.js";
+import { codePointAsLatin1, hexBytes, latin1Bytes } from "./text.js";
+import { NumberText, type SqlValue } from "./types.js";
 
 /**
  * Reads one value of a VALUES tuple: a literal, optionally signed or cast
  * (`'…'::type`), or one of the few pure functions dump tools write (SQLite's
  * `replace(…, char(10))`, `CAST(… AS …)`, MySQL `UNHEX`). Nothing is executed;
  * anything else is a syntax error, so the statement is reported, not guessed.
+ * Quoted literals stay raw bytes (see {@link SqlValue}): the column decides.
  */
 export function readValue(lx: Lexer): SqlValue {
   let t = lx.next();
@@ -26,16 +27,22 @@ export function readValue(lx: Lexer): SqlValue {
       break;
     case "str":
     case "dq": // a value position: MySQL's double-quoted string
-      value = fromLatin1(t.text);
+      value = t.text;
       break;
     case "bytes":
       value = t.bytes;
       break;
     case "bits":
+      // MySQL's b'101' is a number; PostgreSQL's B'101' is bit-string text.
       value = lx.mysql ? bitsValue(t.text) : t.text;
       break;
     case "word":
       value = wordValue(t, lx);
+      break;
+    case "punct":
+      if (!isBackslashN(t, lx)) throw unexpected(t, "a value");
+      lx.next();
+      value = null;
       break;
     default:
       throw unexpected(t, "a value");
@@ -47,17 +54,24 @@ export function readValue(lx: Lexer): SqlValue {
   return value;
 }
 
-/** Integers stay exact (bigint beyond 2^53); anything with a point or exponent is a double. */
-export function numberValue(raw: string, negative: boolean): number | bigint {
+/** MySQL reads an unquoted `\N` as NULL (the LOAD DATA notation, accepted in statements too). */
+function isBackslashN(t: Token, lx: Lexer): boolean {
+  if (t.text !== "\\" || !lx.mysql) return false;
+  const n = lx.peek();
+  return n.kind === "word" && n.text === "N" && n.start === t.end;
+}
+
+/** Safe integers as numbers, larger ones as bigint; anything with a point or exponent keeps its exact text. */
+export function numberValue(raw: string, negative: boolean): number | bigint | NumberText {
   if (/^\d+$/.test(raw)) {
     const n = Number(raw);
     if (Number.isSafeInteger(n)) return negative ? -n : n;
     const big = BigInt(raw);
     return negative ? -big : big;
   }
-  const n = Number(raw);
-  if (Number.isNaN(n)) throw new SqlSyntaxError(`invalid number ${JSON.stringify(raw)}`, 0);
-  return negative ? -n : n;
+  if (raw === "" || raw === "." || Number.isNaN(Number(raw)))
+    throw new SqlSyntaxError(`invalid number ${JSON.stringify(raw)}`, 0);
+  return new NumberText(negative ? `-${raw}` : raw);
 }
 
 function bitsValue(bits: string): number | bigint {
@@ -72,12 +86,11 @@ function wordValue(t: Token, lx: Lexer): SqlValue {
   if (word === "TRUE") return true;
   if (word === "FALSE") return false;
   const next = lx.peek();
-  // MySQL charset introducers: _binary '…' keeps its bytes, _utf8mb4 '…' is text.
+  // MySQL charset introducers: _binary '…' is bytes whatever the column; _utf8mb4 '…' is text (raw until decoded).
   if (word.startsWith("_") && (next.kind === "str" || next.kind === "bytes" || next.kind === "dq")) {
     lx.next();
-    if (word !== "_BINARY")
-      return next.bytes ? fromLatin1(Buffer.from(next.bytes).toString("latin1")) : fromLatin1(next.text);
-    return next.bytes ?? latin1Bytes(next.text);
+    if (word === "_BINARY") return next.bytes ?? latin1Bytes(next.text);
+    return next.bytes ? Buffer.from(next.bytes).toString("latin1") : next.text;
   }
   if (isPunct(next, "(")) {
     lx.next();
@@ -112,10 +125,12 @@ function call(name: string, at: Token, lx: Lexer): SqlValue {
     typeof b === "string" &&
     typeof c === "string"
   ) {
+    // Byte strings: UTF-8 never matches inside another character's bytes, so this is the textual replace.
     return b === "" ? a : a.replaceAll(b, c);
   }
-  if ((name === "CHAR" || name === "CHR") && args.every((x) => typeof x === "number" && Number.isInteger(x))) {
-    return String.fromCodePoint(...(args as number[]).map((x) => (x >= 0 && x <= 0x10ffff ? x : 0xfffd)));
+  if ((name === "CHAR" || name === "CHR") && args.every((x) => typeof x === "number")) {
+    const chars = (args as number[]).map(codePointAsLatin1);
+    if (chars.every((x) => x !== null)) return chars.join("");
   }
   if (name === "UNHEX" && args.length === 1 && typeof a === "string") {
     const bytes = hexBytes(a);
