@@ -21,7 +21,7 @@ export function formatTiers(probes: ServiceProbe[]): string {
   }
   lines.push(
     "  S3 on RADOS Gateway: runs; Ceph is installed with apt-get by the S3 suites when missing (root), else skipped",
-    "  not in this command: npm run test:conformance (data written by others, in ../shared), npm run test:container (Docker)",
+    "  not in this command: npm run test:conformance (data written by others, kept beside the repository), npm run test:container (Docker)",
   );
   return lines.join("\n");
 }
