@@ -8,13 +8,14 @@ export { invalidRowsInState, type ProcessedLine, readParquetFacts } from "../sup
 /**
  * The shared corpus (files written by others: public SQL dumps, vega-datasets, csv-spectrum, and generated hostile
  * files), outside this repository at ../shared/corpus. Only the conformance tier (`npm run test:conformance`) reads
- * it; the main suite has fixtures of its own (test/fixtures).
+ * it; the main suite has fixtures of its own (test/fixtures). SLUICE_SHARED names another place for it (a clone
+ * somewhere else than beside the shared data).
  */
-export const SHARED = join(import.meta.dirname, "..", "..", "..", "shared");
+export const SHARED = process.env.SLUICE_SHARED ?? join(import.meta.dirname, "..", "..", "..", "shared");
 export const CORPUS = join(SHARED, "corpus");
 if (!existsSync(CORPUS)) {
   throw new Error(
-    `the conformance tier needs the shared corpus at ${CORPUS} (a checkout of the shared data beside this repository)`,
+    `the conformance tier needs the shared corpus at ${CORPUS} (the shared data beside this repository, or SLUICE_SHARED)`,
   );
 }
 
