@@ -30,7 +30,8 @@ export interface ManifestProcessing {
     path: string;
     table?: string;
     row_count?: number;
-    columns?: { name: string; type: string; null_count: number; min: unknown; max: unknown }[];
+    /** `source`: the column's name in the file, when it is not `name` (see ColumnProfile.source). */
+    columns?: { name: string; source?: string; type: string; null_count: number; min: unknown; max: unknown }[];
   }[];
   aggregations?: Record<string, unknown>;
   invalid_count?: number;
@@ -39,6 +40,18 @@ export interface ManifestProcessing {
   invalid_rows_more?: number;
   members?: Record<string, number>;
   note?: string;
+  /** CSV/TSV: how the file was read (ProcessingRecordV1.dialect, in snake case). */
+  dialect?: {
+    delimiter: string;
+    quote: string;
+    escape: string;
+    header: string;
+    preamble_lines: number;
+    footer_lines: number;
+    encoding: string;
+  };
+  /** JSON/JSONL: records holding a key more than once (the last value kept). */
+  duplicate_keys?: { count: number; records: number[] };
   processing_ms: number;
 }
 

@@ -7,6 +7,11 @@ export type ProfileValue = string | number | boolean | null;
 
 export interface ColumnProfile {
   name: string;
+  /**
+   * The column's name in the file when it is not `name` (a JSON key holding NUL, a CSV header name repeated or
+   * with a control character: see src/processors/tabular/column-names.ts).
+   */
+  source?: string;
   /** The DuckDB type name as written to Parquet (BIGINT, DOUBLE, VARCHAR, TIMESTAMP WITH TIME ZONE, …). */
   type: string;
   nullCount: number;

@@ -2,10 +2,11 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DuckSession, openDuck, sqlIdent, sqlString } from "../../src/processors/tabular/duckdb-session.js";
 import { JsonSyntax } from "../../src/processors/tabular/json-syntax.js";
 import { SENSOR_READINGS } from "../../src/processors/validate/index.js";
 import { chunked, makeRoot, params, removeRoot } from "./support.js";
-import { convertChecked } from "./tabular-check.js";
+import { convertChecked, DUCK } from "./tabular-check.js";
 
 /**
  * JSON and JSON Lines: the streaming syntax checker every JSON input passes
@@ -15,11 +16,16 @@ import { convertChecked } from "./tabular-check.js";
  */
 
 let root: string;
+let reader: DuckSession;
 let n = 0;
-beforeAll(() => {
+beforeAll(async () => {
   root = makeRoot("json");
+  reader = await openDuck(DUCK);
 });
-afterAll(() => removeRoot(root));
+afterAll(() => {
+  reader?.close();
+  removeRoot(root);
+});
 
 function caseDir(): string {
   const dir = join(root, `c${n++}`);
@@ -249,14 +255,19 @@ describe("json: records DuckDB cannot make columns of", () => {
   // unterminated quoted identifier at or near ""a"` — not a TabularError, so the pipeline quarantines the file as
   // SLUICE_ERR_INTERNAL — and the Parquet it had renamed into place stays. (An empty key is fine: DuckDB names it
   // C0.) Expected: the name sanitised (NUL → `_`, as the SQL-dump reader does), or a TabularError.
-  // Fixed: the syntax checker refuses a key holding \u0000, so the file is a parse error (a JSONL line, an invalid row).
-  it('BUG 10 (fixed): `[{"a\\u0000b":1}]` is refused with a TabularError; as a JSONL line it is one invalid row', async () => {
-    const { error } = await convertChecked(caseDir(), "k.json", "json", Buffer.from('[{"a\\u0000b":1}]'));
-    expect(error?.code).toBe("SLUICE_ERR_PARSE");
-    expect(error?.message).toMatch(/NUL/);
-    const { result } = await convertChecked(caseDir(), "k.jsonl", "jsonl", Buffer.from('{"a\\u0000b":1}\n{"a":2}\n'));
-    expect(result?.profile?.rowCount).toBe(1);
-    expect(result?.validation?.invalidRows.map((r) => r.row)).toEqual([1]);
+  // Fixed first by refusing such a key (a parse error); since issue 16 (RFC 8259: any key is data) by naming the
+  // column after the rule of column-names.ts (`a_b`) and keeping the key as the column's `source`.
+  it('BUG 10 (fixed): `[{"a\\u0000b":1}]` converts to a column `a_b` whose source is the key; as JSONL too', async () => {
+    const { result } = await convertChecked(caseDir(), "k.json", "json", Buffer.from('[{"a\\u0000b":1}]'));
+    expect(result?.profile?.columns.map((c) => [c.name, c.source])).toEqual([["a_b", "a\u0000b"]]);
+    const { result: lines } = await convertChecked(
+      caseDir(),
+      "k.jsonl",
+      "jsonl",
+      Buffer.from('{"a\\u0000b":1}\n{"a":2}\n'),
+    );
+    expect(lines?.profile?.rowCount).toBe(2);
+    expect(lines?.validation).toBeUndefined();
   });
 
   // BUG 11: a JSON array whose records all have no key (`[{}]`), or a JSONL file of only `{}` lines, passes the
@@ -273,6 +284,54 @@ describe("json: records DuckDB cannot make columns of", () => {
   it("BUG 11 (fixed): a JSONL file of `{}` lines is a note (not a table), with a schema too", async () => {
     const { result } = await convertChecked(caseDir(), "e.jsonl", "jsonl", Buffer.from("{}\n{}\n"), SENSOR_READINGS);
     expect(result?.note).toBe("not a table: the records have no fields");
+  });
+});
+
+describe("json: any key is data (RFC 8259)", () => {
+  // Records written pair by pair, so a key may repeat; keys from the odd ones above, NUL and its `_` look-alike,
+  // case twins. Oracle: JSON.parse of the same text (a repeated key keeps its last value), every cell.
+  const key = fc.oneof(fc.constantFrom(...KEYS, "a\u0000b", "a_b", "A", "a", "\u001f"), fc.string({ maxLength: 4 }));
+  const value = fc.oneof(fc.string({ maxLength: 6 }), fc.constant(null));
+  const rec = fc.array(fc.tuple(key, value), { minLength: 1, maxLength: 6 });
+  it("every key is a column (its name by column-names.ts, the key as its source), every value JSON.parse's", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(rec, { minLength: 1, maxLength: 6 }),
+        fc.constantFrom("json", "jsonl"),
+        async (rs, format) => {
+          const texts = rs.map(
+            (pairs) => `{${pairs.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(",")}}`,
+          );
+          const body = format === "json" ? `[${texts.join(",")}]` : texts.join("\n");
+          const dir = caseDir();
+          const { result, error } = await convertChecked(dir, `k.${format}`, format, Buffer.from(body, "utf8"));
+          expect(error).toBeNull();
+          const want = texts.map((t) => JSON.parse(t) as Record<string, unknown>);
+          const columns = new Map((result?.profile?.columns ?? []).map((c) => [c.source ?? c.name, c.name]));
+          expect(new Set(columns.keys())).toEqual(new Set(want.flatMap((r) => Object.keys(r))));
+          const repeated = rs.flatMap((pairs, i) =>
+            new Set(pairs.map(([k]) => k)).size < pairs.length ? [i + 1] : [],
+          );
+          expect(result?.duplicateKeys ?? { count: 0, records: [] }).toEqual({
+            count: repeated.length,
+            records: repeated,
+          });
+          const select = [...columns.values()]
+            .map((c) => `to_json(${sqlIdent(c)})::VARCHAR AS ${sqlIdent(c)}`)
+            .join(", ");
+          const got = (
+            await reader.conn.runAndReadAll(
+              `SELECT ${select} FROM read_parquet(${sqlString(result?.parquetPath as string)})`,
+            )
+          ).getRowObjectsJS();
+          expect(
+            got.map((row) => [...columns].map(([, c]) => (row[c] === null ? null : JSON.parse(String(row[c]))))),
+          ).toEqual(want.map((r) => [...columns].map(([k]) => r[k] ?? null)));
+          removeRoot(dir);
+        },
+      ),
+      params("json keys vs JSON.parse", 0x750006, 60),
+    );
   });
 });
 
@@ -295,11 +354,11 @@ describe("json with a schema: nested values with an empty key", () => {
 
   // BUG 17 (fixed, found at SLUICE_FUZZ_SCALE=4): nested keys differing only in case (`{"x":{"D":null,"d":""}}`)
   // make DuckDB's auto-detection fail with `Not implemented Error: Duplicate name "d" in struct`, which escaped as
-  // SLUICE_ERR_INTERNAL. Fixed in convert.ts: DuckDB's refusals of a file's content are parse errors, with its words.
-  it('BUG 17 (fixed): `{"x":{"D":null,"d":""}}` is refused as a parse error that says why', async () => {
-    const { error } = await convertChecked(caseDir(), "d.jsonl", "jsonl", Buffer.from('{"x":{"D":null,"d":""}}\n'));
-    expect(error?.code).toBe("SLUICE_ERR_PARSE");
-    expect(error?.message).toMatch(/Duplicate name/);
+  // SLUICE_ERR_INTERNAL. Fixed first in convert.ts (DuckDB's refusals of a file's content are parse errors);
+  // since issue 16 the file converts: such nested values are read as their JSON text, as for an empty key.
+  it('BUG 17 (fixed): `{"x":{"D":null,"d":""}}` converts, `x` kept as its JSON text', async () => {
+    const { result } = await convertChecked(caseDir(), "d.jsonl", "jsonl", Buffer.from('{"x":{"D":null,"d":""}}\n'));
+    expect(result?.profile?.columns.map((c) => [c.name, c.type])).toEqual([["x", "JSON"]]);
   });
 
   // Fixed: a file with an empty key anywhere has its nested columns read as JSON text.

@@ -161,7 +161,7 @@ export function sensorPresetSuite(dirtyPath: string, facts: SensorFacts): void {
         await session.conn.run("SET TimeZone = 'UTC'");
         const head = await readCsvHead(clean, ",");
         const outTmp = join(out, name);
-        const input = { path: clean, delim: ",", head, fileBytes: (await stat(clean)).size, outTmp };
+        const input = { path: clean, head, fileBytes: (await stat(clean)).size, outTmp };
         return {
           outTmp,
           result: await convertValidatedCsv(session.conn, input, SENSOR_READINGS, undefined, { onePass }),

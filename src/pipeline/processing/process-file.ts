@@ -102,6 +102,7 @@ async function convertOne(ctx: IngestContext, job: ProcessJob, started: number):
     ...duckOptions(ctx),
     schema,
     rejectsPath: tmpRejects,
+    displayName: job.name,
   });
   const v = r.validation;
   if (v && v.status === "failed") {
@@ -134,6 +135,8 @@ async function convertOne(ctx: IngestContext, job: ProcessJob, started: number):
         ...(v ? { aggregations: v.aggregations, invalidCount: v.invalidCount } : {}),
         ...(schema ? { schema: schema.name } : {}),
         ...(r.note ? { note: r.note } : {}),
+        ...(r.dialect ? { dialect: r.dialect } : {}),
+        ...(r.duplicateKeys ? { duplicateKeys: r.duplicateKeys } : {}),
         processingMs: Math.round(performance.now() - started),
       },
       invalidRows: v?.invalidRows ?? [],

@@ -21,6 +21,7 @@ function processingSummary(p: ProcessingRecordV1, invalidRows: InvalidRow[]): Ma
             row_count: o.profile.rowCount,
             columns: o.profile.columns.map((c) => ({
               name: c.name,
+              ...(c.source !== undefined ? { source: c.source } : {}),
               type: c.type,
               null_count: c.nullCount,
               min: c.min,
@@ -34,6 +35,19 @@ function processingSummary(p: ProcessingRecordV1, invalidRows: InvalidRow[]): Ma
   if (p.aggregations) out.aggregations = p.aggregations;
   if (p.members) out.members = p.members;
   if (p.note) out.note = p.note;
+  if (p.dialect) {
+    const d = p.dialect;
+    out.dialect = {
+      delimiter: d.delimiter,
+      quote: d.quote,
+      escape: d.escape,
+      header: d.header,
+      preamble_lines: d.preambleLines,
+      footer_lines: d.footerLines,
+      encoding: d.encoding,
+    };
+  }
+  if (p.duplicateKeys) out.duplicate_keys = p.duplicateKeys;
   if (p.invalidCount !== undefined) {
     out.invalid_count = p.invalidCount;
     out.invalid_rows = invalidRows.slice(0, MANIFEST_INVALID_ROWS);

@@ -1,14 +1,16 @@
 import { rm, stat } from "node:fs/promises";
 import type { DuckDBConnection } from "@duckdb/node-api";
+import type { CsvDialectSummary } from "../../core/processing.js";
 import type { InvalidRow, TableProfile } from "../profile.js";
 import { aggregateParquet } from "../validate/aggregate.js";
 import { collectInvalidRows, syncAndRename } from "../validate/invalid-rows.js";
 import { statusOf, type ValidationResult } from "../validate/result.js";
 import type { FeedSchema } from "../validate/schema.js";
-import { readCsvHead } from "./csv-head.js";
+import { type CsvHead, readCsvHead } from "./csv-head.js";
 import { type CsvInput, convertPlainCsv } from "./csv-plain.js";
+import { rowOffset } from "./csv-sql.js";
 import { convertValidatedCsv } from "./csv-validated.js";
-import { firstLine } from "./duck-helpers.js";
+import { duckMessage, isContentError } from "./duck-helpers.js";
 import { type DuckOptions, openDuck } from "./duckdb-session.js";
 import { TabularError } from "./errors.js";
 import { delimiterOf, type TabularFormat } from "./format.js";
@@ -27,14 +29,26 @@ export interface ConvertResult {
   validation?: ValidationResult;
   /** Why there is no table although the name suggested one (an empty file, a JSON object). */
   note?: string;
+  /** CSV/TSV: the dialect and layout detected (delimiter, quote, escape, header, preamble, footer). */
+  dialect?: CsvDialectSummary;
+  /** JSON/JSONL: records holding a key more than once (kept, with the last value). */
+  duplicateKeys?: { count: number; records: number[] };
 }
 
-export type ConvertOptions = DuckOptions & { schema?: FeedSchema | null; rejectsPath?: string };
+export type ConvertOptions = DuckOptions & {
+  schema?: FeedSchema | null;
+  rejectsPath?: string;
+  /** The name the user knows the file by (its staging name), for error texts: DuckDB's name the descriptor path. */
+  displayName?: string;
+};
 
 interface Converted {
   rowCount: number;
   invalidCount: number;
   invalidRows: InvalidRow[];
+  /** Column name → the file's own name for it, where they differ (ColumnProfile.source). */
+  sources: Map<string, string>;
+  facts: Pick<ConvertResult, "dialect" | "duplicateKeys">;
 }
 
 /**
@@ -69,7 +83,7 @@ export async function convertTabular(
     let converted: Converted;
     if (format === "csv" || format === "tsv") {
       const c = await convertCsv(conn, inputPath, format, tmp, schema, opts.rejectsPath);
-      if ("note" in c) return { parquetPath: null, profile: null, note: c.note };
+      if ("note" in c) return { parquetPath: null, profile: null, note: c.note, ...c.facts };
       converted = c;
     } else {
       const input = {
@@ -78,31 +92,31 @@ export async function convertTabular(
         outTmp: tmp,
         schema,
         ...(opts.rejectsPath ? { rejectsPath: opts.rejectsPath } : {}),
+        ...(opts.displayName ? { displayName: opts.displayName } : {}),
       };
       const j = await convertJson(conn, input);
       if (j.kind === "note") return { parquetPath: null, profile: null, note: j.note };
-      converted = j;
+      const duplicates = j.duplicates.count > 0 ? { duplicateKeys: j.duplicates } : {};
+      converted = { ...j, sources: j.renamed, facts: duplicates };
     }
     return await finish(conn, converted, tmp, outPath, schema);
   } catch (err) {
     await rm(tmp, { force: true });
-    throw asTabularError(err);
+    throw asTabularError(err, inputPath, opts.displayName);
   } finally {
     session.close();
   }
 }
 
 /**
- * DuckDB's own refusals of what a file holds (binding, parsing, converting, "not implemented" shapes) are the
- * file's problem, not sluice's: the file is quarantined as unparseable with DuckDB's words, instead of as an
- * internal error. Out-of-memory, I/O and internal DuckDB errors pass through unchanged.
+ * DuckDB's own refusals of what a file holds are the file's problem, not sluice's: the file is quarantined as
+ * unparseable with DuckDB's words (naming the file as the user knows it), instead of as an internal error.
+ * Out-of-memory, I/O and internal DuckDB errors pass through unchanged.
  */
-function asTabularError(err: unknown): unknown {
-  if (err instanceof TabularError || !(err instanceof Error)) return err;
-  if (!/^(Binder|Parser|Conversion|Invalid Input|Not implemented|Parameter Not Allowed) Error/.test(err.message)) {
-    return err;
-  }
-  return new TabularError("SLUICE_ERR_PARSE", `DuckDB could not read the file as a table: ${firstLine(err)}`);
+function asTabularError(err: unknown, inputPath: string, displayName: string | undefined): unknown {
+  if (err instanceof TabularError || !isContentError(err)) return err;
+  const said = duckMessage(err, { paths: [inputPath], ...(displayName ? { name: displayName } : {}) });
+  return new TabularError("SLUICE_ERR_PARSE", `DuckDB could not read the file as a table: ${said}`);
 }
 
 async function convertCsv(
@@ -112,12 +126,12 @@ async function convertCsv(
   outTmp: string,
   schema: FeedSchema | null,
   rejectsPath: string | undefined,
-): Promise<Converted | { note: string }> {
-  const delim = delimiterOf(format);
-  const head = await readCsvHead(path, delim);
-  if (head.blank) return { note: "no table: the file is empty (no header, no rows)" };
-  const input: CsvInput = { path, delim, head, fileBytes: (await stat(path)).size, outTmp };
-  if (schema) return convertValidatedCsv(conn, input, schema, rejectsPath);
+): Promise<Converted | { note: string; facts: Converted["facts"] }> {
+  const head = await readCsvHead(path, delimiterOf(format), schema?.columns.map((c) => c.name) ?? []);
+  if (head.blank) return { note: "no table: the file is empty (no header, no rows)", facts: {} };
+  const facts = { dialect: dialectSummary(head) };
+  const input: CsvInput = { path, head, fileBytes: (await stat(path)).size, outTmp };
+  if (schema) return { ...(await convertValidatedCsv(conn, input, schema, rejectsPath)), sources: head.sources, facts };
   const plain = await convertPlainCsv(conn, input);
   const invalid = await collectInvalidRows(
     conn,
@@ -130,10 +144,20 @@ async function convertCsv(
     const code = first.error.startsWith("invalid_encoding") ? "SLUICE_ERR_ENCODING" : "SLUICE_ERR_PARSE";
     throw new TabularError(code, `no record could be read; data row ${first.row}: ${first.error}`, {
       row: first.row,
-      line: first.row + 1 + head.skip,
+      line: first.row + rowOffset(head),
     });
   }
-  return { rowCount: plain.rowCount, ...invalid };
+  return { rowCount: plain.rowCount, ...invalid, sources: head.sources, facts };
+}
+
+function dialectSummary(head: CsvHead): CsvDialectSummary {
+  return {
+    ...head.dialect,
+    header: head.verdict,
+    preambleLines: head.preambleLines,
+    footerLines: head.footer?.lines ?? 0,
+    encoding: head.encoding === "utf-16" ? "utf-16le" : "utf-8",
+  };
 }
 
 async function finish(
@@ -155,14 +179,19 @@ async function finish(
       invalidRows: c.invalidRows,
       aggregations: { row_count: 0 },
     };
-    return { parquetPath: null, profile: null, validation };
+    return { parquetPath: null, profile: null, validation, ...c.facts };
   }
   // Profiled before the rename: a Parquet DuckDB cannot read back must not reach the output path.
-  const profile = await profileParquetByColumn(conn, tmp);
+  const read = await profileParquetByColumn(conn, tmp);
+  const columns = read.columns.map((col) => {
+    const source = c.sources.get(col.name);
+    return source === undefined ? col : { ...col, source };
+  });
+  const profile = { ...read, columns };
   const aggregations =
     needsValidation && schema ? await aggregateParquet(conn, tmp, schema) : { row_count: c.rowCount };
   await syncAndRename(tmp, outPath);
-  if (!needsValidation) return { parquetPath: outPath, profile };
+  if (!needsValidation) return { parquetPath: outPath, profile, ...c.facts };
   const validation: ValidationResult = {
     status,
     rowCount: c.rowCount,
@@ -170,5 +199,5 @@ async function finish(
     invalidRows: c.invalidRows,
     aggregations,
   };
-  return { parquetPath: outPath, profile, validation };
+  return { parquetPath: outPath, profile, validation, ...c.facts };
 }

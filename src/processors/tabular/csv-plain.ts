@@ -1,3 +1,4 @@
+import { open, rm, writeFile } from "node:fs/promises";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { CsvHead } from "./csv-head.js";
 import { type CsvReadSpec, readCsvSql, rejectedRowsSql } from "./csv-sql.js";
@@ -6,7 +7,6 @@ import { sqlIdent, sqlString } from "./duckdb-session.js";
 
 export interface CsvInput {
   path: string;
-  delim: string;
   head: CsvHead;
   fileBytes: number;
   outTmp: string;
@@ -24,10 +24,14 @@ export interface PlainCsvOutcome {
 
 /** Sniffed types that a later row contradicts are widened to text, a few columns at a time, at most this often. */
 const TYPE_ROUNDS = 3;
+/** What the sniff before a footer reads at most (DuckDB's own sniff samples about as much). */
+const SNIFF_BYTES = 4 << 20;
 
 /**
- * CSV/TSV without a schema: DuckDB sniffs names and types (a leading-zero
- * code such as `00501` stays text) and reads the file once into Parquet.
+ * CSV/TSV without a schema: DuckDB sniffs the types (a leading-zero code such
+ * as `00501` stays text) in the dialect and with the names csv-head.ts found,
+ * and reads the file once into Parquet. An unquoted empty field is NULL, a
+ * quoted `""` the empty string (so a column holding one is text).
  * Records it cannot read (ragged, undecodable, an unclosed quote) are skipped
  * and reported, never guessed at. A sampled type that a later row
  * contradicts would otherwise reject good rows, so such columns are read
@@ -35,7 +39,7 @@ const TYPE_ROUNDS = 3;
  * header's names, every column as text.
  */
 export async function convertPlainCsv(conn: DuckDBConnection, input: CsvInput): Promise<PlainCsvOutcome> {
-  const types: Record<string, string> = {};
+  const types = await typesBeforeFooter(conn, input);
   let round = 0;
   for (; round <= TYPE_ROUNDS; round++) {
     const rejects = `sluice_rejects_${round}`;
@@ -49,8 +53,10 @@ export async function convertPlainCsv(conn: DuckDBConnection, input: CsvInput): 
     }
     const described = await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sqlString(input.outTmp)})`);
     if (described.currentRowCount !== input.head.names.length) break;
+    // A footer's lines are no rows: what they hold types nothing.
+    const footer = input.head.footer ? `AND line_byte_position < ${input.head.footer.fromByte}` : "";
     const cast = await conn.runAndReadAll(
-      `SELECT DISTINCT column_name FROM ${sqlIdent(rejects)} WHERE error_type = 'CAST' AND column_name IS NOT NULL`,
+      `SELECT DISTINCT column_name FROM ${sqlIdent(rejects)} WHERE error_type = 'CAST' AND column_name IS NOT NULL ${footer}`,
     );
     const widen = cast.getRowObjectsJS().map((r) => String(r.column_name));
     if (widen.length === 0 || round === TYPE_ROUNDS) {
@@ -62,8 +68,39 @@ export async function convertPlainCsv(conn: DuckDBConnection, input: CsvInput): 
   return readAsText(conn, input);
 }
 
-function base(input: CsvInput): Pick<CsvReadSpec, "path" | "delim" | "head"> {
-  return { path: input.path, delim: input.delim, head: input.head };
+/** DuckDB's type sniffer reads a footer (csv-layout.ts) like any row: types are sniffed on what comes before it. */
+async function typesBeforeFooter(conn: DuckDBConnection, input: CsvInput): Promise<Record<string, string>> {
+  const footer = input.head.footer;
+  if (!footer) return {};
+  const copy = `${input.outTmp}.head.csv`;
+  const fh = await open(input.path, "r");
+  try {
+    const buf = Buffer.alloc(Math.min(footer.fromByte, SNIFF_BYTES));
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    // Whole lines only (a cut inside a quoted field only costs the sniff: DuckDB's own one is used then).
+    const end = Math.max(buf.lastIndexOf(0x0a, bytesRead - 1), buf.lastIndexOf(0x0d, bytesRead - 1)) + 1;
+    await writeFile(copy, buf.subarray(0, end));
+    const spec: CsvReadSpec = {
+      path: copy,
+      head: input.head,
+      columns: null,
+      strict: false,
+      padded: false,
+      rejects: null,
+    };
+    const described = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${readCsvSql(spec)}`);
+    const cols = described.getRowObjectsJS().map((r) => [String(r.column_name), String(r.column_type)]);
+    return cols.length === input.head.names.length ? Object.fromEntries(cols) : {};
+  } catch {
+    return {};
+  } finally {
+    await fh.close();
+    await rm(copy, { force: true });
+  }
+}
+
+function base(input: CsvInput): Pick<CsvReadSpec, "path" | "head"> {
+  return { path: input.path, head: input.head };
 }
 
 function skippedSql(rejects: string, input: CsvInput): string {

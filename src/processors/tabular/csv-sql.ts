@@ -6,26 +6,30 @@ export const MAX_LINE_BYTES = 16 << 20;
 /** DuckDB sizes its read buffers at 16 × max_line_size unless told: 256 MiB each here, so say one line's worth. */
 const BUFFER_BYTES = MAX_LINE_BYTES;
 
-/** Empty fields must stay '' so that NULL can only mean "the row ended early" (null padding). */
+/**
+ * The stage of the staged pass reads every empty field as '' so that NULL can only mean "the row ended early"
+ * (null padding); whether an empty field was quoted is read apart (see csv-validated.ts).
+ */
 export const NULL_SENTINEL = "\u001fsluice:no-null-string\u001f";
 /** One column past the header: a row with one field too many lands here instead of being silently accepted. */
 export const EXTRA_COLUMN = "__sluice_extra";
 
 export interface CsvReadSpec {
   path: string;
-  delim: string;
   head: CsvHead;
-  /** Explicit columns (name, DuckDB type), or null to let DuckDB's sniffer name and type them. */
+  /** Explicit columns (name, DuckDB type), or null to let DuckDB's sniffer type them. */
   columns: [string, string][] | null;
   /** With sniffing: types to force, by column name. */
   types?: Record<string, string>;
   /** false only for files mixing line endings, which DuckDB's strict mode refuses. */
   strict: boolean;
-  /**
-   * Null padding with the NULL sentinel and the extra column, read as text (explicit columns only): the
-   * caller checks the extra column is NULL.
-   */
+  /** Null padding and the extra column, read as text (explicit columns only): the caller checks it is NULL. */
   padded: boolean;
+  /**
+   * How empty fields read. "csv" (the default): an unquoted empty field is NULL, a quoted `""` the empty string,
+   * as PostgreSQL's COPY reads CSV. "text": every empty field is '', so that with padding NULL means a short row.
+   */
+  empties?: "csv" | "text";
   /** false: one reader thread (DuckDB's parallel scanner cannot null-pad around quoted newlines). Default true. */
   parallel?: boolean;
   /** A rejects table to fill (then bad records are skipped), or null to fail on the first bad record. */
@@ -36,14 +40,18 @@ function structSql(entries: [string, string][]): string {
   return `{${entries.map(([k, v]) => `${sqlString(k)}: ${sqlString(v)}`).join(", ")}}`;
 }
 
-/** A read_csv(...) call with RFC 4180 quoting always on: the sniffer may not guess the quote away. */
+/**
+ * A read_csv(...) call in the detected dialect (csv-head.ts): DuckDB's sniffer may not guess the delimiter, the
+ * quote or the header away, and the names are always ours.
+ */
 export function readCsvSql(r: CsvReadSpec): string {
+  const d = r.head.dialect;
   const args = [
     sqlString(r.path),
-    `delim = ${sqlString(r.delim)}`,
-    `quote = '"'`,
-    `escape = '"'`,
-    "header = true",
+    `delim = ${sqlString(d.delimiter)}`,
+    `quote = ${sqlString(d.quote)}`,
+    `escape = ${sqlString(d.escape)}`,
+    `header = ${r.head.header}`,
     `skip = ${r.head.skip}`,
     // The sniffer may otherwise take '#' for a comment marker and silently drop rows such as "#tag,1".
     "comment = ''",
@@ -57,11 +65,12 @@ export function readCsvSql(r: CsvReadSpec): string {
     const extra: [string, string] = [EXTRA_COLUMN, "VARCHAR"];
     const cols = r.padded ? [...r.columns, extra] : r.columns;
     args.push("auto_detect = false", `columns = ${structSql(cols)}`);
-    if (r.padded) args.push("null_padding = true", `nullstr = ${sqlString(NULL_SENTINEL)}`);
+    if (r.padded) args.push("null_padding = true");
   } else {
-    if (r.head.renamed) args.push(`names = [${r.head.names.map(sqlString).join(", ")}]`);
+    args.push(`names = [${r.head.names.map(sqlString).join(", ")}]`);
     if (r.types && Object.keys(r.types).length > 0) args.push(`types = ${structSql(Object.entries(r.types))}`);
   }
+  args.push(r.empties === "text" ? `nullstr = ${sqlString(NULL_SENTINEL)}` : "allow_quoted_nulls = false");
   if (r.rejects)
     args.push(
       "store_rejects = true",
@@ -71,10 +80,16 @@ export function readCsvSql(r: CsvReadSpec): string {
   return `read_csv(${args.join(", ")})`;
 }
 
+/** Lines DuckDB counts before the first data row: a rejected record's `line` minus this is its data row. */
+export function rowOffset(head: CsvHead): number {
+  return head.skip + (head.header ? 1 : 0);
+}
+
 /**
  * The rejected records of a read as (row, error, line): one per record,
  * DuckDB's `line` being the record's ordinal in the file (a quoted newline
- * does not count, a blank line does), so data row = line - 1 - skipped lines.
+ * does not count, a blank line does), so data row = line - rowOffset.
+ * Records of a footer (csv-layout.ts) are not rows: they are left out.
  * Known limit: a blank line in the middle of the data (not a record for the
  * rows that were read) still counts for a rejected record after it, whose
  * number is then one higher per such blank line; DuckDB reports nothing
@@ -85,7 +100,8 @@ export function rejectedRowsSql(rejectsTable: string, head: CsvHead, headerColum
   const enc = head.encoding === "utf-16" ? "UTF-16" : "UTF-8";
   const has = (cond: string) => `bool_or(${cond})`;
   const reachesEnd = `max(r.line_byte_position + strlen(r.csv_line)) >= ${fileBytes - 2}`;
-  return `SELECT r."line" - ${1 + head.skip} AS row,
+  const notFooter = head.footer ? `WHERE r.line_byte_position < ${head.footer.fromByte}` : "";
+  return `SELECT r."line" - ${rowOffset(head)} AS row,
     CASE
       WHEN ${has("r.error_type = 'INVALID ENCODING'")} THEN ${sqlString(`invalid_encoding: the row is not valid ${enc}`)}
       WHEN ${has("r.error_type = 'UNQUOTED VALUE'")} AND ${reachesEnd}
@@ -99,5 +115,5 @@ export function rejectedRowsSql(rejectsTable: string, head: CsvHead, headerColum
       ELSE 'parse_error: ' || any_value(r.error_message)
     END AS error,
     left(ltrim(any_value(r.csv_line), ${sqlString("\r\n")}), 1000) AS line
-  FROM ${t} r GROUP BY r."line"`;
+  FROM ${t} r ${notFooter} GROUP BY r."line"`;
 }

@@ -8,7 +8,7 @@ import { finishStaged, stageSelectSql } from "../validate/staged.js";
 import type { CsvInput } from "./csv-plain.js";
 import { type CsvReadSpec, EXTRA_COLUMN, readCsvSql, rejectedRowsSql } from "./csv-sql.js";
 import { copyToParquet, isDialectError, isParallelPaddingError } from "./duck-helpers.js";
-import { sqlIdent } from "./duckdb-session.js";
+import { sqlIdent, sqlString } from "./duckdb-session.js";
 
 export interface ValidatedCsvOutcome {
   rowCount: number;
@@ -30,14 +30,15 @@ const READER_TYPES: Partial<Record<ColumnRule["type"], string>> = {
  *
  * First, optimistically, one pass: DuckDB's reader types the schema'd columns
  * itself and the rows go straight to the final Parquet, but the first sign of
- * any invalid row (a record the reader refuses, a NULL, a blank key, NaN)
- * aborts the COPY. Most files are clean, so most files cost what a bare
- * DuckDB conversion costs.
+ * any invalid row (a record the reader refuses, a NULL where a short row could
+ * be, a blank key, NaN) aborts the COPY. Most files are clean, so most files
+ * cost what a bare DuckDB conversion costs.
  *
  * Otherwise every row is read as text into a stage Parquet (one more CSV
  * pass, from the start), checked there with exact reasons and data-row
  * numbers (`file_row_number` plus the records the reader rejected), and the
- * valid rows are typed into the final Parquet. See {@link finishStaged}.
+ * valid rows are typed into the final Parquet. See {@link finishStaged}. Text
+ * columns holding empty fields cost one more pass (see readEmpties).
  */
 export async function convertValidatedCsv(
   conn: DuckDBConnection,
@@ -54,23 +55,34 @@ export async function convertValidatedCsv(
     if (rowCount !== null) return { rowCount, invalidCount: 0, invalidRows: [], path: "typed" };
   }
   const stagePath = `${input.outTmp}.stage`;
+  const sidePath = `${input.outTmp}.side`;
   // A row with one field too many keeps its place in the stage and is judged there like any other invalid row.
   const layout: StageLayout = { ...bound.layout, extraColumn: EXTRA_COLUMN };
   try {
-    const rejects = await writeStage(conn, input, stageSelectSql(layout, bound.schema), stagePath);
+    const stage = await writeStage(conn, input, stageSelectSql(layout, bound.schema), stagePath);
+    const keepRows = await footerless(conn, input, stage);
+    const side = await readEmpties(conn, input, layout, stage, stagePath, sidePath);
     const outcome = await finishStaged(conn, {
       stagePath,
-      layout,
+      layout: side ? side.layout : layout,
       schema: bound.schema,
-      skipped: `(${rejectedRowsSql(rejects, input.head, names.length, input.fileBytes)})`,
-      delim: input.delim,
+      skipped: `(${rejectedRowsSql(stage.rejects, input.head, names.length, input.fileBytes)})`,
+      delim: input.head.dialect.delimiter,
       outTmp: input.outTmp,
+      ...(keepRows !== null ? { keepRows } : {}),
+      ...(side ? { sidePath } : {}),
       ...(rejectsPath ? { rejectsPath } : {}),
     });
     return { ...outcome, path: "staged" };
   } finally {
     await rm(stagePath, { force: true });
+    await rm(sidePath, { force: true });
   }
+}
+
+/** Schema columns whose checks look at blanks (typed ones, non-empty text): their empty fields are never values. */
+function checkedColumns(layout: StageLayout): string[] {
+  return layout.columns.filter((c) => c.rule && (c.rule.type !== "string" || c.rule.nonEmpty)).map((c) => c.name);
 }
 
 /** The one-pass attempt: the row count, or null when the file has an invalid row (or any other trouble). */
@@ -79,17 +91,14 @@ async function tryTypedPass(conn: DuckDBConnection, input: CsvInput, layout: Sta
   const columns = layout.columns.map(
     (c) => [c.name, c.rule ? (READER_TYPES[c.rule.type] as string) : "VARCHAR"] as [string, string],
   );
-  const spec: CsvReadSpec = {
-    path: input.path,
-    delim: input.delim,
-    head: input.head,
-    columns,
-    strict: true,
-    padded: true,
-    rejects: null,
-  };
-  // NULL: a short row (padding) or a timestamp the reader could not cast; both need the staged pass's verdict.
-  const suspicious = [...names.map((n) => `${sqlIdent(n)} IS NULL`), `${sqlIdent(EXTRA_COLUMN)} IS NOT NULL`];
+  const spec: CsvReadSpec = { path: input.path, head: input.head, columns, strict: true, padded: true, rejects: null };
+  // NULL in a checked column: an empty field, a short row (padding) or a timestamp the reader could not cast. NULL
+  // in the last column: a short row, or an empty field. Only the staged pass can tell those apart (DuckDB's
+  // force_not_null is no way out: it reads an empty DOUBLE as 0). Elsewhere NULL is an unquoted empty field,
+  // which is what it means in CSV.
+  const last = names[names.length - 1] as string;
+  const nullable = [...new Set([last, ...checkedColumns(layout)])];
+  const suspicious = [...nullable.map((n) => `${sqlIdent(n)} IS NULL`), `${sqlIdent(EXTRA_COLUMN)} IS NOT NULL`];
   for (const { name, rule } of layout.columns) {
     // NaN, ±Infinity (numbers) and ±infinity (timestamps) get past the reader's casts.
     if (rule?.type === "number" || rule?.type === "timestamp") suspicious.push(`NOT isfinite(${sqlIdent(name)})`);
@@ -106,37 +115,48 @@ async function tryTypedPass(conn: DuckDBConnection, input: CsvInput, layout: Sta
   }
 }
 
+interface Stage {
+  rejects: string;
+  rows: number;
+  /** The read settings that worked, for reading the file again the same way. */
+  attempt: ReadAttempt;
+}
+
+function stageSpec(input: CsvInput, attempt: ReadAttempt, rejects: string, empties: "csv" | "text"): CsvReadSpec {
+  return {
+    path: input.path,
+    head: input.head,
+    columns: input.head.names.map((n) => [n, "VARCHAR"] as [string, string]),
+    strict: attempt.strict,
+    padded: true,
+    rejects,
+    parallel: attempt.parallel,
+    empties,
+  };
+}
+
 /**
- * Every record as text (plus the extra-field catcher, as text) into the stage; returns the rejects table's name.
- * The catcher is VARCHAR, not an ENUM that refuses every value: DuckDB 1.5 with an ENUM column and
- * store_rejects on a file ending inside an open quote corrupts memory and segfaults (BUG 7 in SECURITY.md).
+ * Every record as text (plus the extra-field catcher, as text) into the stage, empty fields as '' so that NULL
+ * means a short row. The catcher is VARCHAR, not an ENUM that refuses every value: DuckDB 1.5 with an ENUM
+ * column and store_rejects on a file ending inside an open quote corrupts memory and segfaults (BUG 7 in
+ * SECURITY.md).
  */
 async function writeStage(
   conn: DuckDBConnection,
   input: CsvInput,
   stageSelect: string,
   stagePath: string,
-): Promise<string> {
-  const columns = input.head.names.map((n) => [n, "VARCHAR"] as [string, string]);
+): Promise<Stage> {
   // Strict first; lenient only for a dialect DuckDB's strict mode refuses (mixed line endings). Parallel first;
   // one reader thread only when DuckDB says its parallel scanner cannot pad rows around a quoted newline.
   // Strict never comes back once dropped: at most three retries.
   let attempt: ReadAttempt = { strict: true, parallel: true };
   for (;;) {
     const rejects = `sluice_stage_rejects_${attempt.strict ? "strict" : "lenient"}_${attempt.parallel ? "par" : "seq"}`;
-    const spec: CsvReadSpec = {
-      path: input.path,
-      delim: input.delim,
-      head: input.head,
-      columns,
-      strict: attempt.strict,
-      padded: true,
-      rejects,
-      parallel: attempt.parallel,
-    };
+    const spec = stageSpec(input, attempt, rejects, "text");
     try {
-      await copyToParquet(conn, `SELECT ${stageSelect} FROM ${readCsvSql(spec)}`, stagePath, "snappy");
-      return rejects;
+      const rows = await copyToParquet(conn, `SELECT ${stageSelect} FROM ${readCsvSql(spec)}`, stagePath, "snappy");
+      return { rejects, rows, attempt };
     } catch (err) {
       const next = retryAs(err, attempt);
       if (next === null) throw err;
@@ -144,6 +164,55 @@ async function writeStage(
     }
   }
 }
+
+/**
+ * How many stage rows are the table's: a footer's records (csv-layout.ts) that the reader did not reject are the
+ * last rows of the stage. Null when there is no footer.
+ */
+async function footerless(conn: DuckDBConnection, input: CsvInput, stage: Stage): Promise<number | null> {
+  const footer = input.head.footer;
+  if (!footer) return null;
+  const r = await conn.runAndReadAll(
+    `SELECT count(DISTINCT "line") AS n FROM ${sqlIdent(stage.rejects)} WHERE line_byte_position >= ${footer.fromByte}`,
+  );
+  const rejected = Number(r.getRowObjectsJS()[0]?.n ?? 0);
+  return Math.max(0, stage.rows - (footer.lines - rejected));
+}
+
+/**
+ * The stage cannot tell an unquoted empty field (NULL in CSV) from a quoted `""` (an empty string). Where that
+ * matters, in the columns whose values are written as text and only if one of them holds an empty field, the
+ * file is read once more with DuckDB's CSV convention for those columns, the same way (same padding and
+ * settings, so the same records in the same order), and their values are taken from there.
+ */
+async function readEmpties(
+  conn: DuckDBConnection,
+  input: CsvInput,
+  layout: StageLayout,
+  stage: Stage,
+  stagePath: string,
+  sidePath: string,
+): Promise<{ layout: StageLayout } | null> {
+  const checked = new Set(checkedColumns(layout));
+  const text = layout.columns.filter((c) => !checked.has(c.name)).map((c) => c.name);
+  if (text.length === 0) return null;
+  const any = text.map((n) => `${sqlIdent(n)} = ''`).join(" OR ");
+  const found = await conn.runAndReadAll(
+    `SELECT count(*) AS n FROM read_parquet(${sqlString(stagePath)}) WHERE ${any}`,
+  );
+  if (Number(found.getRowObjectsJS()[0]?.n ?? 0) === 0) return null;
+  const spec = stageSpec(input, stage.attempt, "sluice_side_rejects", "csv");
+  const cols = text.map((n, i) => `${sqlIdent(n)} AS ${sqlIdent(sideName(i))}`).join(", ");
+  await copyToParquet(conn, `SELECT ${cols} FROM ${readCsvSql(spec)}`, sidePath, "snappy");
+  const from = new Map(text.map((n, i) => [n, sideName(i)]));
+  const columns = layout.columns.map((c) => {
+    const valueFrom = from.get(c.name);
+    return valueFrom ? { ...c, valueFrom } : c;
+  });
+  return { layout: { ...layout, columns } };
+}
+
+const sideName = (i: number) => `__sluice_text_${i}`;
 
 type ReadAttempt = { strict: boolean; parallel: boolean };
 

@@ -1,5 +1,5 @@
-import { once } from "node:events";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream } from "node:fs";
+import { type KeyFacts, KeyTracker } from "./json-keys.js";
 import { JsonSyntax } from "./json-syntax.js";
 
 /** Records nested deeper than this are not converted: DuckDB's type detection gets slow (and crashes far deeper). */
@@ -18,7 +18,7 @@ export type ArrayScan =
   | { kind: "error"; problem: JsonProblem }
   | { kind: "encoding"; message: string }
   | { kind: "not-table"; why: string }
-  | { kind: "table"; records: number; emptyKey: boolean };
+  | { kind: "table"; records: number; keys: KeyFacts };
 
 const CHUNK = 1 << 20;
 
@@ -33,6 +33,7 @@ function isUtf16(chunk: Buffer): boolean {
 /** Checks a `.json` file end to end: it is a table only if it is an array of objects of sane depth. */
 export async function scanJsonArray(path: string): Promise<ArrayScan> {
   const syn = new JsonSyntax();
+  const keys = new KeyTracker(syn, 2);
   let top: number | null = null;
   let elements = 0;
   let firstNonObject: number | null = null;
@@ -53,7 +54,14 @@ export async function scanJsonArray(path: string): Promise<ArrayScan> {
     }
     if (!syn.feed(chunk, from)) break;
   }
-  if (syn.error === null && syn.empty) return { kind: "not-table", why: "the file is empty" };
+  // RFC 8259: a JSON text is one value. An empty (or blank) `.json` is none, so it is refused like any other
+  // text that is not JSON, not kept as "no table" the way an empty CSV or JSON Lines file is.
+  if (syn.error === null && syn.empty) {
+    return {
+      kind: "error",
+      problem: { message: "the file holds no JSON value (it is empty or blank)", line: syn.line },
+    };
+  }
   if (!syn.end()) {
     const inRecord = top === 0x5b && elements > 0 ? { record: elements } : {};
     return { kind: "error", problem: { message: syn.error ?? "invalid JSON", line: syn.line, ...inRecord } };
@@ -67,7 +75,7 @@ export async function scanJsonArray(path: string): Promise<ArrayScan> {
   if (syn.maxDepth - 1 > MAX_RECORD_DEPTH) {
     return { kind: "not-table", why: `records are nested deeper than ${MAX_RECORD_DEPTH} levels` };
   }
-  return { kind: "table", records: elements, emptyKey: syn.emptyKey };
+  return { kind: "table", records: elements, keys: keys.facts() };
 }
 
 export interface LinesScan {
@@ -77,8 +85,10 @@ export interface LinesScan {
   bad: JsonProblem[];
   /** Set when the file is not UTF-8. */
   encoding?: string;
-  /** Some record holds an object with the key `""` (see JsonSyntax.emptyKey). */
-  emptyKey?: boolean;
+  /** The keys of the good records. */
+  keys: KeyFacts;
+  /** The file starts with a UTF-8 byte-order mark (which DuckDB's JSON Lines reader refuses). */
+  bom: boolean;
 }
 
 /**
@@ -88,11 +98,12 @@ export interface LinesScan {
  */
 export async function scanJsonLines(path: string): Promise<LinesScan> {
   const syn = new JsonSyntax();
+  const keys = new KeyTracker(syn, 1);
   let topByte = 0;
   syn.onValue = (v) => {
     if (v.depth === 0) topByte = v.byte;
   };
-  const out: LinesScan = { records: 0, bad: [] };
+  const out = { records: 0, bad: [] as JsonProblem[], bom: false };
   let line = 1;
   const finishLine = (): void => {
     if (syn.error === null && syn.empty) {
@@ -105,6 +116,7 @@ export async function scanJsonLines(path: string): Promise<LinesScan> {
     else if (topByte !== 0x7b) why = "the line is valid JSON but not an object";
     else if (syn.maxDepth - 1 > MAX_RECORD_DEPTH) why = `the record is nested deeper than ${MAX_RECORD_DEPTH} levels`;
     if (why !== null && out.bad.length < MAX_BAD_LINES) out.bad.push({ message: why, line, record: out.records });
+    keys.endRecord(why === null, out.records);
     syn.reset();
   };
   let first = true;
@@ -112,8 +124,12 @@ export async function scanJsonLines(path: string): Promise<LinesScan> {
     let from = 0;
     if (first) {
       first = false;
-      if (isUtf16(chunk)) return { records: 0, bad: [], encoding: "JSON Lines must be UTF-8; this file is UTF-16" };
+      if (isUtf16(chunk)) {
+        const encoding = "JSON Lines must be UTF-8; this file is UTF-16";
+        return { records: 0, bad: [], encoding, keys: keys.facts(), bom: false };
+      }
       from = bomLength(chunk);
+      out.bom = from > 0;
     }
     while (from < chunk.length) {
       const nl = chunk.indexOf(0x0a, from);
@@ -126,51 +142,5 @@ export async function scanJsonLines(path: string): Promise<LinesScan> {
     }
   }
   finishLine();
-  if (syn.emptyKey) out.emptyKey = true;
-  return out;
-}
-
-/**
- * Copies the good records of a JSONL file (one per line, blank lines dropped)
- * so DuckDB reads exactly the rows the scan accepted: its own ignore_errors
- * mode can swallow the line after a bad one.
- */
-export async function writeGoodLines(path: string, bad: JsonProblem[], dest: string): Promise<void> {
-  const skip = new Set(bad.map((b) => b.record));
-  const out = createWriteStream(dest);
-  const write = async (data: Uint8Array | string): Promise<void> => {
-    if (!out.write(data)) await once(out, "drain");
-  };
-  let record = 0;
-  // Per line: undecided while only blanks were seen (they are buffered, a few bytes), then kept or dropped.
-  let decided = false;
-  let keep = false;
-  let blanks: Buffer[] = [];
-  let first = true;
-  for await (const chunk of createReadStream(path, { highWaterMark: CHUNK }) as AsyncIterable<Buffer>) {
-    let from = first ? bomLength(chunk) : 0;
-    first = false;
-    while (from < chunk.length) {
-      const nl = chunk.indexOf(0x0a, from);
-      const part = chunk.subarray(from, nl < 0 ? chunk.length : nl);
-      if (!decided) {
-        const firstSolid = part.findIndex((b) => b !== 0x20 && b !== 0x09 && b !== 0x0d);
-        if (firstSolid < 0) blanks.push(part);
-        else {
-          decided = true;
-          record++;
-          keep = !skip.has(record);
-          if (keep) for (const b of [...blanks, part]) await write(b);
-          blanks = [];
-        }
-      } else if (keep) await write(part);
-      if (nl < 0) break;
-      if (decided && keep) await write("\n");
-      decided = false;
-      blanks = [];
-      from = nl + 1;
-    }
-  }
-  out.end();
-  await once(out, "finish");
+  return { ...out, keys: keys.facts() };
 }

@@ -33,6 +33,8 @@ const ARRAY = 2;
 const LITERALS: Record<number, string> = { 116: "true", 102: "false", 110: "null" };
 /** Nesting beyond this is not followed (nor validated): such a file is never a table. */
 export const MAX_TRACKED_DEPTH = 1 << 20;
+/** Longest key handed to `onKey`: a longer key is cut (its record is over DuckDB's record limit long before). */
+export const MAX_KEY_BYTES = 1 << 20;
 
 export interface ValueStart {
   /** Depth of the container the value is in (0: top level). */
@@ -48,7 +50,6 @@ export class JsonSyntax {
   private stack = new Uint8Array(64);
   private depthNow = 0;
   private hexLeft = 0;
-  private hexValue = 0;
   private utf8Left = 0;
   /** Allowed range of the next continuation byte. */
   private utf8Lo = 0x80;
@@ -56,12 +57,12 @@ export class JsonSyntax {
   private literal = "";
   private literalAt = 0;
   private inKey = false;
-  private keyJustOpened = false;
-  /**
-   * Some object had the key `""` (since construction; reset() keeps it). DuckDB turns an object with an empty key
-   * into an unnamed STRUCT, which it writes to Parquet but cannot read back or even parse as a type.
-   */
-  emptyKey = false;
+  /** The bytes of the key being read (between its quotes, escapes as written), while `onKey` is set. */
+  private key = new Uint8Array(64);
+  private keyLength = 0;
+  /** The number being read, while it is an integer: sign and digits (cut at 24 characters), for onBigInteger. */
+  private intText = "";
+  private integer = true;
   maxDepth = 0;
   /** 1-based line of the byte being read (the line an error is on). */
   line = 1;
@@ -69,6 +70,18 @@ export class JsonSyntax {
   error: string | null = null;
   /** Called when a value begins. */
   onValue: ((v: ValueStart) => void) | null = null;
+  /**
+   * Called with each object key as written (the bytes between the quotes, escapes undecoded; cut at
+   * MAX_KEY_BYTES) and the depth of its object (1: a top-level object). Setting it makes keys take the slow path.
+   */
+  onKey: ((key: Uint8Array, depth: number) => void) | null = null;
+  /** Called when an object or array closes, with the depth it had (1: top level). */
+  onClose: ((depth: number) => void) | null = null;
+  /**
+   * Called at the end of an integer outside the 64-bit range DuckDB reads exactly ([-2^63, 2^64-1]; beyond, it
+   * reads a DOUBLE and the digits are lost), with the depth of its container.
+   */
+  onBigInteger: ((depth: number) => void) | null = null;
 
   /** Ready for the next value (the next JSONL line); `line` keeps counting. */
   reset(): void {
@@ -77,7 +90,6 @@ export class JsonSyntax {
     this.maxDepth = 0;
     this.utf8Left = 0;
     this.inKey = false;
-    this.keyJustOpened = false;
     this.error = null;
   }
 
@@ -98,7 +110,7 @@ export class JsonSyntax {
         b < 0x80 &&
         b !== 0x22 &&
         b !== 0x5c &&
-        !this.keyJustOpened
+        !(this.inKey && this.onKey)
       )
         continue;
       this.step(b);
@@ -149,10 +161,11 @@ export class JsonSyntax {
       this.push(b === 0x7b ? OBJECT : ARRAY);
       this.state = b === 0x7b ? S.ObjFirstKey : S.ArrFirst;
     } else if (b === 0x22) this.state = S.Str;
-    else if (b === 0x2d) this.state = S.NumMinus;
-    else if (b === 0x30) this.state = S.NumZero;
-    else if (b >= 0x31 && b <= 0x39) this.state = S.NumInt;
-    else if (literal) {
+    else if (b >= 0x2d && b <= 0x39 && b !== 0x2e && b !== 0x2f) {
+      this.state = b === 0x2d ? S.NumMinus : b === 0x30 ? S.NumZero : S.NumInt;
+      this.intText = String.fromCharCode(b);
+      this.integer = true;
+    } else if (literal) {
       this.literal = literal;
       this.literalAt = 1;
       this.state = S.Literal;
@@ -165,8 +178,7 @@ export class JsonSyntax {
     if (b === 0x2c) {
       this.state = top === OBJECT ? S.ObjKey : S.Value;
     } else if ((b === 0x7d && top === OBJECT) || (b === 0x5d && top === ARRAY)) {
-      this.depthNow--;
-      this.closeValue();
+      this.close();
     } else {
       this.fail(`unexpected ${describe(b)} after a value`);
     }
@@ -180,10 +192,8 @@ export class JsonSyntax {
         return;
       case S.ArrFirst:
         if (ws) return;
-        if (b === 0x5d) {
-          this.depthNow--;
-          this.closeValue();
-        } else this.startValue(b);
+        if (b === 0x5d) this.close();
+        else this.startValue(b);
         return;
       case S.ObjFirstKey:
       case S.ObjKey:
@@ -191,11 +201,9 @@ export class JsonSyntax {
         if (b === 0x22) {
           this.state = S.Str;
           this.inKey = true;
-          this.keyJustOpened = true;
-        } else if (b === 0x7d && this.state === S.ObjFirstKey) {
-          this.depthNow--;
-          this.closeValue();
-        } else this.fail(`unexpected ${describe(b)} where a key should be`);
+          this.keyLength = 0;
+        } else if (b === 0x7d && this.state === S.ObjFirstKey) this.close();
+        else this.fail(`unexpected ${describe(b)} where a key should be`);
         return;
       case S.Colon:
         if (ws) return;
@@ -212,22 +220,17 @@ export class JsonSyntax {
         this.stringByte(b);
         return;
       case S.StrEsc:
+        this.keyByte(b);
         if (b === 0x75) {
           this.state = S.StrHex;
           this.hexLeft = 4;
-          this.hexValue = 0;
         } else if ('"\\/bfnrt'.includes(String.fromCharCode(b))) this.state = S.Str;
         else this.fail(`invalid escape \\${String.fromCharCode(b)}`);
         return;
       case S.StrHex:
+        this.keyByte(b);
         if (!/[0-9a-fA-F]/.test(String.fromCharCode(b))) this.fail("invalid \\u escape");
-        else {
-          this.hexValue = this.hexValue * 16 + Number.parseInt(String.fromCharCode(b), 16);
-          if (--this.hexLeft > 0) return;
-          this.state = S.Str;
-          // A column name ends at NUL in DuckDB's SQL text, so such a key could never be queried (BUG 10).
-          if (this.inKey && this.hexValue === 0) this.fail("a key holds \\u0000 (NUL), which no column name can hold");
-        }
+        else if (--this.hexLeft === 0) this.state = S.Str;
         return;
       case S.Literal:
         if (b !== this.literal.charCodeAt(this.literalAt)) this.fail(`invalid literal (expected ${this.literal})`);
@@ -239,10 +242,7 @@ export class JsonSyntax {
   }
 
   private stringByte(b: number): void {
-    if (this.keyJustOpened) {
-      this.keyJustOpened = false;
-      if (b === 0x22) this.emptyKey = true;
-    }
+    if (b !== 0x22 || this.utf8Left > 0) this.keyByte(b);
     if (this.utf8Left > 0) {
       if (b < this.utf8Lo || b > this.utf8Hi) this.fail("invalid UTF-8 in a string");
       this.utf8Lo = 0x80;
@@ -254,6 +254,7 @@ export class JsonSyntax {
       if (this.inKey) {
         this.inKey = false;
         this.state = S.Colon;
+        this.onKey?.(this.key.subarray(0, this.keyLength), this.depthNow);
       } else this.closeValue();
     } else if (b === 0x5c) this.state = S.StrEsc;
     else if (b < 0x20)
@@ -270,6 +271,23 @@ export class JsonSyntax {
     }
   }
 
+  /** Keeps a byte of the key being read, when someone listens for keys. */
+  private keyByte(b: number): void {
+    if (!this.inKey || !this.onKey || this.keyLength >= MAX_KEY_BYTES) return;
+    if (this.keyLength === this.key.length) {
+      const bigger = new Uint8Array(Math.min(this.key.length * 2, MAX_KEY_BYTES));
+      bigger.set(this.key);
+      this.key = bigger;
+    }
+    this.key[this.keyLength++] = b;
+  }
+
+  private close(): void {
+    this.onClose?.(this.depthNow);
+    this.depthNow--;
+    this.closeValue();
+  }
+
   private numberByte(b: number): void {
     const digit = b >= 0x30 && b <= 0x39;
     switch (this.state) {
@@ -277,17 +295,22 @@ export class JsonSyntax {
         if (b === 0x30) this.state = S.NumZero;
         else if (digit) this.state = S.NumInt;
         else this.fail(b === 0x49 ? "NaN and Infinity are not valid JSON" : "a '-' not followed by a digit");
+        if (digit) this.intText += String.fromCharCode(b);
         return;
       case S.NumZero:
       case S.NumInt:
-        if (digit && this.state === S.NumInt) return;
+        if (digit && this.state === S.NumInt) {
+          if (this.intText.length < 24) this.intText += String.fromCharCode(b);
+          return;
+        }
         if (digit) {
           this.fail("a number with a leading zero");
           return;
         }
-        if (b === 0x2e) this.state = S.NumDot;
-        else if (b === 0x65 || b === 0x45) this.state = S.NumE;
-        else this.endNumber(b);
+        if (b === 0x2e || b === 0x65 || b === 0x45) {
+          this.integer = false;
+          this.state = b === 0x2e ? S.NumDot : S.NumE;
+        } else this.endNumber(b);
         return;
       case S.NumDot:
         if (digit) this.state = S.NumFrac;
@@ -314,9 +337,18 @@ export class JsonSyntax {
   }
 
   private endNumber(b: number): void {
+    if (this.integer && this.onBigInteger && this.intText.length >= 20 && outside64(this.intText)) {
+      this.onBigInteger(this.depthNow);
+    }
     this.closeValue();
     this.step(b);
   }
+}
+
+function outside64(int: string): boolean {
+  if (int.replace("-", "").length > 20) return true;
+  const v = BigInt(int);
+  return v > 18446744073709551615n || v < -9223372036854775808n;
 }
 
 function describe(b: number): string {

@@ -11,9 +11,10 @@ import type { ColumnRule, ColumnType, FeedSchema } from "./schema.js";
 export interface StageLayout {
   /**
    * Stage columns in output order; `rule` is null for columns the schema does not mention;
-   * `outName` is the schema's spelling when the input's differs.
+   * `outName` is the schema's spelling when the input's differs; `valueFrom` the stage column the output value
+   * is taken from when it is not `name` (CSV text columns, whose empty fields the stage reads apart).
    */
-  columns: { name: string; rule: ColumnRule | null; outName?: string }[];
+  columns: { name: string; rule: ColumnRule | null; outName?: string; valueFrom?: string }[];
   /** Schema columns the input does not have at all. */
   absent: ColumnRule[];
   /**
@@ -218,7 +219,7 @@ export function validSql(layout: StageLayout, schema: FeedSchema): string {
 /** Select list of the typed output: stage columns in order, then absent optional schema columns as typed NULLs. */
 export function typedSelectSql(layout: StageLayout): string {
   const cols = layout.columns.map((c) => {
-    const id = sqlIdent(c.name);
+    const id = sqlIdent(c.valueFrom ?? c.name);
     return `${c.rule ? typedValueSql(id, c.rule.type) : id} AS ${sqlIdent(c.outName ?? c.name)}`;
   });
   // Required ones too: no row can pass without them, but an empty output must still have every schema column

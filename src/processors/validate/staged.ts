@@ -27,6 +27,10 @@ export interface StagedInput {
   /** Where the typed Parquet of the valid rows is written (the caller renames it). */
   outTmp: string;
   rejectsPath?: string;
+  /** Only the first this many stage rows are the table's (the rest were a footer). */
+  keepRows?: number;
+  /** Parquet with as many rows as the stage, joined to it by position: columns `valueFrom` names. */
+  sidePath?: string;
 }
 
 export interface StagedOutcome {
@@ -43,7 +47,11 @@ export interface StagedOutcome {
  */
 export async function finishStaged(conn: DuckDBConnection, input: StagedInput): Promise<StagedOutcome> {
   const valid = sqlIdent(VALID_FLAG);
-  const stage = `read_parquet(${sqlString(input.stagePath)}, file_row_number = true)`;
+  let stage = `read_parquet(${sqlString(input.stagePath)}, file_row_number = true)`;
+  if (input.sidePath) {
+    stage = `(SELECT * FROM ${stage} AS s POSITIONAL JOIN read_parquet(${sqlString(input.sidePath)}) AS t)`;
+  }
+  if (input.keepRows !== undefined) stage = `(SELECT * FROM ${stage} WHERE file_row_number < ${input.keepRows})`;
   // The detailed reason (and the line text) only for the rows that fail the cheap predicate.
   await conn.run(
     `CREATE OR REPLACE TEMP TABLE sluice_residual AS
