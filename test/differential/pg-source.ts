@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import pg from "pg";
-import { type DiffTable, SETUP, sqlName } from "./pg-tables.js";
+import { SETUP } from "./pg-tables.js";
+import { type DiffTable, sqlName } from "./tables.js";
 
 const run = promisify(execFile);
 

@@ -1,6 +1,7 @@
-import { asText, BYTES, type Canon, DATE_DAYS, float, list, micros, TIME_MICROS, VARCHAR_TEXT } from "./canonical.js";
+import { asText, BYTES, DATE_DAYS, float, list, micros, TIME_MICROS, VARCHAR_TEXT } from "./canonical.js";
 import { bulk } from "./pg-tables-bulk.js";
 import { numbers, others, texts } from "./pg-tables-scalar.js";
+import { col, type DiffTable } from "./tables.js";
 
 /**
  * The PostgreSQL side of the differential test: tables holding every type of docs/types.md's PostgreSQL table,
@@ -8,25 +9,7 @@ import { numbers, others, texts } from "./pg-tables-scalar.js";
  * what the table holds is PostgreSQL's own reading of it.
  */
 
-export interface DiffColumn {
-  name: string;
-  /** The declared type, as in CREATE TABLE. */
-  type: string;
-  canon: Canon;
-}
-
-export interface DiffTable {
-  /** Schema-qualified, as pg_dump writes it and as sluice names the output. */
-  name: string;
-  columns: DiffColumn[];
-  /** Values of every column but `id` (added first, 1..n). */
-  rows: (string | Buffer | null)[][];
-  /** Rows sluice must refuse by design (docs/types.md), by id, with a pattern their reason matches. */
-  invalid?: Record<number, RegExp>;
-}
-
 const INT = asText(/^INTEGER$/);
-const col = (name: string, type: string, canon: Canon): DiffColumn => ({ name, type, canon });
 
 function times(): DiffTable {
   return {
@@ -210,13 +193,3 @@ export const SETUP = [
   "CREATE TYPE public.mood AS ENUM ('sad', 'ok', 'happy')",
   "CREATE DOMAIN public.short_text AS text CHECK (length(VALUE) < 100)",
 ];
-
-/** A column's name as written in SQL (quoted ones keep their quotes). */
-export function sqlName(c: DiffColumn): string {
-  return c.name;
-}
-
-/** The name as it reads back: quotes removed. */
-export function bareName(c: DiffColumn): string {
-  return c.name.replace(/^"(.*)"$/, "$1");
-}
