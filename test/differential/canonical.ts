@@ -33,6 +33,17 @@ export function asText(duckType: RegExp): Canon {
   };
 }
 
+/**
+ * DECIMAL(p,s) as the source prints it, scale kept (`1.50`). DuckDB prints a DECIMAL(p,p) without its integer
+ * digit (`.5`, `-.5`): the same value, so that digit is put back on its side.
+ */
+export function decimal(p: number, s: number): Canon {
+  return {
+    ...asText(new RegExp(`^DECIMAL\\(${p},${s}\\)$`)),
+    duckCanon: (v) => (v === null ? null : String(v).replace(/^(-?)\./, "$10.")),
+  };
+}
+
 /** Columns sluice keeps as VARCHAR: PostgreSQL's output function's text (char(n) with its padding). */
 export const VARCHAR_TEXT: Canon = {
   duckType: /^VARCHAR$/,

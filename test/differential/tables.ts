@@ -15,6 +15,8 @@ export interface DiffColumn {
   /** The declared type, as in CREATE TABLE. */
   type: string;
   canon: Canon;
+  /** A generated column: the source computes it, so no value is inserted (the dump may still carry it). */
+  generated?: boolean;
 }
 
 export interface DiffTable {
@@ -23,7 +25,9 @@ export interface DiffTable {
   /** The table as written in the source's SQL, when that differs from `name` (a quoted name). */
   sql?: string;
   columns: DiffColumn[];
-  /** Values of every column but `id` (added first, 1..n). */
+  /** Table items after the columns: keys, indexes, checks (as the source's CREATE TABLE writes them). */
+  constraints?: string[];
+  /** Values of every column but `id` (added first, 1..n) and the generated ones. */
   rows: DiffValue[][];
   /** Rows sluice must refuse by design (docs/types.md), by id, with a pattern their reason matches. */
   invalid?: Record<number, RegExp>;
