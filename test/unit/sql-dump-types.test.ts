@@ -4,6 +4,7 @@ import { Invalid } from "../../src/processors/sql-dump/codec.js";
 import { splitPgArray } from "../../src/processors/sql-dump/codecs-list.js";
 import { byteaBytes } from "../../src/processors/sql-dump/codecs-scalar.js";
 import { DATE_CODEC, daysFromCivil, TIMESTAMPTZ_CODEC } from "../../src/processors/sql-dump/codecs-time.js";
+import { parseCreateTable } from "../../src/processors/sql-dump/create-table.js";
 import { scaledDecimal } from "../../src/processors/sql-dump/decimal.js";
 import { affinityOf } from "../../src/processors/sql-dump/sqlite-affinity.js";
 import { codecFor } from "../../src/processors/sql-dump/type-map.js";
@@ -201,5 +202,63 @@ describe("arrays, bytes, charsets", () => {
     expect(charsetFor("EUC_JP", false).decode("\xa4\xa2")).toBe("\u3042");
     expect(charsetFor("klingon", false).decode("ok")).toBe("ok");
     expect(charsetFor("klingon", false).decode("\xe9")).toBeNull();
+  });
+});
+
+describe("MySQL column charsets (mysqldump --default-character-set=binary)", () => {
+  it("reads each text column's charset: its own CHARACTER SET or COLLATE, else the table's DEFAULT CHARSET", () => {
+    const created = parseCreateTable(
+      "CREATE TABLE `t` (`id` int(11) NOT NULL, `a` varchar(10) CHARACTER SET latin1 COLLATE latin1_swedish_ci " +
+        "DEFAULT 'x,y)', `b` text COLLATE utf8mb4_bin, `c` enum('p','q'), `d` date, `e` char(2) CHARSET ascii, " +
+        "`f` longtext CHARACTER SET utf8mb4 COLLATE utf8mb4_bin CHECK (json_valid(`f`)), `g` int COMMENT 'CHARSET x', " +
+        "KEY `k` (`a`)) ENGINE=InnoDB DEFAULT CHARSET=utf16 COLLATE=utf16_general_ci",
+      1,
+      { mysql: true, backslash: false },
+    );
+    expect(created).toEqual({
+      ok: true,
+      table: "t",
+      columns: [
+        { name: "id", type: "int(11)" },
+        { name: "a", type: "varchar(10)", charset: "latin1" },
+        { name: "b", type: "text", charset: "utf8mb4" },
+        { name: "c", type: "enum('p','q')", charset: "utf16" },
+        { name: "d", type: "date" },
+        { name: "e", type: "char(2)", charset: "ascii" },
+        { name: "f", type: "longtext", charset: "utf8mb4" },
+        { name: "g", type: "int" },
+      ],
+    });
+  });
+
+  it("knows no column charsets outside MySQL (PostgreSQL's COLLATE names a collation, not a charset)", () => {
+    const created = parseCreateTable('CREATE TABLE public.t (a text COLLATE pg_catalog."C", b varchar(3))', 1, {
+      mysql: false,
+      backslash: false,
+    });
+    expect(created).toEqual({
+      ok: true,
+      table: "public.t",
+      columns: [
+        { name: "a", type: "text" },
+        { name: "b", type: "varchar(3)" },
+      ],
+    });
+  });
+
+  it("decodes MySQL's wide charsets, which only SET NAMES binary dumps hold, never as ASCII", () => {
+    expect(charsetFor("binary", true).perColumn).toBe(true);
+    expect(charsetFor("binary", false).perColumn).toBeFalsy();
+    expect(charsetFor("utf8mb4", true).perColumn).toBeFalsy();
+    expect(charsetFor("ucs2", true).decode("\x00A\x00\xe9")).toBe("A\u00e9");
+    expect(charsetFor("utf16", true).decode("\xd8\x3d\xde\x00")).toBe("\u{1F600}");
+    expect(charsetFor("utf16le", true).decode("A\x00\xfe\xff")).toBe("A\uFFFE");
+    expect(charsetFor("utf32", true).decode("\x00\x01\xf6\x00\x00\x00\x00A")).toBe("\u{1F600}A");
+    expect(charsetFor("utf32", true).decode("\x00\x00\xd8\x00")).toBeNull();
+    expect(charsetFor("utf16", true).decode("\x00")).toBeNull();
+    // A leading U+FEFF is a character of the value.
+    expect(charsetFor("utf16", true).decode("\xfe\xff\x00A")).toBe("\uFEFFA");
+    // A name that is also an Object property is just an unknown charset.
+    expect(charsetFor("constructor", true).decode("ok")).toBe("ok");
   });
 });

@@ -25,12 +25,15 @@ export interface SinkColumn {
   select(staged: string[]): string;
 }
 
-/** A column whose type the declaration decides. */
-export function typedColumn(codec: ColumnCodec): SinkColumn {
+/**
+ * A column whose type the declaration decides. `own` is the charset the column declares (MySQL), used instead of
+ * the dump's only when the dump's says each column is in its own (`SET NAMES binary`, see Charset.perColumn).
+ */
+export function typedColumn(codec: ColumnCodec, own: Charset | null = null): SinkColumn {
   const staged = codec.staged;
   return {
     staged: [staged ? staged.type : codec.sql],
-    convert: (v, cs) => codec.convert(v, cs),
+    convert: own ? (v, cs) => codec.convert(v, cs.perColumn ? own : cs) : (v, cs) => codec.convert(v, cs),
     append: (a, cell) => (cell === null ? a.appendNull() : codec.append(a, cell)),
     select: ([name]) => (staged ? staged.select(name as string) : (name as string)),
   };

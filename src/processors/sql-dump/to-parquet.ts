@@ -131,20 +131,20 @@ async function createSink(
   dialect: Dialect,
   index: number,
 ): Promise<TableSink | null> {
-  let names: string[];
-  let types: (string | null)[];
+  let decl: DeclaredColumn[];
   if (declared) {
-    names = declared.columns.map((c) => c.name);
-    types = declared.columns.map((c) => c.type);
+    decl = declared.columns;
     dialect = declared.dialect;
   } else {
     const width = ev.rows[0]?.length ?? 0;
-    names = ev.columns ?? Array.from({ length: width }, (_, i) => `c${i + 1}`);
-    types = names.map(() => null);
+    decl = (ev.columns ?? Array.from({ length: width }, (_, i) => `c${i + 1}`)).map((name) => ({ name, type: null }));
   }
+  const names = decl.map((c) => c.name);
   if (names.length === 0) return null;
-  const columns: SinkColumn[] = types.map((t) =>
-    dialect === "sqlite" ? sqliteColumn(new SqliteColumn(affinityOf(t))) : typedColumn(codecFor(t, dialect)),
+  const columns: SinkColumn[] = decl.map((c) =>
+    dialect === "sqlite"
+      ? sqliteColumn(new SqliteColumn(affinityOf(c.type)))
+      : typedColumn(codecFor(c.type, dialect), c.charset ? charsetFor(c.charset, true) : null),
   );
   return TableSink.create(conn, ev.table, `t${index}`, names, columns);
 }

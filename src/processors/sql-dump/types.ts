@@ -22,6 +22,11 @@ export type SqlValue = string | number | bigint | boolean | null | Uint8Array | 
 export interface DeclaredColumn {
   name: string;
   type: string | null;
+  /**
+   * MySQL: the charset of a text column (its own `CHARACTER SET`/`COLLATE`, else its table's `DEFAULT CHARSET`).
+   * Its values are in it only in a dump taken with `SET NAMES binary` (see Charset.perColumn).
+   */
+  charset?: string;
 }
 
 /** Which tool's rules a dump follows, as far as its statements tell (types and quoting depend on it). */
