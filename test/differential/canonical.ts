@@ -49,11 +49,12 @@ export const VARCHAR_TEXT: Canon = {
   duckType: /^VARCHAR$/,
   sourceSql: (c) => `CASE WHEN ${c} IS NULL THEN NULL ELSE format('%s', ${c}) END`,
   sourceCanon: str,
-  duckSql: (c) => c,
-  duckCanon: str,
+  // As UTF-8 bytes: DuckDB's Node client decodes VARCHAR with a TextDecoder that drops a leading U+FEFF.
+  duckSql: (c) => `hex(encode(CAST(${c} AS VARCHAR)))`,
+  duckCanon: (v) => (v === null ? null : Buffer.from(String(v), "hex").toString("utf8")),
 };
 
-export const JSON_TEXT: Canon = { ...VARCHAR_TEXT, duckType: /^JSON$/, duckSql: (c) => `CAST(${c} AS VARCHAR)` };
+export const JSON_TEXT: Canon = { ...VARCHAR_TEXT, duckType: /^JSON$/ };
 
 /** float4/float8: the IEEE bits on PostgreSQL's side, the number DuckDB returns on the other. */
 export function float(bits: 4 | 8): Canon {

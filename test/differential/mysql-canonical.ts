@@ -56,7 +56,7 @@ export const MY_TEXT = onSource(VARCHAR_TEXT, (c) => c);
 
 /** JSON: MariaDB declares it `longtext` with a json_valid check, so the Parquet column is VARCHAR. */
 export const MY_JSON = onSource(
-  { ...JSON_TEXT, duckType: /^VARCHAR$/, duckSql: (c) => c },
+  { ...JSON_TEXT, duckType: /^VARCHAR$/ },
   // CAST: mysql2 would parse a column MariaDB marks as JSON; its text is what the dump holds.
   (c) => `CAST(${c} AS CHAR)`,
 );

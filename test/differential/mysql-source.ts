@@ -77,7 +77,7 @@ async function fill(database: string, tables: DiffTable[]): Promise<void> {
     for (const sql of SESSION) await c.query(sql);
     for (const t of tables) {
       const items = ["id INT PRIMARY KEY", ...t.columns.map((x) => `${x.name} ${x.type}`), ...(t.constraints ?? [])];
-      await c.query(`CREATE TABLE ${t.sql ?? t.name} (${items.join(", ")})`);
+      await c.query(`CREATE TABLE ${t.sql ?? t.name} (${items.join(", ")}) ${t.options ?? ""}`);
       const names = ["id", ...t.columns.filter((x) => !x.generated).map((x) => x.name)];
       // Many rows per statement; values are escaped by mysql2 on the client (Buffers as X'…').
       const per = Math.max(1, Math.floor(4000 / names.length));

@@ -12,6 +12,8 @@ const MYSQL_TEXT = [...HOSTILE_TEXT, "nul\0inside", "\0", "ctrl-z \x1a", "all \0
 /** Text MySQL's latin1 (cp1252, with 0x81 0x8D 0x8F 0x90 0x9D as C1 controls) holds. */
 const LATIN1_TEXT = [
   "caf\u00e9 \u00ff",
+  // Its latin1 bytes (c3 a9) are also UTF-8 for é: a dump in the column's own charset must not read them so.
+  "\u00c3\u00a9",
   "\u20ac \u201a \u0192 \u201e \u2026 \u2020 \u2021 \u02c6 \u2030 \u0160 \u2039 \u0152 \u017d",
   "\u0081\u008d\u008f\u0090\u009d",
   "\u00c0\u00c1\u00c2\u00c3\u00c4\u00c5\u00c6\u00c7 \u00f1 \u00df \u00fe \u00a0nbsp",
@@ -96,6 +98,45 @@ export function binaries(): DiffTable {
       col("c_blob", "BLOB", MY_BYTES),
       col("c_mediumblob", "MEDIUMBLOB", MY_BYTES),
       col("c_longblob", "LONGBLOB", MY_BYTES),
+    ],
+    rows,
+  };
+}
+
+/**
+ * A latin1 table (its text columns take the table's charset) with columns in MySQL's other charsets, the wide ones
+ * included: in a `SET NAMES binary` dump each column's bytes are in its own charset.
+ */
+export function charsets(): DiffTable {
+  const values = ["caf\u00e9", "\u00c3\u00a9", "\u20ac\u0081", "", 'it\'s \\ "q"\t\r\n', "A"];
+  const wide = ["caf\u00e9", "\u00c3\u00a9 \u6771\u4eac", "\u{1F600}", "", "\ufeffbom", "A"];
+  const rows: DiffValue[][] = values.map((v, i) => {
+    const w = wide[i] as string;
+    // ucs2 holds the BMP only.
+    return [
+      v,
+      v,
+      w.replace(/[\u{10000}-\u{10FFFF}]/gu, "?"),
+      w,
+      w,
+      w,
+      w,
+      ["\u00e9", "\u00c3\u00a9", null][i % 3] ?? null,
+    ];
+  });
+  rows.push(Array(8).fill(null));
+  return {
+    name: "charsets",
+    options: "DEFAULT CHARSET=latin1",
+    columns: [
+      col("c_default", "VARCHAR(50)", MY_TEXT),
+      col("c_text", "TEXT", MY_TEXT),
+      col("c_ucs2", "VARCHAR(20) CHARACTER SET ucs2", MY_TEXT),
+      col("c_utf16", "VARCHAR(20) CHARACTER SET utf16", MY_TEXT),
+      col("c_utf16le", "VARCHAR(20) CHARACTER SET utf16le", MY_TEXT),
+      col("c_utf32", "VARCHAR(20) CHARACTER SET utf32", MY_TEXT),
+      col("c_utf8", "VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin", MY_TEXT),
+      col("c_enum", "ENUM('\u00e9', '\u00c3\u00a9')", MY_TEXT),
     ],
     rows,
   };

@@ -11,7 +11,7 @@ import {
   myInt,
 } from "./mysql-canonical.js";
 import { bulk } from "./mysql-tables-bulk.js";
-import { binaries, geometry, texts } from "./mysql-tables-text.js";
+import { binaries, charsets, geometry, texts } from "./mysql-tables-text.js";
 import { col, type DiffTable } from "./tables.js";
 
 /**
@@ -408,5 +408,5 @@ function keywords(): DiffTable {
 }
 
 export function mysqlTables(): DiffTable[] {
-  return [numbers(), texts(), binaries(), times(), zeroDates(), geometry(), keywords(), bulk()];
+  return [numbers(), texts(), charsets(), binaries(), times(), zeroDates(), geometry(), keywords(), bulk()];
 }

@@ -31,6 +31,8 @@ export const HOSTILE_TEXT = [
   "combining e\u0301 \u200d zwj",
   "ctl \x01\x02\x1b\x7f",
   "caf\u00e9 \u00ff",
+  // A leading byte-order mark is a character of the value (a TextDecoder would drop it).
+  "\ufeffbom",
   "x".repeat(5000),
 ];
 

@@ -27,6 +27,8 @@ export interface DiffTable {
   columns: DiffColumn[];
   /** Table items after the columns: keys, indexes, checks (as the source's CREATE TABLE writes them). */
   constraints?: string[];
+  /** Table options after the column list (MySQL: `DEFAULT CHARSET=latin1`). */
+  options?: string;
   /** Values of every column but `id` (added first, 1..n) and the generated ones. */
   rows: DiffValue[][];
   /** Rows sluice must refuse by design (docs/types.md), by id, with a pattern their reason matches. */
