@@ -29,7 +29,8 @@ export class DumpSettings {
   /** SQL Server seen (GO lines, SET IDENTITY_INSERT …, `USE [db]`, `INSERT [t]`): a line break can end a statement. */
   tsql = false;
   private pg = false;
-  private sqlite = false;
+  /** SQLite seen (`PRAGMA`): its backticks quote names, as MySQL's do, without making the dump MySQL's. */
+  sqlite = false;
   charset = "utf8";
 
   dialect(): Dialect {
@@ -37,6 +38,15 @@ export class DumpSettings {
     if (this.tsql) return "sqlserver";
     if (this.sqlite) return "sqlite";
     return this.pg ? "postgres" : "generic";
+  }
+
+  /**
+   * A backtick-quoted name: MySQL's, unless the dump is already known to be SQLite's, which accepts them too and
+   * whose `.dump` repeats each CREATE TABLE as it was written. Taking such a dump for MySQL's would turn on
+   * backslash escapes and misread every string ending in a backslash.
+   */
+  backtick(): void {
+    if (!this.sqlite) this.mysql = true;
   }
 
   snapshot(): Settings {
