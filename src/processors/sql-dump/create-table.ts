@@ -68,8 +68,9 @@ export function parseCreateTable(text: string, line: number, flags: LexerFlags):
       if (name === null) throw unexpected(first, "a column definition");
       const constraint = first.kind === "word" && startsTableConstraint(first.text.toUpperCase(), lx);
       const type = constraint ? null : readType(lx, text);
-      const { end, charset } = skipToItemEnd(lx);
-      if (!constraint) columns.push(charset ? { name, type, charset } : { name, type });
+      const { end, charset, generated } = skipToItemEnd(lx);
+      if (!constraint)
+        columns.push({ name, type, ...(charset ? { charset } : {}), ...(generated ? { generated } : {}) });
       if (isPunct(end, ")")) break;
     }
     if (lx.mysql) applyTableCharset(columns, tableCharset(lx));
@@ -111,38 +112,53 @@ function endsType(t: Token, lx: Lexer): boolean {
   return isSet;
 }
 
-/**
- * Skips the rest of a column or constraint definition; returns the `,` or `)` that ends it, and the charset a
- * MySQL column declares there (`CHARACTER SET latin1`, `CHARSET latin1`, or its `COLLATE latin1_swedish_ci`).
- */
-function skipToItemEnd(lx: Lexer): { end: Token; charset: string | null } {
-  const clauses = readCharsetClauses(lx, false);
-  const end = clauses.end as Token;
-  if (end.kind === "eof") throw unexpected(end, '")" closing the column list');
-  return { end, charset: lx.mysql ? clauses.charset : null };
+/** What the clauses after a column's type say (see {@link readClauses}). */
+interface Clauses {
+  /** The `,` or `)` that ends the item; null when reading table options to the end. */
+  end: Token | null;
+  charset: string | null;
+  generated: boolean;
 }
 
 /**
- * Reads to the end of an item (`,` or `)` at depth 0; with `toEof`, the table options after the column list) and
- * the charset its MySQL clauses name: `CHARACTER SET x`, `CHARSET[=]x`, `DEFAULT CHARSET=x`, else the charset a
- * `COLLATE[=]x_…` collation belongs to (`utf8mb4_bin` → utf8mb4; `binary` is binary).
+ * Skips the rest of a column or constraint definition; returns the `,` or `)` that ends it, the charset a MySQL
+ * column declares there (`CHARACTER SET latin1`, `CHARSET latin1`, or its `COLLATE latin1_swedish_ci`), and
+ * whether the column is generated.
  */
-function readCharsetClauses(lx: Lexer, toEof: boolean): { end: Token | null; charset: string | null } {
+function skipToItemEnd(lx: Lexer): Clauses & { end: Token } {
+  const clauses = readClauses(lx, false);
+  const end = clauses.end as Token;
+  if (end.kind === "eof") throw unexpected(end, '")" closing the column list');
+  return { ...clauses, end, charset: lx.mysql ? clauses.charset : null };
+}
+
+/**
+ * Reads to the end of an item (`,` or `)` at depth 0; with `toEof`, the table options after the column list):
+ * - the charset its MySQL clauses name: `CHARACTER SET x`, `CHARSET[=]x`, `DEFAULT CHARSET=x`, else the charset a
+ *   `COLLATE[=]x_…` collation belongs to (`utf8mb4_bin` → utf8mb4; `binary` is binary);
+ * - whether it is a generated (computed) column: `[GENERATED ALWAYS] AS (expr)`, in PostgreSQL, MySQL, SQLite and
+ *   SQL Server alike (`GENERATED … AS IDENTITY` is not: its values are in the dump).
+ */
+function readClauses(lx: Lexer, toEof: boolean): Clauses {
   let depth = 0;
   let charset: string | null = null;
   let collation: string | null = null;
+  let generated = false;
+  const done = (end: Token | null): Clauses => ({ end, charset: charset ?? collation, generated });
   for (;;) {
     const t = lx.next();
-    if (t.kind === "eof") return { end: toEof ? null : t, charset: charset ?? collation };
+    if (t.kind === "eof") return done(toEof ? null : t);
     if (isPunct(t, "(")) depth++;
     else if (isPunct(t, ")")) {
-      if (depth === 0 && !toEof) return { end: t, charset: charset ?? collation };
+      if (depth === 0 && !toEof) return done(t);
       depth--;
-    } else if (depth === 0 && !toEof && isPunct(t, ",")) return { end: t, charset: charset ?? collation };
-    else if (depth === 0 && (isWord(t, "CHARSET") || (isWord(t, "CHARACTER") && isWord(lx.peek(), "SET")))) {
+    } else if (depth > 0) continue;
+    else if (!toEof && isPunct(t, ",")) return done(t);
+    else if (isWord(t, "AS") && isPunct(lx.peek(), "(")) generated = true;
+    else if (isWord(t, "CHARSET") || (isWord(t, "CHARACTER") && isWord(lx.peek(), "SET"))) {
       if (isWord(t, "CHARACTER")) lx.next();
       charset = optionValue(lx) ?? charset;
-    } else if (depth === 0 && isWord(t, "COLLATE")) {
+    } else if (isWord(t, "COLLATE")) {
       const name = optionValue(lx);
       if (name) collation = name.toLowerCase() === "binary" ? "binary" : (name.split("_")[0] as string);
     }
@@ -161,7 +177,7 @@ function optionValue(lx: Lexer): string | null {
 /** The table options' charset; options that do not lex are not the columns' business: then none. */
 function tableCharset(lx: Lexer): string | null {
   try {
-    return readCharsetClauses(lx, true).charset;
+    return readClauses(lx, true).charset;
   } catch (err) {
     if (err instanceof SqlSyntaxError) return null;
     throw err;

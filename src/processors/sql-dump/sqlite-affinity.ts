@@ -1,7 +1,7 @@
 import type { DuckDBAppender } from "@duckdb/node-api";
 import type { Charset } from "./charset.js";
 import { Invalid } from "./codec.js";
-import { NumberText, type SqlValue } from "./types.js";
+import { NumberText, SqlDefault, type SqlValue } from "./types.js";
 
 /**
  * SQLite columns. A declared type in SQLite is an affinity, not a constraint (https://www.sqlite.org/datatype3.html
@@ -60,6 +60,7 @@ export class SqliteColumn {
       this.classes |= REAL;
       return [v.text, null, null, Number(v.text)];
     }
+    if (v instanceof SqlDefault) return new Invalid("is DEFAULT: the dump holds no value"); // the sink refuses it first
     const b = typeof v === "boolean" ? (v ? 1n : 0n) : BigInt(v);
     if (b < INT64_MIN || b > INT64_MAX) {
       // Beyond SQLite's 64-bit integers: the database itself held this as a REAL.

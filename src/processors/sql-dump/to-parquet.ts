@@ -140,12 +140,16 @@ async function createSink(
     decl = (ev.columns ?? Array.from({ length: width }, (_, i) => `c${i + 1}`)).map((name) => ({ name, type: null }));
   }
   const names = decl.map((c) => c.name);
-  if (names.length === 0) return null;
-  const columns: SinkColumn[] = decl.map((c) =>
-    dialect === "sqlite"
-      ? sqliteColumn(new SqliteColumn(affinityOf(c.type)))
-      : typedColumn(codecFor(c.type, dialect), c.charset ? charsetFor(c.charset, true) : null),
+  // Generated columns are left out where the dump holds no values for them: pg_dump (out of COPY lists, DEFAULT in
+  // --inserts), sqlite3 .dump, SSMS scripts; computing them would mean evaluating SQL. mysqldump writes them.
+  const columns: (SinkColumn | null)[] = decl.map((c) =>
+    c.generated && dialect !== "mysql"
+      ? null
+      : dialect === "sqlite"
+        ? sqliteColumn(new SqliteColumn(affinityOf(c.type)))
+        : typedColumn(codecFor(c.type, dialect), c.charset ? charsetFor(c.charset, true) : null),
   );
+  if (columns.every((c) => c === null)) return null;
   return TableSink.create(conn, ev.table, `t${index}`, names, columns);
 }
 

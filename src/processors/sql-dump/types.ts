@@ -10,13 +10,26 @@ export class NumberText {
 }
 
 /**
+ * `DEFAULT` in a VALUES list: the dump holds no value there (pg_dump --inserts writes it for generated columns).
+ * Only the table sink sees it: it skips it in a column left out of the output, else refuses the row.
+ */
+export class SqlDefault {
+  toString(): string {
+    return "DEFAULT";
+  }
+}
+
+export const DEFAULT: SqlDefault = new SqlDefault();
+
+/**
  * A literal value read from a dump: never the result of evaluating SQL beyond a few pure string functions.
  * - `string`: a quoted literal or a COPY field, **as raw bytes** (one latin1 char per byte, escapes already
  *   decoded): only the column it lands in decides whether those bytes are text in the dump's charset or binary;
  * - `Uint8Array`: bytes the dump marked as binary (`X'…'`, `0x…`, `_binary '…'`);
- * - `number`: a safe integer literal; `bigint`: a larger integer literal; `NumberText`: any other number.
+ * - `number`: a safe integer literal; `bigint`: a larger integer literal; `NumberText`: any other number;
+ * - {@link DEFAULT}: the keyword DEFAULT.
  */
-export type SqlValue = string | number | bigint | boolean | null | Uint8Array | NumberText;
+export type SqlValue = string | number | bigint | boolean | null | Uint8Array | NumberText | SqlDefault;
 
 /** A column as declared by CREATE TABLE; `type` is the declared type text (null when none was given). */
 export interface DeclaredColumn {
@@ -27,6 +40,8 @@ export interface DeclaredColumn {
    * Its values are in it only in a dump taken with `SET NAMES binary` (see Charset.perColumn).
    */
   charset?: string;
+  /** A generated (computed) column, `[GENERATED ALWAYS] AS (expr)`: the database computes its values. */
+  generated?: boolean;
 }
 
 /** Which tool's rules a dump follows, as far as its statements tell (types and quoting depend on it). */
