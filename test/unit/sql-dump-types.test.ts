@@ -6,7 +6,7 @@ import { byteaBytes } from "../../src/processors/sql-dump/codecs-scalar.js";
 import { DATE_CODEC, daysFromCivil, TIMESTAMPTZ_CODEC } from "../../src/processors/sql-dump/codecs-time.js";
 import { parseCreateTable } from "../../src/processors/sql-dump/create-table.js";
 import { scaledDecimal } from "../../src/processors/sql-dump/decimal.js";
-import { affinityOf } from "../../src/processors/sql-dump/sqlite-affinity.js";
+import { affinityOf, realText } from "../../src/processors/sql-dump/sqlite-affinity.js";
 import { codecFor } from "../../src/processors/sql-dump/type-map.js";
 import type { Dialect } from "../../src/processors/sql-dump/types.js";
 
@@ -299,5 +299,27 @@ describe("generated columns", () => {
       { name: "Total", type: null, generated: true },
       { name: "c", type: "TEXT" },
     ]);
+  });
+});
+
+describe("SQLite reals in VARCHAR columns", () => {
+  it("are the double's shortest text, as DuckDB writes it, not .dump's 20 digits", () => {
+    const cases: [string, string][] = [
+      ["0.10000000000000000555", "0.1"],
+      ["1.0", "1.0"],
+      ["12345678901234567167.0", "1.2345678901234567e+19"],
+      ["1.0000000000000000047e+300", "1e+300"],
+      ["2.5000000000000001196e-05", "2.5e-05"],
+      ["0.00012300000000000000", "0.000123"],
+      ["1234567890123456.7", "1234567890123456.8"],
+      ["9007199254740992.0", "9007199254740992.0"],
+      ["1e16", "1e+16"],
+      ["4.9406564584124654e-324", "5e-324"],
+      ["1e999", "inf"],
+      ["-1e999", "-inf"],
+      ["-0.0", "-0.0"],
+      ["0.0", "0.0"],
+    ];
+    expect(cases.map(([dumped]) => realText(Number(dumped)))).toEqual(cases.map(([, text]) => text));
   });
 });
