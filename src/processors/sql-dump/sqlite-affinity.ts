@@ -1,7 +1,7 @@
 import type { DuckDBAppender } from "@duckdb/node-api";
 import type { Charset } from "./charset.js";
 import { Invalid } from "./codec.js";
-import { NumberText, SqlDefault, type SqlValue } from "./types.js";
+import { type DeclaredColumn, NumberText, SqlDefault, type SqlValue } from "./types.js";
 
 /**
  * SQLite columns. A declared type in SQLite is an affinity, not a constraint (https://www.sqlite.org/datatype3.html
@@ -12,6 +12,18 @@ import { NumberText, SqlDefault, type SqlValue } from "./types.js";
  */
 
 export type Affinity = "INTEGER" | "TEXT" | "BLOB" | "REAL" | "NUMERIC";
+
+/**
+ * SQLite's own tables, which `.dump` fills without a CREATE TABLE (after `DELETE FROM sqlite_sequence;`,
+ * `ANALYZE sqlite_schema;`): their columns as SQLite creates them (typeless), so they keep their names.
+ */
+export const SQLITE_INTERNAL_TABLES: ReadonlyMap<string, DeclaredColumn[]> = new Map(
+  Object.entries({
+    sqlite_sequence: ["name", "seq"],
+    sqlite_stat1: ["tbl", "idx", "stat"],
+    sqlite_stat4: ["tbl", "idx", "neq", "nlt", "ndlt", "sample"],
+  }).map(([table, names]) => [table, names.map((name) => ({ name, type: null }))]),
+);
 
 /** SQLite's rules, in their order. */
 export function affinityOf(declared: string | null): Affinity {

@@ -7,7 +7,7 @@ import { type DuckOptions, openDuck, profileParquet, sqlIdent, sqlString } from 
 import { type Charset, charsetFor, DEFAULT_CHARSET } from "./charset.js";
 import { readSqlDump } from "./reader.js";
 import { StemAllocator } from "./safe-name.js";
-import { affinityOf, SqliteColumn } from "./sqlite-affinity.js";
+import { affinityOf, SQLITE_INTERNAL_TABLES, SqliteColumn } from "./sqlite-affinity.js";
 import { type SinkColumn, sqliteColumn, TableSink, typedColumn } from "./table-sink.js";
 import { codecFor } from "./type-map.js";
 import type { DeclaredColumn, Dialect, SqlEvent } from "./types.js";
@@ -108,7 +108,9 @@ async function load(
     } else {
       let sink = sinks.get(ev.table);
       if (!sink) {
-        const created = await createSink(conn, ev, declared.get(ev.table), dialect, sinks.size);
+        const internal = dialect === "sqlite" ? SQLITE_INTERNAL_TABLES.get(ev.table) : undefined;
+        const decl = declared.get(ev.table) ?? (internal && { columns: internal, dialect });
+        const created = await createSink(conn, ev, decl, dialect, sinks.size);
         if (!created) {
           report(ev.table, ev.firstLine, `rows without any value; ${ev.rows.length} row(s) skipped`);
           continue;
