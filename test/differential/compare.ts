@@ -22,7 +22,8 @@ function show(v: string | null): string {
 }
 
 /**
- * Every cell of a table: the source database's own rows against the Parquet sluice wrote, matched by `id`, each
+ * Every cell of a table: the source database's own rows against the Parquet sluice wrote, matched by `id` (or the
+ * table's `key`), each
  * cell in its kind's canonical text (canonical.ts). Rows listed in `invalid` must be missing from the Parquet; any
  * other missing or extra row, wrong column type or differing cell is a mismatch.
  */
@@ -40,19 +41,24 @@ export async function compareTable(
     if (type === undefined) mismatches.push(`${t.name}.${bareName(c)}: no such column in the Parquet`);
     else if (!c.canon.duckType.test(String(type))) mismatches.push(`${t.name}.${bareName(c)}: column type ${type}`);
   }
+  const key = t.key ?? "id";
+  const known = new Set([key, ...t.columns.map(bareName)]);
+  for (const name of types.keys())
+    if (!known.has(String(name))) mismatches.push(`${t.name}.${String(name)}: in the Parquet, not in the source`);
   if (mismatches.length > 0) return { table: t.name, rows: 0, cells: 0, mismatches };
   const srcCols = t.columns.map((c, i) => `${c.canon.sourceSql(c.name)} AS v${i}`);
-  const srcRows = await source(`SELECT id, ${srcCols.join(", ")} FROM ${t.sql ?? t.name} ORDER BY id`);
+  const srcRows = await source(`SELECT ${key} AS k0, ${srcCols.join(", ")} FROM ${t.sql ?? t.name} ORDER BY 1`);
   const duckCols = t.columns.map((c, i) => `${c.canon.duckSql(ident(bareName(c)))} AS v${i}`);
-  const duckRows = await duck(`SELECT id, ${duckCols.join(", ")} FROM ${src} ORDER BY id`);
-  const byId = new Map(duckRows.map((r) => [Number(r.id), r]));
+  const duckRows = await duck(`SELECT ${ident(key)} AS k0, ${duckCols.join(", ")} FROM ${src} ORDER BY 1`);
+  const byId = new Map(duckRows.map((r) => [String(r.k0), r]));
   let rows = 0;
   let cells = 0;
+  const invalid: Record<string, RegExp> = t.invalid ?? {};
   for (const p of srcRows) {
-    const id = Number(p.id);
+    const id = String(p.k0);
     const d = byId.get(id);
     byId.delete(id);
-    if (t.invalid?.[id]) {
+    if (invalid[id]) {
       if (d) mismatches.push(`${t.name} id=${id}: kept, but sluice must refuse it`);
       continue;
     }

@@ -31,6 +31,10 @@ export interface DiffTable {
   options?: string;
   /** Values of every column but `id` (added first, 1..n) and the generated ones. */
   rows: DiffValue[][];
+  /** The column rows are matched by (unique; not compared itself): `id` unless said. */
+  key?: string;
+  /** The `id` column's declaration, where the source's default does not do (SQLite's AUTOINCREMENT). */
+  idType?: string;
   /** Rows sluice must refuse by design (docs/types.md), by id, with a pattern their reason matches. */
   invalid?: Record<number, RegExp>;
 }
