@@ -34,7 +34,8 @@ export async function compareTable(
   parquetPath: string,
 ): Promise<TableComparison> {
   const mismatches: string[] = [];
-  const src = `read_parquet(${sqlString(parquetPath)})`;
+  // The file's own columns: not an `ingest_date` DuckDB would read from a warehouse path's `ingest_date=…/`.
+  const src = `read_parquet(${sqlString(parquetPath)}, hive_partitioning = false)`;
   const types = new Map((await duck(`DESCRIBE SELECT * FROM ${src}`)).map((r) => [r.column_name, r.column_type]));
   for (const c of t.columns) {
     const type = types.get(bareName(c));

@@ -1,10 +1,8 @@
 import { MY_BYTES, MY_JSON, MY_TEXT } from "./mysql-canonical.js";
 import { HOSTILE_TEXT } from "./pg-tables-scalar.js";
-import { col, type DiffTable, type DiffValue } from "./tables.js";
+import { col, type DiffTable, type DiffValue, raw } from "./tables.js";
 
 /** The differential tables of text, bytes and geometry (see mysql-tables.ts). */
-
-const raw = (sql: string) => ({ toSqlString: () => sql });
 
 /** MySQL text also holds NUL (mysqldump writes `\0`), and every escape mysqldump uses: \0 \' \" \n \r \Z \\. */
 const MYSQL_TEXT = [...HOSTILE_TEXT, "nul\0inside", "\0", "ctrl-z \x1a", "all \0'\"\n\r\x1a\\ escapes", "\u{10FFFF}"];

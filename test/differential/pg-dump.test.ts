@@ -39,8 +39,10 @@ describe.skipIf(unavailable !== undefined)("pg_dump → sluice → Parquet, ever
     db = await createTestDatabase("sluice_diff");
     const citext = await hasCitext(db.url);
     if (!citext) console.log("pg_dump differential: the citext extension is not installed, its column is left out");
-    tables = diffTables(citext);
-    await fillDatabase(db.url, db.name, tables);
+    const all = diffTables(citext);
+    await fillDatabase(db.url, db.name, all);
+    // pg_dump writes no values for generated columns: they are not compared, and must not be in the Parquet.
+    tables = all.map((t) => ({ ...t, columns: t.columns.filter((c) => !c.generated) }));
     client = await comparisonClient(db.url);
     reader = await openDuck(DUCK);
     work = mkdtempSync(join(tmpdir(), "sluice-diff-pg-"));

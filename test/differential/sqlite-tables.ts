@@ -1,7 +1,7 @@
 import { rng } from "../fixtures/rng.js";
 import { asText, BYTES, type Canon, float, floatText, VARCHAR_TEXT } from "./canonical.js";
 import { HOSTILE_TEXT } from "./pg-tables-scalar.js";
-import { col, type DiffTable, type DiffValue } from "./tables.js";
+import { col, type DiffTable, type DiffValue, raw } from "./tables.js";
 
 /**
  * The SQLite side of the differential test. A declared type in SQLite is an affinity, not a constraint, so each
@@ -11,7 +11,6 @@ import { col, type DiffTable, type DiffValue } from "./tables.js";
  */
 
 type Final = "BIGINT" | "DOUBLE" | "BLOB" | "VARCHAR";
-const raw = (sql: string) => ({ toSqlString: () => sql });
 
 /**
  * A REAL in a VARCHAR column (docs/types.md): the shortest digits that name the double, written as DuckDB and

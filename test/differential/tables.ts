@@ -39,6 +39,9 @@ export interface DiffTable {
   invalid?: Record<number, RegExp>;
 }
 
+/** An SQL expression (or literal) as a value, written into the source's SQL as it is. */
+export const raw = (sql: string) => ({ toSqlString: () => sql });
+
 export const col = (name: string, type: string, canon: Canon): DiffColumn => ({ name, type, canon });
 
 /** A column's name as written in SQL (quoted ones keep their quotes). */
