@@ -67,7 +67,8 @@ describe("declared type → DuckDB type (docs/types.md)", () => {
     ["mysql", "geometry", "BLOB"],
     ["mysql", "point", "BLOB"],
     ["mysql", "datetime(6)", "TIMESTAMP"],
-    ["mysql", "timestamp", "TIMESTAMPTZ"],
+    // Without a declared time zone a MySQL TIMESTAMP's text is a wall clock in an unknown zone.
+    ["mysql", "timestamp", "TIMESTAMP"],
     ["mysql", "time", "VARCHAR"],
     ["mysql", "year(4)", "SMALLINT"],
     ["mysql", "enum('a','b')", "VARCHAR"],
@@ -91,6 +92,21 @@ describe("declared type → DuckDB type (docs/types.md)", () => {
   ];
   it.each(cases)("%s %s → %s", (dialect, declared, sql) => {
     expect(codecFor(declared, dialect).sql).toBe(sql);
+  });
+
+  it("makes a MySQL TIMESTAMP an instant at the offset the dump declares, else a wall clock", () => {
+    const utc = codecFor("timestamp(6)", "mysql", "+00:00");
+    expect(utc.sql).toBe("TIMESTAMPTZ");
+    expect(utc.convert("1970-01-01 00:00:01.5", UTF8)).toBe(1_500_000n);
+    expect(codecFor("timestamp", "mysql", "UTC").convert("1970-01-01 00:00:01", UTF8)).toBe(1_000_000n);
+    const india = codecFor("timestamp", "mysql", "+05:30");
+    expect(india.sql).toBe("TIMESTAMPTZ");
+    expect(india.convert("1970-01-01 05:30:01", UTF8)).toBe(1_000_000n);
+    expect(codecFor("timestamp", "mysql", "-01:00").convert("1970-01-01 00:00:00", UTF8)).toBe(3_600_000_000n);
+    // A named zone's offset changes with the date: sluice does not guess it.
+    expect(codecFor("timestamp", "mysql", "Europe/Paris").sql).toBe("TIMESTAMP");
+    expect(codecFor("timestamp", "mysql", "SYSTEM").sql).toBe("TIMESTAMP");
+    expect(codecFor("datetime", "mysql", "+05:30").sql).toBe("TIMESTAMP");
   });
 
   it("follows SQLite's affinity rules in their order", () => {

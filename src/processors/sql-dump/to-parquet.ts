@@ -83,6 +83,8 @@ export async function sqlDumpToParquet(input: Readable, outDir: string, opts: Du
 interface Declared {
   columns: DeclaredColumn[];
   dialect: Dialect;
+  /** MySQL's declared time zone when the table was created (see mysqlTimestampCodec). */
+  timeZone?: string;
 }
 
 /** Streams the dump into DuckDB tables, one per dump table that has rows (into `sinks`, in order of appearance). */
@@ -95,21 +97,23 @@ async function load(
   const declared = new Map<string, Declared>();
   let dialect: Dialect = "generic";
   let charset: Charset = DEFAULT_CHARSET;
+  let timeZone: string | undefined;
   let active: TableSink | null = null;
   for await (const ev of readSqlDump(input)) {
     if (ev.kind === "error") report(ev.table, ev.line, ev.message);
     else if (ev.kind === "settings") {
       dialect = ev.dialect;
       charset = charsetFor(ev.charset, dialect === "mysql");
+      timeZone = ev.timeZone;
     } else if (ev.kind === "table") {
       // A CREATE TABLE after rows arrived cannot reshape a table already loaded: the first one wins.
       if (ev.columns && ev.columns.length > 0 && !sinks.has(ev.table))
-        declared.set(ev.table, { columns: ev.columns, dialect });
+        declared.set(ev.table, { columns: ev.columns, dialect, timeZone });
     } else {
       let sink = sinks.get(ev.table);
       if (!sink) {
         const internal = dialect === "sqlite" ? SQLITE_INTERNAL_TABLES.get(ev.table) : undefined;
-        const decl = declared.get(ev.table) ?? (internal && { columns: internal, dialect });
+        const decl = declared.get(ev.table) ?? (internal && { columns: internal, dialect, timeZone });
         const created = await createSink(conn, ev, decl, dialect, sinks.size);
         if (!created) {
           report(ev.table, ev.firstLine, `rows without any value; ${ev.rows.length} row(s) skipped`);
@@ -134,6 +138,7 @@ async function createSink(
   index: number,
 ): Promise<TableSink | null> {
   let decl: DeclaredColumn[];
+  const timeZone = declared?.timeZone;
   if (declared) {
     decl = declared.columns;
     dialect = declared.dialect;
@@ -149,7 +154,7 @@ async function createSink(
       ? null
       : dialect === "sqlite"
         ? sqliteColumn(new SqliteColumn(affinityOf(c.type)))
-        : typedColumn(codecFor(c.type, dialect), c.charset ? charsetFor(c.charset, true) : null),
+        : typedColumn(codecFor(c.type, dialect, timeZone), c.charset ? charsetFor(c.charset, true) : null),
   );
   if (columns.every((c) => c === null)) return null;
   return TableSink.create(conn, ev.table, `t${index}`, names, columns);

@@ -49,8 +49,9 @@ export type Dialect = "generic" | "postgres" | "mysql" | "sqlite" | "sqlserver";
 
 /**
  * What {@link readSqlDump} reports, in file order.
- * - `settings`: the dialect and the declared charset (`SET NAMES`, `SET client_encoding`) changed; they apply to
- *   the events after it. Not sent while they keep their defaults (`generic`, `utf8`).
+ * - `settings`: the dialect, the declared charset (`SET NAMES`, `SET client_encoding`) or MySQL's declared time
+ *   zone (`SET TIME_ZONE='+00:00'`) changed; they apply to the events after it. Not sent while they keep their
+ *   defaults (`generic`, `utf8`, no time zone).
  * - `table`: a CREATE TABLE, or the first data of a table no CREATE TABLE described (`columns: null`).
  * - `rows`: a batch of rows from one INSERT or COPY block; `columns` is the statement's own column list, if any;
  *   `lines[i]` is the 1-based line where `rows[i]` starts (`firstLine === lines[0]`).
@@ -59,7 +60,7 @@ export type Dialect = "generic" | "postgres" | "mysql" | "sqlite" | "sqlserver";
  * Table names are as the dump qualifies them (`public.film`, `dbo.Customer`, `film`): see {@link qualifiedName}.
  */
 export type SqlEvent =
-  | { kind: "settings"; dialect: Dialect; charset: string }
+  | { kind: "settings"; dialect: Dialect; charset: string; timeZone?: string }
   | { kind: "table"; table: string; columns: DeclaredColumn[] | null }
   | { kind: "rows"; table: string; columns: string[] | null; rows: SqlValue[][]; firstLine: number; lines: number[] }
   | { kind: "error"; table: string | null; line: number; message: string };

@@ -5,9 +5,10 @@ import { sqlString } from "../../src/processors/tabular/duckdb-session.js";
 import { SQL_DUCK, useDumpConversions } from "../suites/sql-dump-suite.js";
 
 /**
- * mysqldump --default-character-set=binary (a common backup recipe for databases mixing charsets) writes
- * `SET NAMES binary` and every text column's bytes in the column's own charset, unconverted: a latin1 column's
- * `Ã©` is the bytes c3 a9, which read as UTF-8 would be a silent `é`.
+ * What a mysqldump header declares and the values depend on. `--default-character-set=binary` (a common backup
+ * recipe for databases mixing charsets) writes `SET NAMES binary` and every text column's bytes in the column's own
+ * charset, unconverted: a latin1 column's `Ã©` is the bytes c3 a9, which read as UTF-8 would be a silent `é`.
+ * `SET TIME_ZONE='+00:00'` (its --tz-utc default) says which instants the TIMESTAMP values are.
  */
 
 const conv = useDumpConversions((rel) => rel);
@@ -57,5 +58,35 @@ describe("MySQL column charsets", () => {
       'column "w": \\x00e9 is not valid utf8mb4 text; row skipped',
       'column "l": \\xe980 is not valid utf8mb4 text; row skipped',
     ]);
+  });
+});
+
+describe("MySQL TIMESTAMP and the dump's time zone", () => {
+  const create =
+    "CREATE TABLE `t` (`id` int, `ts` timestamp NULL DEFAULT NULL);\nINSERT INTO `t` VALUES (1,'2038-01-19 03:14:07');\n";
+
+  it("reads mysqldump's TIMESTAMP values as instants at its SET TIME_ZONE offset", async () => {
+    for (const [zone, epoch] of [
+      ["+00:00", 2147483647n],
+      ["+05:30", 2147483647n - 19800n],
+    ] as const) {
+      const result = await convertBytes(
+        `/*!40101 SET NAMES utf8mb4 */;\n/*!40103 SET TIME_ZONE='${zone}' */;\n`,
+        create,
+      );
+      const t = result.tables.find((x) => x.table === "t")?.parquetPath as string;
+      const [row] = await conv.query(
+        `SELECT typeof(ts) AS type, epoch(ts)::BIGINT AS s FROM read_parquet(${sqlString(t)})`,
+      );
+      expect(row).toEqual({ type: "TIMESTAMP WITH TIME ZONE", s: epoch });
+    }
+  });
+
+  it("keeps a dump's TIMESTAMP values as wall-clock times when it declares no time zone (--skip-tz-utc)", async () => {
+    const result = await convertBytes("/*!40101 SET NAMES utf8mb4 */;\n", create);
+    const t = result.tables.find((x) => x.table === "t")?.parquetPath as string;
+    expect(await conv.query(`SELECT typeof(ts) AS type, ts::VARCHAR AS ts FROM read_parquet(${sqlString(t)})`)).toEqual(
+      [{ type: "TIMESTAMP", ts: "2038-01-19 03:14:07" }],
+    );
   });
 });
