@@ -91,4 +91,13 @@ export const MY_TIMESTAMP = onSource(
   },
 );
 
+/**
+ * TIMESTAMP in a dump that declares no time zone (--skip-tz-utc): the wall clock mysqldump's session showed, in the
+ * server's default zone, which the comparison's session (mysql-source.ts) also has.
+ */
+export const MY_TIMESTAMP_WALL = onSource(
+  micros(false),
+  (c) => `CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', ${c}) AS CHAR)`,
+);
+
 export const MY_UUID = onSource(asText(/^UUID$/), (c) => `CAST(${c} AS CHAR)`);

@@ -6,6 +6,7 @@ import { type SqlDumpResult, sqlDumpToParquet } from "../../src/processors/sql-d
 import { type DuckSession, openDuck } from "../../src/processors/tabular/duckdb-session.js";
 import { missing } from "../support/services.js";
 import { compareDump, compareTable, expectFaithful } from "./compare.js";
+import { MY_TIMESTAMP, MY_TIMESTAMP_WALL } from "./mysql-canonical.js";
 import { createFilledDatabase, floatsRoundedByServer, type MysqlDatabase, mysqldump } from "./mysql-source.js";
 import { mysqlTables } from "./mysql-tables.js";
 import type { DiffTable } from "./tables.js";
@@ -66,6 +67,18 @@ describe.skipIf(unavailable !== undefined)("mysqldump → sluice → Parquet, ev
     const errors = result.errors.map((e) => `${e.table}: ${e.message}`);
     const c = await compareDump(db.query, duck, tables, outputs, errors);
     expectFaithful(`mysqldump differential (${label})`, c, outputs.size, tables.length);
+  });
+
+  it("mysqldump --skip-tz-utc: TIMESTAMP kept as the wall clock it wrote, no instant guessed", async () => {
+    const result = await convert("skip-tz-utc", ["--skip-tz-utc"]);
+    const outputs = new Map(result.tables.map((t) => [t.table, t.parquetPath]));
+    const errors = result.errors.map((e) => `${e.table}: ${e.message}`);
+    const wall = tables.map((t) => ({
+      ...t,
+      columns: t.columns.map((c) => (c.canon === MY_TIMESTAMP ? { ...c, canon: MY_TIMESTAMP_WALL } : c)),
+    }));
+    const c = await compareDump(db.query, duck, wall, outputs, errors);
+    expectFaithful("mysqldump differential (--skip-tz-utc)", c, outputs.size, tables.length);
   });
 
   it("sees a difference when there is one (the comparison's own control)", async () => {
