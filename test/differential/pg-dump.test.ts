@@ -11,9 +11,10 @@ import type { ProcessedLine } from "../support/outputs.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { readManifest } from "../support/sandbox.js";
 import { missing } from "../support/services.js";
-import { compareTable, type TableComparison } from "./compare.js";
+import { compareDump, compareTable, expectFaithful } from "./compare.js";
 import { comparisonClient, fillDatabase, hasCitext, pgDump } from "./pg-source.js";
-import { type DiffTable, diffTables } from "./pg-tables.js";
+import { diffTables } from "./pg-tables.js";
+import type { DiffTable } from "./tables.js";
 
 /**
  * Differential test against the real PostgreSQL: tables holding every PostgreSQL type of docs/types.md with
@@ -38,8 +39,10 @@ describe.skipIf(unavailable !== undefined)("pg_dump → sluice → Parquet, ever
     db = await createTestDatabase("sluice_diff");
     const citext = await hasCitext(db.url);
     if (!citext) console.log("pg_dump differential: the citext extension is not installed, its column is left out");
-    tables = diffTables(citext);
-    await fillDatabase(db.url, db.name, tables);
+    const all = diffTables(citext);
+    await fillDatabase(db.url, db.name, all);
+    // pg_dump writes no values for generated columns: they are not compared, and must not be in the Parquet.
+    tables = all.map((t) => ({ ...t, columns: t.columns.filter((c) => !c.generated) }));
     client = await comparisonClient(db.url);
     reader = await openDuck(DUCK);
     work = mkdtempSync(join(tmpdir(), "sluice-diff-pg-"));
@@ -54,32 +57,12 @@ describe.skipIf(unavailable !== undefined)("pg_dump → sluice → Parquet, ever
     else if (work) console.log(`pg_dump differential: dumps and Parquet kept in ${work}`);
   });
 
+  const source = (sql: string) => client.query(sql).then((r) => r.rows as Record<string, unknown>[]);
+
   /** Compares every table; the refused rows must be exactly the errors, each with its reason. */
   async function compareAll(label: string, outputs: Map<string, string>, errors: string[]): Promise<void> {
-    const results: TableComparison[] = [];
-    const lost = tables.filter((t) => !outputs.has(t.name)).map((t) => t.name);
-    for (const t of tables) {
-      const path = outputs.get(t.name);
-      if (path) results.push(await compareTable(client, duck, t, path));
-    }
-    const refused = tables.flatMap((t) => Object.values(t.invalid ?? {}));
-    const unexplained = errors.filter((e) => !refused.some((r) => r.test(e)));
-    const unmatched = refused.filter((r) => !errors.some((e) => r.test(e))).map(String);
-    const mismatches = results.flatMap((r) => r.mismatches);
-    const sum = (f: (r: TableComparison) => number) => results.reduce((s, r) => s + f(r), 0);
-    console.log(
-      `pg_dump differential (${label}): ${results.length} tables, ${sum((r) => r.rows)} rows, ` +
-        `${sum((r) => r.cells)} cells compared; ${mismatches.length} mismatches; ` +
-        `${errors.length} rows refused by design; tables lost: ${lost.length}`,
-    );
-    for (const m of mismatches.slice(0, 50)) console.log(`  mismatch: ${m}`);
-    expect({ lost, mismatches, unexplained, unmatched }).toEqual({
-      lost: [],
-      mismatches: [],
-      unexplained: [],
-      unmatched: [],
-    });
-    expect(outputs.size).toBe(tables.length);
+    const c = await compareDump(source, duck, tables, outputs, errors);
+    expectFaithful(`pg_dump differential (${label})`, c, outputs.size, tables.length);
   }
 
   async function convert(label: string, extra: string[], options: string): Promise<SqlDumpResult> {
@@ -114,11 +97,11 @@ describe.skipIf(unavailable !== undefined)("pg_dump → sluice → Parquet, ever
     const users = tables.find((t) => t.name === "public.users") as DiffTable;
     const numbers = tables.find((t) => t.name === "public.numbers") as DiffTable;
     // app.users's rows under public.users's columns, and every number one row off.
-    const wrongTable = await compareTable(client, duck, users, path("app.users"));
+    const wrongTable = await compareTable(source, duck, users, path("app.users"));
     expect(wrongTable.mismatches.length).toBeGreaterThan(0);
     const shifted = path("public.numbers").replace(/\.parquet$/, ".shifted.parquet");
     await duck(`COPY (SELECT * REPLACE (id + 1 AS id) FROM read_parquet('${path("public.numbers")}')) TO '${shifted}'`);
-    const offByOne = await compareTable(client, duck, numbers, shifted);
+    const offByOne = await compareTable(source, duck, numbers, shifted);
     expect(offByOne.mismatches.length).toBeGreaterThanOrEqual(numbers.columns.length);
   });
 

@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import pg from "pg";
-import { type DiffTable, SETUP, sqlName } from "./pg-tables.js";
+import { SETUP } from "./pg-tables.js";
+import { type DiffTable, sqlName } from "./tables.js";
 
 const run = promisify(execFile);
 
@@ -20,7 +21,9 @@ export async function fillDatabase(url: string, name: string, tables: DiffTable[
       const defs = t.columns.map((c) => `${sqlName(c)} ${c.type}`);
       await client.query(`CREATE TABLE ${t.name} (id integer PRIMARY KEY, ${defs.join(", ")})`);
       // Many rows per statement (at most 65,535 parameters), so the bulk table loads in a few round trips.
-      const width = t.columns.length + 1;
+      // Generated columns get no value: PostgreSQL computes them.
+      const stored = t.columns.filter((c) => !c.generated);
+      const width = stored.length + 1;
       const per = Math.max(1, Math.floor(2000 / width));
       for (let k = 0; k < t.rows.length; k += per) {
         const chunk = t.rows.slice(k, k + per);
@@ -29,7 +32,7 @@ export async function fillDatabase(url: string, name: string, tables: DiffTable[
         );
         const values = chunk.flatMap((row, j) => [k + j + 1, ...row]);
         await client.query(
-          `INSERT INTO ${t.name} (id, ${t.columns.map(sqlName).join(", ")}) VALUES ${tuples.join(", ")}`,
+          `INSERT INTO ${t.name} (id, ${stored.map(sqlName).join(", ")}) VALUES ${tuples.join(", ")}`,
           values,
         );
       }

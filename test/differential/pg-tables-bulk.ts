@@ -1,7 +1,7 @@
 import { rng } from "../fixtures/rng.js";
-import { asText, BYTES, type Canon, float, list, micros, VARCHAR_TEXT } from "./canonical.js";
-import type { DiffColumn, DiffTable } from "./pg-tables.js";
+import { asText, BYTES, float, list, micros, VARCHAR_TEXT } from "./canonical.js";
 import { HOSTILE_TEXT } from "./pg-tables-scalar.js";
+import { col, type DiffTable } from "./tables.js";
 
 /**
  * Many seeded random rows, so the comparison also covers batches (2,048 rows per event), appender flushes and
@@ -10,7 +10,6 @@ import { HOSTILE_TEXT } from "./pg-tables-scalar.js";
  */
 
 const ROWS = 5000;
-const col = (name: string, type: string, canon: Canon): DiffColumn => ({ name, type, canon });
 
 const PIECES = [...HOSTILE_TEXT.filter((s) => s.length < 100), "\u00e9", "\u{10FFFF}", "\u0627", "\u3042", "\\N"];
 

@@ -1,10 +1,9 @@
-import { asText, type Canon, float, JSON_TEXT, VARCHAR_TEXT } from "./canonical.js";
-import type { DiffColumn, DiffTable } from "./pg-tables.js";
+import { asText, float, JSON_TEXT, VARCHAR_TEXT } from "./canonical.js";
+import { col, type DiffTable } from "./tables.js";
 
 /** The differential tables of numbers, text and the types kept as text (see pg-tables.ts). */
 
 const INT = asText(/^INTEGER$/);
-const col = (name: string, type: string, canon: Canon): DiffColumn => ({ name, type, canon });
 
 /** Text that breaks naive dump readers: delimiters, escapes, COPY markers, every script, control chars. */
 export const HOSTILE_TEXT = [
@@ -32,6 +31,8 @@ export const HOSTILE_TEXT = [
   "combining e\u0301 \u200d zwj",
   "ctl \x01\x02\x1b\x7f",
   "caf\u00e9 \u00ff",
+  // A leading byte-order mark is a character of the value (a TextDecoder would drop it).
+  "\ufeffbom",
   "x".repeat(5000),
 ];
 

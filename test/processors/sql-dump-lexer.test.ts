@@ -206,6 +206,21 @@ describe("literals", () => {
     expect(await rowsOf(sql)).toEqual({ t: [[1, bytes(0, 0xff), "a\nb"]] });
   });
 
+  it("keeps a SQLite dump SQLite's when a CREATE TABLE quotes names with backticks", async () => {
+    // .dump repeats each CREATE TABLE as written; SQLite's strings have no backslash escapes.
+    const sql =
+      "PRAGMA foreign_keys=OFF;\nCREATE TABLE t (`a` TEXT, b TEXT DEFAULT 'C:\\');\n" +
+      "INSERT INTO t VALUES('ends in \\','x');\nINSERT INTO t VALUES('\\''','y');\n";
+    expect(await rowsOf(sql)).toEqual({
+      t: [
+        ["ends in \\", "x"],
+        ["\\'", "y"],
+      ],
+    });
+    const settings = (await events(sql)).filter((e) => e.kind === "settings");
+    expect(settings).toEqual([{ kind: "settings", dialect: "sqlite", charset: "utf8" }]);
+  });
+
   it("drops casts and skips MySQL conditional comments inside tuples", async () => {
     const sql = "INSERT INTO `a` VALUES (1,/*!50705 0x0001,*/'x'),(2,'{1,2}'::int[]);";
     expect(await rowsOf(sql)).toEqual({
@@ -290,7 +305,8 @@ describe("CREATE TABLE", () => {
         table: "x.t",
         columns: [
           { name: "id", type: "int(11) unsigned" },
-          { name: "name", type: "varchar(45)" },
+          // Its charset decodes it in a dump taken with SET NAMES binary.
+          { name: "name", type: "varchar(45)", charset: "utf8" },
           { name: "price", type: "numeric(10, 2)" },
           { name: "ts", type: "timestamp with time zone" },
           { name: "tags", type: "text[]" },

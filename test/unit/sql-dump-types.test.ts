@@ -4,8 +4,9 @@ import { Invalid } from "../../src/processors/sql-dump/codec.js";
 import { splitPgArray } from "../../src/processors/sql-dump/codecs-list.js";
 import { byteaBytes } from "../../src/processors/sql-dump/codecs-scalar.js";
 import { DATE_CODEC, daysFromCivil, TIMESTAMPTZ_CODEC } from "../../src/processors/sql-dump/codecs-time.js";
+import { parseCreateTable } from "../../src/processors/sql-dump/create-table.js";
 import { scaledDecimal } from "../../src/processors/sql-dump/decimal.js";
-import { affinityOf } from "../../src/processors/sql-dump/sqlite-affinity.js";
+import { affinityOf, realText } from "../../src/processors/sql-dump/sqlite-affinity.js";
 import { codecFor } from "../../src/processors/sql-dump/type-map.js";
 import type { Dialect } from "../../src/processors/sql-dump/types.js";
 
@@ -66,7 +67,8 @@ describe("declared type → DuckDB type (docs/types.md)", () => {
     ["mysql", "geometry", "BLOB"],
     ["mysql", "point", "BLOB"],
     ["mysql", "datetime(6)", "TIMESTAMP"],
-    ["mysql", "timestamp", "TIMESTAMPTZ"],
+    // Without a declared time zone a MySQL TIMESTAMP's text is a wall clock in an unknown zone.
+    ["mysql", "timestamp", "TIMESTAMP"],
     ["mysql", "time", "VARCHAR"],
     ["mysql", "year(4)", "SMALLINT"],
     ["mysql", "enum('a','b')", "VARCHAR"],
@@ -90,6 +92,21 @@ describe("declared type → DuckDB type (docs/types.md)", () => {
   ];
   it.each(cases)("%s %s → %s", (dialect, declared, sql) => {
     expect(codecFor(declared, dialect).sql).toBe(sql);
+  });
+
+  it("makes a MySQL TIMESTAMP an instant at the offset the dump declares, else a wall clock", () => {
+    const utc = codecFor("timestamp(6)", "mysql", "+00:00");
+    expect(utc.sql).toBe("TIMESTAMPTZ");
+    expect(utc.convert("1970-01-01 00:00:01.5", UTF8)).toBe(1_500_000n);
+    expect(codecFor("timestamp", "mysql", "UTC").convert("1970-01-01 00:00:01", UTF8)).toBe(1_000_000n);
+    const india = codecFor("timestamp", "mysql", "+05:30");
+    expect(india.sql).toBe("TIMESTAMPTZ");
+    expect(india.convert("1970-01-01 05:30:01", UTF8)).toBe(1_000_000n);
+    expect(codecFor("timestamp", "mysql", "-01:00").convert("1970-01-01 00:00:00", UTF8)).toBe(3_600_000_000n);
+    // A named zone's offset changes with the date: sluice does not guess it.
+    expect(codecFor("timestamp", "mysql", "Europe/Paris").sql).toBe("TIMESTAMP");
+    expect(codecFor("timestamp", "mysql", "SYSTEM").sql).toBe("TIMESTAMP");
+    expect(codecFor("datetime", "mysql", "+05:30").sql).toBe("TIMESTAMP");
   });
 
   it("follows SQLite's affinity rules in their order", () => {
@@ -201,5 +218,124 @@ describe("arrays, bytes, charsets", () => {
     expect(charsetFor("EUC_JP", false).decode("\xa4\xa2")).toBe("\u3042");
     expect(charsetFor("klingon", false).decode("ok")).toBe("ok");
     expect(charsetFor("klingon", false).decode("\xe9")).toBeNull();
+  });
+});
+
+describe("MySQL column charsets (mysqldump --default-character-set=binary)", () => {
+  it("reads each text column's charset: its own CHARACTER SET or COLLATE, else the table's DEFAULT CHARSET", () => {
+    const created = parseCreateTable(
+      "CREATE TABLE `t` (`id` int(11) NOT NULL, `a` varchar(10) CHARACTER SET latin1 COLLATE latin1_swedish_ci " +
+        "DEFAULT 'x,y)', `b` text COLLATE utf8mb4_bin, `c` enum('p','q'), `d` date, `e` char(2) CHARSET ascii, " +
+        "`f` longtext CHARACTER SET utf8mb4 COLLATE utf8mb4_bin CHECK (json_valid(`f`)), `g` int COMMENT 'CHARSET x', " +
+        "KEY `k` (`a`)) ENGINE=InnoDB DEFAULT CHARSET=utf16 COLLATE=utf16_general_ci",
+      1,
+      { mysql: true, backslash: false },
+    );
+    expect(created).toEqual({
+      ok: true,
+      table: "t",
+      columns: [
+        { name: "id", type: "int(11)" },
+        { name: "a", type: "varchar(10)", charset: "latin1" },
+        { name: "b", type: "text", charset: "utf8mb4" },
+        { name: "c", type: "enum('p','q')", charset: "utf16" },
+        { name: "d", type: "date" },
+        { name: "e", type: "char(2)", charset: "ascii" },
+        { name: "f", type: "longtext", charset: "utf8mb4" },
+        { name: "g", type: "int" },
+      ],
+    });
+  });
+
+  it("knows no column charsets outside MySQL (PostgreSQL's COLLATE names a collation, not a charset)", () => {
+    const created = parseCreateTable('CREATE TABLE public.t (a text COLLATE pg_catalog."C", b varchar(3))', 1, {
+      mysql: false,
+      backslash: false,
+    });
+    expect(created).toEqual({
+      ok: true,
+      table: "public.t",
+      columns: [
+        { name: "a", type: "text" },
+        { name: "b", type: "varchar(3)" },
+      ],
+    });
+  });
+
+  it("decodes MySQL's wide charsets, which only SET NAMES binary dumps hold, never as ASCII", () => {
+    expect(charsetFor("binary", true).perColumn).toBe(true);
+    expect(charsetFor("binary", false).perColumn).toBeFalsy();
+    expect(charsetFor("utf8mb4", true).perColumn).toBeFalsy();
+    expect(charsetFor("ucs2", true).decode("\x00A\x00\xe9")).toBe("A\u00e9");
+    expect(charsetFor("utf16", true).decode("\xd8\x3d\xde\x00")).toBe("\u{1F600}");
+    expect(charsetFor("utf16le", true).decode("A\x00\xfe\xff")).toBe("A\uFFFE");
+    expect(charsetFor("utf32", true).decode("\x00\x01\xf6\x00\x00\x00\x00A")).toBe("\u{1F600}A");
+    expect(charsetFor("utf32", true).decode("\x00\x00\xd8\x00")).toBeNull();
+    expect(charsetFor("utf16", true).decode("\x00")).toBeNull();
+    // A leading U+FEFF is a character of the value.
+    expect(charsetFor("utf16", true).decode("\xfe\xff\x00A")).toBe("\uFEFFA");
+    // A name that is also an Object property is just an unknown charset.
+    expect(charsetFor("constructor", true).decode("ok")).toBe("ok");
+  });
+});
+
+describe("generated columns", () => {
+  const columns = (sql: string, mysql = false) => {
+    const created = parseCreateTable(sql, 1, { mysql, backslash: false });
+    return created?.ok ? created.columns : created;
+  };
+
+  it("marks [GENERATED ALWAYS] AS (expr) columns, in every dialect's form, and not identity columns", () => {
+    expect(
+      columns(
+        "CREATE TABLE public.g (id integer, b integer GENERATED ALWAYS AS ((a * 2)) STORED, " +
+          "i integer GENERATED ALWAYS AS IDENTITY, j bigint GENERATED BY DEFAULT AS IDENTITY (START WITH 5), " +
+          "d integer DEFAULT 1 CHECK (d > 0))",
+      ),
+    ).toEqual([
+      { name: "id", type: "integer" },
+      { name: "b", type: "integer", generated: true },
+      { name: "i", type: "integer" },
+      { name: "j", type: "bigint" },
+      { name: "d", type: "integer" },
+    ]);
+    expect(
+      columns(
+        "CREATE TABLE `t` (`a` int(11), `v` int(11) GENERATED ALWAYS AS (`a` * 2) VIRTUAL, `s` text AS (concat(`a`,'x')) PERSISTENT)",
+        true,
+      ),
+    ).toEqual([
+      { name: "a", type: "int(11)" },
+      { name: "v", type: "int(11)", generated: true },
+      { name: "s", type: "text", generated: true },
+    ]);
+    expect(columns("CREATE TABLE t (a INT, g INT AS (a + 1), [Total] AS ([Qty]*[Price]), c TEXT)")).toEqual([
+      { name: "a", type: "INT" },
+      { name: "g", type: "INT", generated: true },
+      { name: "Total", type: null, generated: true },
+      { name: "c", type: "TEXT" },
+    ]);
+  });
+});
+
+describe("SQLite reals in VARCHAR columns", () => {
+  it("are the double's shortest text, as DuckDB writes it, not .dump's 20 digits", () => {
+    const cases: [string, string][] = [
+      ["0.10000000000000000555", "0.1"],
+      ["1.0", "1.0"],
+      ["12345678901234567167.0", "1.2345678901234567e+19"],
+      ["1.0000000000000000047e+300", "1e+300"],
+      ["2.5000000000000001196e-05", "2.5e-05"],
+      ["0.00012300000000000000", "0.000123"],
+      ["1234567890123456.7", "1234567890123456.8"],
+      ["9007199254740992.0", "9007199254740992.0"],
+      ["1e16", "1e+16"],
+      ["4.9406564584124654e-324", "5e-324"],
+      ["1e999", "inf"],
+      ["-1e999", "-inf"],
+      ["-0.0", "-0.0"],
+      ["0.0", "0.0"],
+    ];
+    expect(cases.map(([dumped]) => realText(Number(dumped)))).toEqual(cases.map(([, text]) => text));
   });
 });

@@ -10,6 +10,12 @@ export interface Charset {
   readonly name: string;
   /** The text of `raw` (bytes as latin1 chars), or null when the bytes are not valid in this charset. */
   decode(raw: string): string | null;
+  /**
+   * MySQL's `SET NAMES binary` (mysqldump --default-character-set=binary): the server sent every column in its own
+   * charset, unconverted, so a column that declares one (`CHARACTER SET latin1`, or its table's default) is
+   * decoded with that one; this charset (UTF-8) only serves columns that declare none.
+   */
+  readonly perColumn?: boolean;
 }
 
 const NON_ASCII = /[^\x00-\x7f]/;
@@ -77,14 +83,21 @@ export function charsetFor(declared: string, mysql: boolean): Charset {
   if (cs) return cs;
   if (/^(?:utf8(?:mb3|mb4)?|unicode|sqlascii|binary)$/.test(key)) {
     // SQL_ASCII and binary declare no charset at all; UTF-8 is the only text Parquet holds, so it is checked for.
-    cs = key === "utf8" ? UTF8 : { name: declared, decode: UTF8.decode };
+    cs = key === "utf8" ? UTF8 : { name: declared, decode: UTF8.decode, perColumn: mysql && key === "binary" };
   } else if (key === "latin1" && !mysql) {
     cs = { name: declared, decode: (raw) => raw }; // ISO 8859-1: every byte is the code point of its char.
   } else if (key === "ascii" || key === "usascii") {
     cs = { name: declared, decode: (raw) => (NON_ASCII.test(raw) ? null : raw) };
+  } else if (Object.hasOwn(WIDE, key)) {
+    // MySQL's ucs2/utf16/utf32 columns, met only under SET NAMES binary (no client may use them): ASCII bytes are
+    // not ASCII text there, so they must never fall to the ASCII-only default.
+    const label = WIDE[key] as string;
+    cs = label === "utf-32be" ? { name: declared, decode: utf32be } : decoderCharset(declared, label, false);
   } else {
-    const label = LABELS[key === "latin1" ? "latin1mysql" : key];
-    cs = label ? decoderCharset(declared, label) : { name: `${declared} (unsupported)`, decode: asciiOnly };
+    // Own keys only: a declared name like `constructor` must not find Object's.
+    const name = key === "latin1" ? "latin1mysql" : key;
+    const label = Object.hasOwn(LABELS, name) ? LABELS[name] : undefined;
+    cs = label ? decoderCharset(declared, label, true) : { name: `${declared} (unsupported)`, decode: asciiOnly };
   }
   cache.set(cacheKey, cs);
   return cs;
@@ -94,12 +107,30 @@ function asciiOnly(raw: string): string | null {
   return NON_ASCII.test(raw) ? null : raw;
 }
 
-function decoderCharset(name: string, label: string): Charset {
-  const decoder = new TextDecoder(label, { fatal: true });
+/** Charsets whose ASCII bytes are not ASCII characters, by MySQL name. */
+const WIDE: Record<string, string> = { ucs2: "utf-16be", utf16: "utf-16be", utf16le: "utf-16le", utf32: "utf-32be" };
+
+/** UTF-32BE (no WHATWG decoder has it): four bytes per code point, each a Unicode scalar value. */
+function utf32be(raw: string): string | null {
+  if (raw.length % 4 !== 0) return null;
+  let out = "";
+  for (let i = 0; i < raw.length; i += 4) {
+    const cp =
+      raw.charCodeAt(i) * 0x1000000 +
+      ((raw.charCodeAt(i + 1) << 16) | (raw.charCodeAt(i + 2) << 8) | raw.charCodeAt(i + 3));
+    if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return null;
+    out += String.fromCodePoint(cp);
+  }
+  return out;
+}
+
+function decoderCharset(name: string, label: string, asciiCompatible: boolean): Charset {
+  // ignoreBOM: a leading FEFF in a value is a character of the value, not a marker to drop.
+  const decoder = new TextDecoder(label, { fatal: true, ignoreBOM: true });
   return {
     name,
     decode(raw) {
-      if (!NON_ASCII.test(raw)) return raw;
+      if (asciiCompatible && !NON_ASCII.test(raw)) return raw;
       try {
         return decoder.decode(Buffer.from(raw, "latin1"));
       } catch {

@@ -131,11 +131,15 @@ export const DATE_CODEC = timeCodec(
   (a, cell) => a.appendDate(new DuckDBDateValue(cell as number)),
 );
 
-function instant(p: Parsed, zone: "none" | "utc"): bigint | null {
-  // A timestamp without time zone that names an offset is not a local time; one with a time zone but without an
-  // offset is UTC (mysqldump writes TIMESTAMP columns in UTC).
+/**
+ * µs since the epoch. `zone` is "none" for a timestamp without time zone (a text naming an offset is not a local
+ * time), else the offset in seconds a text without one is in (mysqldump writes TIMESTAMP columns at the offset
+ * its `SET TIME_ZONE` declares, `+00:00`).
+ */
+function instant(p: Parsed, zone: "none" | number): bigint | null {
   if (zone === "none" && p.offset !== null) return null;
-  const us = BigInt(p.days) * US_PER_DAY + p.micros - BigInt(p.offset ?? 0) * 1_000_000n;
+  const offset = p.offset ?? (zone === "none" ? 0 : zone);
+  const us = BigInt(p.days) * US_PER_DAY + p.micros - BigInt(offset) * 1_000_000n;
   return us >= TS_MIN && us <= TS_MAX ? us : null;
 }
 
@@ -147,13 +151,36 @@ export const TIMESTAMP_CODEC = timeCodec(
   (a, cell) => a.appendTimestamp(new DuckDBTimestampValue(cell as bigint)),
 );
 
-export const TIMESTAMPTZ_CODEC = timeCodec(
-  "TIMESTAMPTZ",
-  "timestamp",
-  (p) => instant(p, "utc"),
-  [DuckDBTimestampTZValue.NegInf.micros, DuckDBTimestampTZValue.PosInf.micros],
-  (a, cell) => a.appendTimestampTZ(new DuckDBTimestampTZValue(cell as bigint)),
-);
+/** TIMESTAMPTZ whose values without an offset are at `offset` seconds east of UTC. */
+function timestamptzAt(offset: number): ColumnCodec {
+  return timeCodec(
+    "TIMESTAMPTZ",
+    "timestamp",
+    (p) => instant(p, offset),
+    [DuckDBTimestampTZValue.NegInf.micros, DuckDBTimestampTZValue.PosInf.micros],
+    (a, cell) => a.appendTimestampTZ(new DuckDBTimestampTZValue(cell as bigint)),
+  );
+}
+
+/** Values without an offset are UTC. */
+export const TIMESTAMPTZ_CODEC = timestamptzAt(0);
+
+/**
+ * MySQL's TIMESTAMP: an instant, written in the session's time zone. mysqldump declares it (`SET
+ * TIME_ZONE='+00:00'`, its --tz-utc default): TIMESTAMPTZ at that offset. A dump that declares none
+ * (--skip-tz-utc, hand-written scripts) or a named zone gives wall-clock times in a zone sluice cannot know:
+ * TIMESTAMP, never an instant it would have to guess.
+ */
+export function mysqlTimestampCodec(timeZone: string | undefined): ColumnCodec {
+  const m = /^([+-])(\d{1,2}):(\d\d)$/.exec(timeZone ?? "");
+  const offset = m
+    ? (m[1] === "-" ? -1 : 1) * (Number(m[2]) * 3600 + Number(m[3]) * 60)
+    : /^utc$/i.test(timeZone ?? "")
+      ? 0
+      : null;
+  if (offset === null) return TIMESTAMP_CODEC;
+  return offset === 0 ? TIMESTAMPTZ_CODEC : timestamptzAt(offset);
+}
 
 const TIME_INVALID = notA("TIME");
 

@@ -66,11 +66,15 @@ export function parseCreateTable(text: string, line: number, flags: LexerFlags):
       if (first.kind === "eof") throw unexpected(first, '")" closing the column list');
       const name = identName(first);
       if (name === null) throw unexpected(first, "a column definition");
-      if (!(first.kind === "word" && startsTableConstraint(first.text.toUpperCase(), lx)))
-        columns.push({ name, type: readType(lx, text) });
-      const end = skipToItemEnd(lx);
-      if (isPunct(end, ")")) return { ok: true, table, columns };
+      const constraint = first.kind === "word" && startsTableConstraint(first.text.toUpperCase(), lx);
+      const type = constraint ? null : readType(lx, text);
+      const { end, charset, generated } = skipToItemEnd(lx);
+      if (!constraint)
+        columns.push({ name, type, ...(charset ? { charset } : {}), ...(generated ? { generated } : {}) });
+      if (isPunct(end, ")")) break;
     }
+    if (lx.mysql) applyTableCharset(columns, tableCharset(lx));
+    return { ok: true, table, columns };
   } catch (err) {
     if (!(err instanceof SqlSyntaxError)) throw err;
     return { ok: false, table, message: err.message };
@@ -108,18 +112,87 @@ function endsType(t: Token, lx: Lexer): boolean {
   return isSet;
 }
 
-/** Skips the rest of a column or constraint definition; returns the `,` or `)` that ends it. */
-function skipToItemEnd(lx: Lexer): Token {
+/** What the clauses after a column's type say (see {@link readClauses}). */
+interface Clauses {
+  /** The `,` or `)` that ends the item; null when reading table options to the end. */
+  end: Token | null;
+  charset: string | null;
+  generated: boolean;
+}
+
+/**
+ * Skips the rest of a column or constraint definition; returns the `,` or `)` that ends it, the charset a MySQL
+ * column declares there (`CHARACTER SET latin1`, `CHARSET latin1`, or its `COLLATE latin1_swedish_ci`), and
+ * whether the column is generated.
+ */
+function skipToItemEnd(lx: Lexer): Clauses & { end: Token } {
+  const clauses = readClauses(lx, false);
+  const end = clauses.end as Token;
+  if (end.kind === "eof") throw unexpected(end, '")" closing the column list');
+  return { ...clauses, end, charset: lx.mysql ? clauses.charset : null };
+}
+
+/**
+ * Reads to the end of an item (`,` or `)` at depth 0; with `toEof`, the table options after the column list):
+ * - the charset its MySQL clauses name: `CHARACTER SET x`, `CHARSET[=]x`, `DEFAULT CHARSET=x`, else the charset a
+ *   `COLLATE[=]x_…` collation belongs to (`utf8mb4_bin` → utf8mb4; `binary` is binary);
+ * - whether it is a generated (computed) column: `[GENERATED ALWAYS] AS (expr)`, in PostgreSQL, MySQL, SQLite and
+ *   SQL Server alike (`GENERATED … AS IDENTITY` is not: its values are in the dump).
+ */
+function readClauses(lx: Lexer, toEof: boolean): Clauses {
   let depth = 0;
+  let charset: string | null = null;
+  let collation: string | null = null;
+  let generated = false;
+  const done = (end: Token | null): Clauses => ({ end, charset: charset ?? collation, generated });
   for (;;) {
     const t = lx.next();
-    if (t.kind === "eof") throw unexpected(t, '")" closing the column list');
+    if (t.kind === "eof") return done(toEof ? null : t);
     if (isPunct(t, "(")) depth++;
     else if (isPunct(t, ")")) {
-      if (depth === 0) return t;
+      if (depth === 0 && !toEof) return done(t);
       depth--;
-    } else if (depth === 0 && isPunct(t, ",")) return t;
+    } else if (depth > 0) continue;
+    else if (!toEof && isPunct(t, ",")) return done(t);
+    else if (isWord(t, "AS") && isPunct(lx.peek(), "(")) generated = true;
+    else if (isWord(t, "CHARSET") || (isWord(t, "CHARACTER") && isWord(lx.peek(), "SET"))) {
+      if (isWord(t, "CHARACTER")) lx.next();
+      charset = optionValue(lx) ?? charset;
+    } else if (isWord(t, "COLLATE")) {
+      const name = optionValue(lx);
+      if (name) collation = name.toLowerCase() === "binary" ? "binary" : (name.split("_")[0] as string);
+    }
   }
+}
+
+/** The value of `NAME [=] value`, after NAME: a word, a quoted name or a string. */
+function optionValue(lx: Lexer): string | null {
+  if (isPunct(lx.peek(), "=")) lx.next();
+  const t = lx.peek();
+  const name = t.kind === "str" ? fromLatin1(t.text) : identName(t);
+  if (name !== null) lx.next();
+  return name;
+}
+
+/** The table options' charset; options that do not lex are not the columns' business: then none. */
+function tableCharset(lx: Lexer): string | null {
+  try {
+    return readClauses(lx, true).charset;
+  } catch (err) {
+    if (err instanceof SqlSyntaxError) return null;
+    throw err;
+  }
+}
+
+/** Text types: the ones a table's default charset applies to (a DATE or an INT has no charset). */
+const TEXT_TYPE =
+  /^(?:national |n)?(?:var)?char\b|^character\b|^(?:tiny|medium|long)?text\b|^long(?: varchar)?$|^(?:enum|set)\s*\(/i;
+
+/** A MySQL table's `DEFAULT CHARSET` is the charset of its text columns that declare none of their own. */
+function applyTableCharset(columns: DeclaredColumn[], charset: string | null): void {
+  if (charset === null) return;
+  for (const c of columns)
+    if (c.charset === undefined && c.type !== null && TEXT_TYPE.test(c.type)) c.charset = charset;
 }
 
 /**

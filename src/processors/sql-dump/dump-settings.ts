@@ -5,6 +5,8 @@ export interface Settings {
   dialect: Dialect;
   /** The declared charset name, as written (`utf8mb4`, `UTF8`, `LATIN1`). */
   charset: string;
+  /** MySQL's `SET TIME_ZONE='…'` (mysqldump writes `'+00:00'`): the zone TIMESTAMP values are written in. */
+  timeZone?: string;
 }
 
 /** Statement heads that only one tool writes. */
@@ -15,6 +17,7 @@ const TSQL_SET =
   /^set\s+(?:identity_insert|ansi_nulls|quoted_identifier|nocount|ansi_padding|ansi_warnings|arithabort|xact_abort|concat_null_yields_null|numeric_roundabort|dateformat)\b/i;
 const NAMES = /^set\s+names\s+'?([\w-]+)/i;
 const CLIENT_ENCODING = /^set\s+(?:session\s+)?client_encoding\s*(?:=|to)\s*'?([\w-]+)/i;
+const TIME_ZONE = /^set\s+(?:session\s+|@@session\.|@@)?time_zone\s*=\s*'([^']*)'/i;
 const SCS = /^set\s+(?:session\s+)?standard_conforming_strings\s*(?:=|to)\s*'?(on|off)/i;
 
 /**
@@ -29,8 +32,11 @@ export class DumpSettings {
   /** SQL Server seen (GO lines, SET IDENTITY_INSERT …, `USE [db]`, `INSERT [t]`): a line break can end a statement. */
   tsql = false;
   private pg = false;
-  private sqlite = false;
+  /** SQLite seen (`PRAGMA`): its backticks quote names, as MySQL's do, without making the dump MySQL's. */
+  sqlite = false;
   charset = "utf8";
+  /** The last literal `SET TIME_ZONE` (the restoring `SET TIME_ZONE=@OLD_TIME_ZONE` at the end is not one). */
+  timeZone: string | null = null;
 
   dialect(): Dialect {
     if (this.mysql) return "mysql";
@@ -39,8 +45,19 @@ export class DumpSettings {
     return this.pg ? "postgres" : "generic";
   }
 
+  /**
+   * A backtick-quoted name: MySQL's, unless the dump is already known to be SQLite's, which accepts them too and
+   * whose `.dump` repeats each CREATE TABLE as it was written. Taking such a dump for MySQL's would turn on
+   * backslash escapes and misread every string ending in a backslash.
+   */
+  backtick(): void {
+    if (!this.sqlite) this.mysql = true;
+  }
+
   snapshot(): Settings {
-    return { dialect: this.dialect(), charset: this.charset };
+    const settings: Settings = { dialect: this.dialect(), charset: this.charset };
+    if (this.timeZone !== null) settings.timeZone = this.timeZone;
+    return settings;
   }
 
   /** Learns from a statement (or its head: the first 256 chars are enough for every rule here). */
@@ -61,8 +78,11 @@ export class DumpSettings {
   /** A mysqldump conditional comment's text after its opening: `40101 SET NAMES utf8mb4 *\/`. */
   learnConditional(text: string): void {
     this.mysql = true;
-    const names = NAMES.exec(text.replace(/^\d*\s*/, ""));
+    const body = text.replace(/^\d*\s*/, "");
+    const names = NAMES.exec(body);
     if (names) this.charset = names[1] as string;
+    const zone = TIME_ZONE.exec(body);
+    if (zone) this.timeZone = zone[1] as string;
   }
 
   /** psql's `\encoding NAME`. */
@@ -89,6 +109,12 @@ export class DumpSettings {
     if (enc) {
       this.charset = enc[1] as string;
       this.pg = true;
+      return;
+    }
+    const zone = TIME_ZONE.exec(text);
+    if (zone) {
+      this.timeZone = zone[1] as string;
+      this.mysql = true;
       return;
     }
     const names = NAMES.exec(text);

@@ -41,9 +41,10 @@ export class EventBuilder {
   }
 
   private announceSettings(now: Settings, out: SqlEvent[]): void {
-    if (now.dialect === this.settings.dialect && now.charset === this.settings.charset) return;
+    const was = this.settings;
+    if (now.dialect === was.dialect && now.charset === was.charset && now.timeZone === was.timeZone) return;
     this.settings = now;
-    out.push({ kind: "settings", dialect: now.dialect, charset: now.charset });
+    out.push({ kind: "settings", ...now });
   }
 
   private statement(text: string, line: number, flags: LexerFlags, out: SqlEvent[]): void {

@@ -26,6 +26,8 @@ export interface LexerFlags {
   mysql: boolean;
   /** PostgreSQL with standard_conforming_strings off: backslash escapes in plain strings. */
   backslash: boolean;
+  /** SQLite: a backtick quotes a name without making the statement MySQL's (see DumpSettings.backtick). */
+  sqlite?: boolean;
 }
 
 // Sticky, module-level: numbers are the most frequent token in a dump.
@@ -41,6 +43,7 @@ export class Lexer {
   line: number;
   mysql: boolean;
   private readonly backslash: boolean;
+  private readonly sqlite: boolean;
 
   constructor(
     readonly s: string,
@@ -50,6 +53,7 @@ export class Lexer {
     this.line = line;
     this.mysql = flags.mysql;
     this.backslash = flags.backslash;
+    this.sqlite = flags.sqlite === true;
   }
 
   /** The token after the current one, without consuming it. */
@@ -94,7 +98,7 @@ export class Lexer {
     if (c === 39) return this.quoted("str", "'", this.plainStyle(), start, line);
     if (c === 34) return this.quoted("dq", '"', this.mysql ? "mysql" : "none", start, line);
     if (c === 96) {
-      this.mysql = true;
+      if (!this.sqlite) this.mysql = true;
       return this.quoted("ident", "`", "none", start, line);
     }
     if (c === 91 && opensBracketIdent(s, start, this.mysql)) return this.quoted("ident", "]", "none", start, line);

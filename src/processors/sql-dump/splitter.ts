@@ -144,7 +144,11 @@ export class StatementSplitter {
           }
         }
         if (!this.stmt.started)
-          this.stmt.begin(i, c, this.line, { mysql: this.cfg.mysql, backslash: this.cfg.backslash });
+          this.stmt.begin(i, c, this.line, {
+            mysql: this.cfg.mysql,
+            backslash: this.cfg.backslash,
+            sqlite: this.cfg.sqlite,
+          });
         const g = c | 0x20;
         this.goMatch = this.goMatch === 0 && g === 103 ? 1 : this.goMatch === 1 && g === 111 ? 2 : -1;
         if (c === 39) {
@@ -154,7 +158,7 @@ export class StatementSplitter {
           this.escapes = this.cfg.mysql;
           this.enter(DQUOTE);
         } else if (c === 96) {
-          this.cfg.mysql = true;
+          this.cfg.backtick();
           this.escapes = false;
           this.enter(BACKTICK);
         } else if (c === 91 && opensBracketIdent(s, i, this.cfg.mysql)) {

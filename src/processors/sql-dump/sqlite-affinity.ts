@@ -1,7 +1,7 @@
 import type { DuckDBAppender } from "@duckdb/node-api";
 import type { Charset } from "./charset.js";
 import { Invalid } from "./codec.js";
-import { NumberText, type SqlValue } from "./types.js";
+import { type DeclaredColumn, NumberText, SqlDefault, type SqlValue } from "./types.js";
 
 /**
  * SQLite columns. A declared type in SQLite is an affinity, not a constraint (https://www.sqlite.org/datatype3.html
@@ -12,6 +12,18 @@ import { NumberText, type SqlValue } from "./types.js";
  */
 
 export type Affinity = "INTEGER" | "TEXT" | "BLOB" | "REAL" | "NUMERIC";
+
+/**
+ * SQLite's own tables, which `.dump` fills without a CREATE TABLE (after `DELETE FROM sqlite_sequence;`,
+ * `ANALYZE sqlite_schema;`): their columns as SQLite creates them (typeless), so they keep their names.
+ */
+export const SQLITE_INTERNAL_TABLES: ReadonlyMap<string, DeclaredColumn[]> = new Map(
+  Object.entries({
+    sqlite_sequence: ["name", "seq"],
+    sqlite_stat1: ["tbl", "idx", "stat"],
+    sqlite_stat4: ["tbl", "idx", "neq", "nlt", "ndlt", "sample"],
+  }).map(([table, names]) => [table, names.map((name) => ({ name, type: null }))]),
+);
 
 /** SQLite's rules, in their order. */
 export function affinityOf(declared: string | null): Affinity {
@@ -37,6 +49,25 @@ const INT64_MAX = 2n ** 63n - 1n;
 /** A staged value: [text, blob, integer, double], each null where it does not apply. */
 type Staged = [string | null, Uint8Array | null, bigint | null, number | null];
 
+/**
+ * A REAL's text in a VARCHAR column: the shortest text that reads back as the same double, written as DuckDB and
+ * Python write a double (`0.1`, `1.0`, `1e+16`, `1.5e-07`, `-0.0`, `inf`). Not the literal: `.dump` writes 20
+ * significant digits (`0.10000000000000000555`, and `12345678901234567167.0` for the double 12345678901234567168),
+ * neither the value SQLite shows nor its exact decimal.
+ */
+export function realText(x: number): string {
+  if (Number.isNaN(x)) return "nan";
+  if (!Number.isFinite(x)) return x > 0 ? "inf" : "-inf";
+  if (x === 0) return Object.is(x, -0) ? "-0.0" : "0.0";
+  // toExponential() without digits gives the shortest digits that name x.
+  const [mantissa, e] = x.toExponential().split("e") as [string, string];
+  const exp = Number(e);
+  if (exp < -4 || exp >= 16) return `${mantissa}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
+  // Between 1e-4 and 1e16 JavaScript writes the same digits without an exponent.
+  const fixed = String(x);
+  return fixed.includes(".") ? fixed : `${fixed}.0`;
+}
+
 /** Staged as four DuckDB columns (`v` text, `b` blob, `i` bigint, `d` double); see {@link SqliteColumn.select}. */
 export class SqliteColumn {
   static readonly STAGED = ["VARCHAR", "BLOB", "BIGINT", "DOUBLE"] as const;
@@ -58,13 +89,15 @@ export class SqliteColumn {
     }
     if (v instanceof NumberText) {
       this.classes |= REAL;
-      return [v.text, null, null, Number(v.text)];
+      const x = Number(v.text);
+      return [realText(x), null, null, x];
     }
+    if (v instanceof SqlDefault) return new Invalid("is DEFAULT: the dump holds no value"); // the sink refuses it first
     const b = typeof v === "boolean" ? (v ? 1n : 0n) : BigInt(v);
     if (b < INT64_MIN || b > INT64_MAX) {
       // Beyond SQLite's 64-bit integers: the database itself held this as a REAL.
       this.classes |= REAL | WIDE_INT;
-      return [String(v), null, null, Number(b)];
+      return [realText(Number(b)), null, null, Number(b)];
     }
     this.classes |= INT | (b > MAX_SAFE || b < -MAX_SAFE ? WIDE_INT : 0);
     return [b.toString(), null, b, Number(b)];

@@ -3,7 +3,7 @@ import { sqlIdent } from "../tabular/duckdb-session.js";
 import type { Charset } from "./charset.js";
 import { type ColumnCodec, Invalid, shownValue } from "./codec.js";
 import { SqliteColumn } from "./sqlite-affinity.js";
-import type { SqlValue } from "./types.js";
+import { DEFAULT, type SqlValue } from "./types.js";
 
 /** Where a sink reports rows it had to skip. */
 export type RowErrorSink = (line: number, message: string) => void;
@@ -25,12 +25,15 @@ export interface SinkColumn {
   select(staged: string[]): string;
 }
 
-/** A column whose type the declaration decides. */
-export function typedColumn(codec: ColumnCodec): SinkColumn {
+/**
+ * A column whose type the declaration decides. `own` is the charset the column declares (MySQL), used instead of
+ * the dump's only when the dump's says each column is in its own (`SET NAMES binary`, see Charset.perColumn).
+ */
+export function typedColumn(codec: ColumnCodec, own: Charset | null = null): SinkColumn {
   const staged = codec.staged;
   return {
     staged: [staged ? staged.type : codec.sql],
-    convert: (v, cs) => codec.convert(v, cs),
+    convert: own ? (v, cs) => codec.convert(v, cs.perColumn ? own : cs) : (v, cs) => codec.convert(v, cs),
     append: (a, cell) => (cell === null ? a.appendNull() : codec.append(a, cell)),
     select: ([name]) => (staged ? staged.select(name as string) : (name as string)),
   };
@@ -46,6 +49,9 @@ export function sqliteColumn(column: SqliteColumn): SinkColumn {
   };
 }
 
+/** A DEFAULT where the output holds a column: the value is the database's to compute, not in the dump. */
+const DEFAULT_INVALID = new Invalid("is DEFAULT: the dump holds no value for it");
+
 /** One dump table being loaded into a DuckDB table through an appender. */
 export class TableSink {
   rowCount = 0;
@@ -57,36 +63,50 @@ export class TableSink {
     private readonly conn: DuckDBConnection,
     readonly table: string,
     readonly duckName: string,
-    /** Names as the dump spells them, for matching INSERT column lists. */
+    /** Every declared name as the dump spells it, for matching INSERT column lists. */
     private readonly names: string[],
-    /** Output names: unique, without control chars. */
+    /** Declared column → its output column, or -1 for one left out of the output. */
+    private readonly slots: number[],
+    /** Output columns' names as the dump spells them (messages), and as written (unique, no control chars). */
+    private readonly keptNames: string[],
     private readonly outNames: string[],
     private readonly columns: SinkColumn[],
   ) {}
 
   /**
-   * Creates the staging table. Output column names are made unique (DuckDB
-   * compares them ignoring case) and control chars become `_` (DuckDB's parser
-   * stops at NUL, and they have no business in a Parquet schema).
+   * Creates the staging table. `columns` follows `names`; null leaves a declared column out of the output (a
+   * generated column whose values the dump does not hold): its values, if a row carries them, are skipped.
+   * Output column names are made unique (DuckDB compares them ignoring case) and control chars become `_` (DuckDB's
+   * parser stops at NUL, and they have no business in a Parquet schema).
    */
   static async create(
     conn: DuckDBConnection,
     table: string,
     duckName: string,
     names: string[],
-    columns: SinkColumn[],
+    columns: (SinkColumn | null)[],
   ): Promise<TableSink> {
+    const slots: number[] = [];
+    const keptNames: string[] = [];
+    const kept: SinkColumn[] = [];
+    columns.forEach((c, i) => {
+      slots.push(c ? kept.length : -1);
+      if (c) {
+        kept.push(c);
+        keptNames.push(names[i] as string);
+      }
+    });
     const taken = new Set<string>();
-    const outNames = names.map((name, i) => {
+    const outNames = keptNames.map((name, i) => {
       const base = name === "" ? `c${i + 1}` : name.replace(/[\x00-\x1f\x7f]/g, "_");
       let unique = base;
       for (let n = 2; taken.has(unique.toLowerCase()); n++) unique = `${base}_${n}`;
       taken.add(unique.toLowerCase());
       return unique;
     });
-    const defs = columns.flatMap((c, i) => c.staged.map((type, k) => `${sqlIdent(`s${i}_${k}`)} ${type}`));
+    const defs = kept.flatMap((c, i) => c.staged.map((type, k) => `${sqlIdent(`s${i}_${k}`)} ${type}`));
     await conn.run(`CREATE TABLE ${sqlIdent(duckName)} (${defs.join(", ")})`);
-    return new TableSink(conn, table, duckName, names, outNames, columns);
+    return new TableSink(conn, table, duckName, names, slots, keptNames, outNames, kept);
   }
 
   /** The query that gives the final columns, for the Parquet writer. */
@@ -101,6 +121,8 @@ export class TableSink {
   /**
    * Appends a batch. A row is appended whole or not at all: every value is
    * converted before the first is handed to the appender, which cannot undo.
+   * A row without a column list holds either every declared column (pg_dump --inserts writes DEFAULT for a
+   * generated one, mysqldump its value) or only the output ones (sqlite3 .dump leaves generated ones out).
    */
   async append(
     columns: string[] | null,
@@ -109,18 +131,22 @@ export class TableSink {
     cs: Charset,
     report: RowErrorSink,
   ): Promise<void> {
-    const positions = columns ? this.positions(columns) : null;
-    if (typeof positions === "string") {
-      report(lines[0] ?? 0, `${positions}; ${rows.length} row(s) skipped`);
+    const listed = columns ? this.positions(columns) : null;
+    if (typeof listed === "string") {
+      report(lines[0] ?? 0, `${listed}; ${rows.length} row(s) skipped`);
       return;
     }
-    const width = positions ? positions.length : this.names.length;
-    const cells: unknown[] = new Array(this.names.length).fill(null);
+    const kept = this.columns.length;
+    const all = this.names.length;
+    const cells: unknown[] = new Array(kept).fill(null);
     for (let k = 0; k < rows.length; k++) {
       const row = rows[k] as SqlValue[];
       const line = lines[k] ?? 0;
-      if (row.length !== width) {
-        report(line, `expected ${width} fields, got ${row.length}`);
+      const n = row.length;
+      const positions = listed ?? (n === kept ? null : n === all ? this.slots : undefined);
+      if (positions === undefined || (listed && n !== listed.length)) {
+        const want = listed ? listed.length : kept === all ? all : `${all} or ${kept}`;
+        report(line, `expected ${want} fields, got ${n}`);
         continue;
       }
       if (positions) cells.fill(null);
@@ -128,12 +154,12 @@ export class TableSink {
       if (bad >= 0) {
         const col = positions ? (positions[bad] as number) : bad;
         const reason = (cells[col] as Invalid).reason;
-        report(line, `column "${this.names[col]}": ${shownValue(row[bad] as SqlValue, cs)} ${reason}; row skipped`);
+        report(line, `column "${this.keptNames[col]}": ${shownValue(row[bad] as SqlValue, cs)} ${reason}; row skipped`);
         continue;
       }
       this.appender ??= await this.conn.createAppender(this.duckName);
       const appender = this.appender;
-      for (let col = 0; col < cells.length; col++) (this.columns[col] as SinkColumn).append(appender, cells[col]);
+      for (let col = 0; col < kept; col++) (this.columns[col] as SinkColumn).append(appender, cells[col]);
       appender.endRow();
       this.rowCount++;
       if (++this.sinceFlush >= FLUSH_ROWS) {
@@ -150,34 +176,42 @@ export class TableSink {
     this.sinceFlush = 0;
   }
 
-  /** Converts into `cells`; returns the index (in `row`) of the first value that does not fit (its Invalid in cells), or -1. */
+  /**
+   * Converts into `cells` (values of columns left out of the output are skipped); returns the index (in `row`) of
+   * the first value that does not fit (its Invalid in cells), or -1.
+   */
   private convertRow(row: SqlValue[], positions: number[] | null, cells: unknown[], cs: Charset): number {
     for (let j = 0; j < row.length; j++) {
       const col = positions ? (positions[j] as number) : j;
-      const cell = (this.columns[col] as SinkColumn).convert(row[j] as SqlValue, cs);
+      if (col < 0) continue;
+      const v = row[j] as SqlValue;
+      const cell = v === DEFAULT ? DEFAULT_INVALID : (this.columns[col] as SinkColumn).convert(v, cs);
       cells[col] = cell;
       if (cell instanceof Invalid) return j;
     }
     return -1;
   }
 
-  /** Table column index of each listed column, or a message naming the first one the table lacks. */
+  /**
+   * Output column of each listed column (-1 for one left out of the output), or a message naming the first one
+   * the table lacks.
+   */
   private positions(columns: string[]): number[] | string {
     const key = columns.join("\u0000");
     let found = this.positionCache.get(key);
     if (found === undefined) {
       const lower = this.names.map((n) => n.toLowerCase());
-      const out: number[] = [];
+      const seen: number[] = [];
       for (const c of columns) {
         let at = this.names.indexOf(c);
         if (at < 0) at = lower.indexOf(c.toLowerCase());
-        if (at < 0 || out.includes(at)) {
+        if (at < 0 || seen.includes(at)) {
           found = `column "${c}" is not a column of table "${this.table}" (or is listed twice)`;
           break;
         }
-        out.push(at);
+        seen.push(at);
       }
-      found ??= out;
+      found ??= seen.map((at) => this.slots[at] as number);
       // Dumps repeat one or two column lists; a file with endless variants must not grow the cache with it.
       if (this.positionCache.size >= 64) this.positionCache.clear();
       this.positionCache.set(key, found);

@@ -7,7 +7,7 @@ import { type DuckOptions, openDuck, profileParquet, sqlIdent, sqlString } from 
 import { type Charset, charsetFor, DEFAULT_CHARSET } from "./charset.js";
 import { readSqlDump } from "./reader.js";
 import { StemAllocator } from "./safe-name.js";
-import { affinityOf, SqliteColumn } from "./sqlite-affinity.js";
+import { affinityOf, SQLITE_INTERNAL_TABLES, SqliteColumn } from "./sqlite-affinity.js";
 import { type SinkColumn, sqliteColumn, TableSink, typedColumn } from "./table-sink.js";
 import { codecFor } from "./type-map.js";
 import type { DeclaredColumn, Dialect, SqlEvent } from "./types.js";
@@ -83,6 +83,8 @@ export async function sqlDumpToParquet(input: Readable, outDir: string, opts: Du
 interface Declared {
   columns: DeclaredColumn[];
   dialect: Dialect;
+  /** MySQL's declared time zone when the table was created (see mysqlTimestampCodec). */
+  timeZone?: string;
 }
 
 /** Streams the dump into DuckDB tables, one per dump table that has rows (into `sinks`, in order of appearance). */
@@ -95,20 +97,24 @@ async function load(
   const declared = new Map<string, Declared>();
   let dialect: Dialect = "generic";
   let charset: Charset = DEFAULT_CHARSET;
+  let timeZone: string | undefined;
   let active: TableSink | null = null;
   for await (const ev of readSqlDump(input)) {
     if (ev.kind === "error") report(ev.table, ev.line, ev.message);
     else if (ev.kind === "settings") {
       dialect = ev.dialect;
       charset = charsetFor(ev.charset, dialect === "mysql");
+      timeZone = ev.timeZone;
     } else if (ev.kind === "table") {
       // A CREATE TABLE after rows arrived cannot reshape a table already loaded: the first one wins.
       if (ev.columns && ev.columns.length > 0 && !sinks.has(ev.table))
-        declared.set(ev.table, { columns: ev.columns, dialect });
+        declared.set(ev.table, { columns: ev.columns, dialect, timeZone });
     } else {
       let sink = sinks.get(ev.table);
       if (!sink) {
-        const created = await createSink(conn, ev, declared.get(ev.table), dialect, sinks.size);
+        const internal = dialect === "sqlite" ? SQLITE_INTERNAL_TABLES.get(ev.table) : undefined;
+        const decl = declared.get(ev.table) ?? (internal && { columns: internal, dialect, timeZone });
+        const created = await createSink(conn, ev, decl, dialect, sinks.size);
         if (!created) {
           report(ev.table, ev.firstLine, `rows without any value; ${ev.rows.length} row(s) skipped`);
           continue;
@@ -131,21 +137,26 @@ async function createSink(
   dialect: Dialect,
   index: number,
 ): Promise<TableSink | null> {
-  let names: string[];
-  let types: (string | null)[];
+  let decl: DeclaredColumn[];
+  const timeZone = declared?.timeZone;
   if (declared) {
-    names = declared.columns.map((c) => c.name);
-    types = declared.columns.map((c) => c.type);
+    decl = declared.columns;
     dialect = declared.dialect;
   } else {
     const width = ev.rows[0]?.length ?? 0;
-    names = ev.columns ?? Array.from({ length: width }, (_, i) => `c${i + 1}`);
-    types = names.map(() => null);
+    decl = (ev.columns ?? Array.from({ length: width }, (_, i) => `c${i + 1}`)).map((name) => ({ name, type: null }));
   }
-  if (names.length === 0) return null;
-  const columns: SinkColumn[] = types.map((t) =>
-    dialect === "sqlite" ? sqliteColumn(new SqliteColumn(affinityOf(t))) : typedColumn(codecFor(t, dialect)),
+  const names = decl.map((c) => c.name);
+  // Generated columns are left out where the dump holds no values for them: pg_dump (out of COPY lists, DEFAULT in
+  // --inserts), sqlite3 .dump, SSMS scripts; computing them would mean evaluating SQL. mysqldump writes them.
+  const columns: (SinkColumn | null)[] = decl.map((c) =>
+    c.generated && dialect !== "mysql"
+      ? null
+      : dialect === "sqlite"
+        ? sqliteColumn(new SqliteColumn(affinityOf(c.type)))
+        : typedColumn(codecFor(c.type, dialect, timeZone), c.charset ? charsetFor(c.charset, true) : null),
   );
+  if (columns.every((c) => c === null)) return null;
   return TableSink.create(conn, ev.table, `t${index}`, names, columns);
 }
 

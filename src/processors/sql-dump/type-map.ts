@@ -42,7 +42,7 @@ import {
   UUID,
   VARCHAR,
 } from "./codecs-scalar.js";
-import { DATE_CODEC, TIME_CODEC, TIMESTAMP_CODEC, TIMESTAMPTZ_CODEC } from "./codecs-time.js";
+import { DATE_CODEC, mysqlTimestampCodec, TIME_CODEC, TIMESTAMP_CODEC, TIMESTAMPTZ_CODEC } from "./codecs-time.js";
 import type { Dialect } from "./types.js";
 
 /**
@@ -50,7 +50,7 @@ import type { Dialect } from "./types.js";
  * the table this implements). Anything unknown, and every type no Parquet type holds exactly, is VARCHAR with the
  * exact text. SQLite is not typed here: its columns are typed after their data (sqlite-affinity.ts).
  */
-export function codecFor(declared: string | null, dialect: Dialect): ColumnCodec {
+export function codecFor(declared: string | null, dialect: Dialect, timeZone?: string): ColumnCodec {
   if (declared === null) return UNTYPED;
   const t = normalize(declared);
   const array = /^(.*?)\s*(\[\d*\]|\barray(?:\[\d*\])?)$/.exec(t);
@@ -58,11 +58,11 @@ export function codecFor(declared: string | null, dialect: Dialect): ColumnCodec
     // One dimension only: PostgreSQL does not enforce a declared dimension, so int[][] may hold anything.
     // JSON and text elements stay in the array's own text (VARCHAR), as docs/types.md says.
     if (/\[\d*\]\s*$/.test(array[1] as string)) return VARCHAR;
-    const element = scalarCodec(array[1] as string, dialect);
+    const element = scalarCodec(array[1] as string, dialect, timeZone);
     const entry = LIST_ELEMENTS.get(element) ?? decimalElement(element);
     return entry ? listCodec(element, entry[0], entry[1]) : VARCHAR;
   }
-  return scalarCodec(t, dialect);
+  return scalarCodec(t, dialect, timeZone);
 }
 
 /** `[int]` → `int` (SQL Server brackets), quotes and `pg_catalog.` dropped, spaces collapsed, lower case. */
@@ -124,7 +124,7 @@ function parts(t: string): { name: string; params: number[]; unsigned: boolean }
   return { name, params, unsigned };
 }
 
-function scalarCodec(t: string, d: Dialect): ColumnCodec {
+function scalarCodec(t: string, d: Dialect, timeZone: string | undefined): ColumnCodec {
   const { name, params, unsigned } = parts(t);
   const p0 = params[0];
   const ints = INT_NAMES[name];
@@ -177,8 +177,7 @@ function scalarCodec(t: string, d: Dialect): ColumnCodec {
     case "timestamp":
     case "timestamp without time zone":
       if (d === "sqlserver") return BLOB; // rowversion
-      // mysqldump writes TIMESTAMP columns in UTC (its --tz-utc default).
-      return d === "mysql" ? TIMESTAMPTZ_CODEC : TIMESTAMP_CODEC;
+      return d === "mysql" ? mysqlTimestampCodec(timeZone) : TIMESTAMP_CODEC;
     case "timestamptz":
     case "timestamp with time zone":
       return TIMESTAMPTZ_CODEC;

@@ -1,7 +1,7 @@
 import { type Lexer, SqlSyntaxError, type Token } from "./lexer.js";
 import { describe, isPunct, isWord } from "./names.js";
 import { codePointAsLatin1, hexBytes, latin1Bytes } from "./text.js";
-import { NumberText, type SqlValue } from "./types.js";
+import { DEFAULT, NumberText, type SqlValue } from "./types.js";
 
 /**
  * Reads one value of a VALUES tuple: a literal, optionally signed or cast
@@ -85,6 +85,7 @@ function wordValue(t: Token, lx: Lexer): SqlValue {
   if (word === "NULL") return null;
   if (word === "TRUE") return true;
   if (word === "FALSE") return false;
+  if (word === "DEFAULT") return DEFAULT;
   const next = lx.peek();
   // MySQL charset introducers: _binary '…' is bytes whatever the column; _utf8mb4 '…' is text (raw until decoded).
   if (word.startsWith("_") && (next.kind === "str" || next.kind === "bytes" || next.kind === "dq")) {
