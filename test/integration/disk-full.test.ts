@@ -178,8 +178,8 @@ describe("an S3 warehouse's scratch disk fills", () => {
     const s = sandbox();
     const lake = s3Target(server, "lake");
     const p = start(s, [...targetArgs(lake, s), "--scratch-dir", scratch], lake.env());
-    // Filled once sluice runs: at start it empties its work area, the filler included.
-    await p.waitForCount("sluice_started", 1, 30_000);
+    // Filled once sluice has recovered: recovery empties its work area, the filler included.
+    await p.waitForCount("sluice_ready", 1, 30_000);
     const filler = fill(scratch);
     drop(s.input, "big.csv", csv(7, 400));
     const tar = buildTar([0, 1, 2].map((i) => member(`m-${i}.csv`, { data: Buffer.from(csv(50 + i, 100)) })));

@@ -103,6 +103,9 @@ export async function runService(config: RunConfig, attach: Attachment | null): 
     await wired.close();
     return 2;
   }
+  // Recovery has run (the work area is emptied) and the input is watched: what a caller waiting to act on a running
+  // service needs; sluice_started comes before recovery.
+  log.info({ event: "sluice_ready" });
   if (config.once) {
     await Promise.race([service.drained(), new Promise<void>((r) => process.once("SIGTERM", r).once("SIGINT", r))]);
     if (!stopping) stopping = (attached ? attached.close() : Promise.resolve()).then(() => service.stop());
