@@ -8,6 +8,7 @@ import { filesReadRoutes } from "./routes/files-read.js";
 import { healthRoutes } from "./routes/health.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { statsRoutes } from "./routes/stats.js";
+import { type HostRule, siteGuard } from "./site-guard.js";
 
 export interface BuildAppOptions {
   /**
@@ -23,12 +24,20 @@ export interface BuildAppOptions {
   plugins?: FastifyPluginAsync[];
   /** Serve the dashboard built into this directory at `/` (no token: the page asks for one for the API). */
   dashboardDir?: string;
+  /**
+   * The names the `Host` header may carry (`sluice serve` always passes it).
+   * Without it the Host check is off, as for `app.inject()` tests of routes;
+   * the cross-site checks apply either way.
+   */
+  hosts?: HostRule;
 }
 
 /**
  * The HTTP API. `/healthz`, `/readyz`, `/metrics` and the dashboard's files
  * are open; everything under `/api` needs the bearer token when
- * `deps.apiToken` is set.
+ * `deps.apiToken` is set. Before any of that, every route checks `Host` and
+ * refuses state-changing requests a page on another site could send
+ * (`site-guard.ts`).
  */
 export function buildApp(deps: ApiDeps, opts: BuildAppOptions = {}): FastifyInstance {
   // An empty token would compare equal to an empty header value: refuse it rather than guard with it.
@@ -48,6 +57,8 @@ export function buildApp(deps: ApiDeps, opts: BuildAppOptions = {}): FastifyInst
     deps.metrics.observeHttp(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
   });
 
+  // On the root instance, before the routes: it guards the dashboard, the probes and the 404 handler as well.
+  app.addHook("onRequest", siteGuard(opts.hosts ?? null));
   app.register(healthRoutes(deps));
   app.register(metricsRoutes(deps));
   if (opts.dashboardDir) app.register(dashboardRoutes(opts.dashboardDir));

@@ -43,7 +43,11 @@ function buildProgram(): Command {
   const serve = sub("serve", "`run` plus the HTTP API: uploads, file status, /metrics, /healthz, /readyz");
   addRunOptions(serve);
   for (const spec of SERVE_OPTIONS) {
-    serve.addOption(new Option(spec.flag, `${spec.help} [env ${spec.env}; default ${String(spec.default) || "none"}]`));
+    const option = new Option(spec.flag, `${spec.help} [env ${spec.env}; default ${String(spec.default) || "none"}]`);
+    // A list flag may be repeated (`--allowed-host a --allowed-host b`): each use is kept, not just the last.
+    if (spec.kind === "list")
+      option.argParser((value: string, previous: unknown) => [...((previous as string[]) ?? []), value]);
+    serve.addOption(option);
   }
   serve.action(async (opts: Record<string, unknown>) => {
     process.exitCode = await serveCommand(opts);

@@ -1,13 +1,15 @@
 import { isIP } from "node:net";
 import { SluiceError } from "../core/errors.js";
+import { splitHost } from "../core/host-name.js";
 import { coerce, type Source } from "./resolve.js";
 
 /** `sluice serve`'s own options, on top of every `sluice run` option; same layering (flag > env > .env > default). */
 export interface ServeOptionSpec {
-  key: "listen" | "apiToken" | "insecureNoAuth" | "maxUploadBytes";
+  key: "listen" | "apiToken" | "insecureNoAuth" | "maxUploadBytes" | "allowedHosts";
   flag: string;
   env: string;
-  kind: "string" | "number" | "boolean";
+  /** `list`: comma-separated, and the flag may be repeated. */
+  kind: "string" | "number" | "boolean" | "list";
   default: string | number | boolean;
   help: string;
 }
@@ -27,7 +29,15 @@ export const SERVE_OPTIONS: readonly ServeOptionSpec[] = [
     env: "SLUICE_API_TOKEN",
     kind: "string",
     default: "",
-    help: "require `Authorization: Bearer <token>` on /api (prefer the environment: a flag shows in process listings)",
+    help: "require `Authorization: Bearer <token>` on /api: 16 characters or more, no whitespace (prefer the environment: a flag shows in process listings)",
+  },
+  {
+    key: "allowedHosts",
+    flag: "--allowed-host <name>",
+    env: "SLUICE_ALLOWED_HOSTS",
+    kind: "list",
+    default: "",
+    help: "another name the Host header may carry (a proxy's or port-mapped name); repeat or separate with commas",
   },
   {
     key: "insecureNoAuth",
@@ -51,14 +61,20 @@ export interface ServeConfig {
   host: string;
   port: number;
   apiToken: string | null;
+  insecureNoAuth: boolean;
   maxUploadBytes: number;
+  /** Lower-case names, without port. */
+  allowedHosts: string[];
 }
 
-function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || /^127\./.test(host);
-}
+/** Shorter than this, a token can be guessed or was set by mistake (`" "`, `x`). */
+export const MIN_TOKEN_LENGTH = 16;
 
-/** Resolves and checks the serve options; a non-loopback address needs a token or `--insecure-no-auth`. */
+/**
+ * Resolves and checks the serve options. Whether `--listen` is reachable from
+ * other hosts depends on what its name resolves to: `checkListen`
+ * (listen-check.ts) decides that, asynchronously, at start.
+ */
 export function resolveServeConfig(
   flags: Record<string, unknown>,
   env: NodeJS.ProcessEnv,
@@ -72,7 +88,9 @@ export function resolveServeConfig(
     else if (env[spec.env] !== undefined) src = { value: env[spec.env], from: spec.env };
     else if (dotEnv[spec.env] !== undefined) src = { value: dotEnv[spec.env], from: `.env ${spec.env}` };
     else src = { value: spec.default, from: "default" };
-    v[spec.key] = coerce(spec, src);
+    // A repeated flag arrives as an array (main.ts collects it); each entry may still hold commas.
+    const value = Array.isArray(src.value) ? src.value.join(",") : src.value;
+    v[spec.key] = coerce(spec, { ...src, value });
   }
   const listen = String(v.listen);
   const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(listen);
@@ -86,11 +104,23 @@ export function resolveServeConfig(
     throw new SluiceError("SLUICE_ERR_CONFIG", "--max-upload-bytes must be a positive whole number of bytes");
   }
   const apiToken = String(v.apiToken) || null;
-  if (!apiToken && !isLoopback(host) && v.insecureNoAuth !== true) {
+  // A token of spaces guards nothing and locks everyone out (the Authorization header cannot carry it).
+  if (apiToken !== null && (apiToken.length < MIN_TOKEN_LENGTH || /\s/.test(apiToken))) {
     throw new SluiceError(
       "SLUICE_ERR_CONFIG",
-      `--listen ${listen} is reachable from other hosts: set SLUICE_API_TOKEN (or --api-token), or pass --insecure-no-auth`,
+      `--api-token / SLUICE_API_TOKEN: a token needs ${MIN_TOKEN_LENGTH} characters or more and no whitespace (got ${apiToken.length} characters${/\s/.test(apiToken) ? " with whitespace" : ""}); generate one with \`openssl rand -hex 32\``,
     );
   }
-  return { host, port, apiToken, maxUploadBytes };
+  const allowedHosts: string[] = [];
+  for (const entry of v.allowedHosts as string[]) {
+    const h = splitHost(entry);
+    if (!h || h.port !== null || !(isIP(h.name) || /^[a-z0-9.-]+$/.test(h.name))) {
+      throw new SluiceError(
+        "SLUICE_ERR_CONFIG",
+        `--allowed-host / SLUICE_ALLOWED_HOSTS: "${entry}" is not a host name (give the name alone, no port or scheme)`,
+      );
+    }
+    allowedHosts.push(h.name);
+  }
+  return { host, port, apiToken, insecureNoAuth: v.insecureNoAuth === true, maxUploadBytes, allowedHosts };
 }

@@ -113,6 +113,24 @@ export const ERROR_CATALOG = {
     httpStatus: 401,
     hint: "send the header Authorization: Bearer <token> with the API token sluice serve was started with",
   },
+  SLUICE_ERR_CROSS_SITE: {
+    title: "Cross-site request refused",
+    retriable: false,
+    httpStatus: 403,
+    hint: "a page on another site may not change anything here: use the dashboard served by sluice itself, curl or sluice upload",
+  },
+  SLUICE_ERR_REQUEST_HEADER_MISSING: {
+    title: "Request header missing",
+    retriable: false,
+    httpStatus: 403,
+    hint: "send the header X-Sluice-Request: 1 with every POST (curl -H 'X-Sluice-Request: 1'); it proves the request is not a cross-site form post",
+  },
+  SLUICE_ERR_HOST_NOT_ALLOWED: {
+    title: "Host not allowed",
+    retriable: false,
+    httpStatus: 421,
+    hint: "use the address sluice serve listens on, or start it with --allowed-host NAME for the name clients (or a proxy) use",
+  },
   SLUICE_ERR_NOT_FOUND: {
     title: "Not found",
     retriable: false,

@@ -52,7 +52,11 @@ describe("errors", () => {
   it("answers unknown routes and methods with 404 in the error shape", async () => {
     expectError(await get("/nope"), "SLUICE_ERR_NOT_FOUND", 404);
     expectError(await get("/api/v2/files"), "SLUICE_ERR_NOT_FOUND", 404);
-    const del = await app.inject({ method: "DELETE", url: `/api/v1/files/${fx.ids.plain}` });
+    const del = await app.inject({
+      method: "DELETE",
+      url: `/api/v1/files/${fx.ids.plain}`,
+      headers: { "x-sluice-request": "1" },
+    });
     expectError({ status: del.statusCode, body: del.json() }, "SLUICE_ERR_NOT_FOUND", 404);
   });
 
@@ -62,7 +66,7 @@ describe("errors", () => {
         method: "POST",
         url: "/api/v1/echo",
         payload,
-        headers: { "content-type": contentType },
+        headers: { "content-type": contentType, "x-sluice-request": "1" },
       });
       return { status: r.statusCode, body: r.json() };
     };
@@ -125,7 +129,12 @@ describe("auth", () => {
     expect((await get("/api/v1/files", authed, bearer(TOKEN))).status).toBe(200);
     expect((await get("/api/v1/files", authed, { authorization: `bearer  ${TOKEN}` })).status).toBe(200);
     expect((await get("/api/v1/missing-file", authed, bearer(TOKEN))).status).toBe(400);
-    const post = await authed.inject({ method: "POST", url: "/api/v1/echo", payload: { n: 2 } });
+    const post = await authed.inject({
+      method: "POST",
+      url: "/api/v1/echo",
+      payload: { n: 2 },
+      headers: { "x-sluice-request": "1" },
+    });
     expect(post.statusCode).toBe(401);
   });
 

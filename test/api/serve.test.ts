@@ -44,7 +44,7 @@ async function uploadBody(
   return fetch(`${url}/api/v1/files`, {
     method: "POST",
     body: form,
-    headers: token ? { authorization: `Bearer ${token}` } : {},
+    headers: { "x-sluice-request": "1", ...(token ? { authorization: `Bearer ${token}` } : {}) },
   });
 }
 
@@ -146,10 +146,10 @@ describe("sluice serve", () => {
 
   it("requires the token when one is set, and refuses a public address without one", async () => {
     const s = sandbox();
-    const { url } = await serve(s, [], { SLUICE_API_TOKEN: "s3cret-token" });
+    const { url } = await serve(s, [], { SLUICE_API_TOKEN: "s3cret-token-0123456789" });
     expect((await uploadBody(url, [{ name: "a.txt", data: "a" }])).status).toBe(401);
     expect((await uploadBody(url, [{ name: "a.txt", data: "a" }], "wrong")).status).toBe(401);
-    const ok = await uploadBody(url, [{ name: "a.txt", data: "a" }], "s3cret-token");
+    const ok = await uploadBody(url, [{ name: "a.txt", data: "a" }], "s3cret-token-0123456789");
     expect(ok.status).toBe(202);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
 

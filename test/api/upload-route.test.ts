@@ -35,7 +35,7 @@ function post(body: string, headers: Record<string, string> = {}) {
     method: "POST",
     url: "/api/v1/files",
     payload: body,
-    headers: { "content-type": "multipart/form-data; boundary=XyZ", ...headers },
+    headers: { "content-type": "multipart/form-data; boundary=XyZ", "x-sluice-request": "1", ...headers },
   });
 }
 
@@ -87,7 +87,12 @@ describe("POST /api/v1/files", () => {
   });
 
   it("answers 400 Invalid Parameter Type for a body that is not multipart, a wrong field, or a name never ingested", async () => {
-    const json = await app.inject({ method: "POST", url: "/api/v1/files", payload: { file: "x" } });
+    const json = await app.inject({
+      method: "POST",
+      url: "/api/v1/files",
+      payload: { file: "x" },
+      headers: { "x-sluice-request": "1" },
+    });
     expect(json.statusCode).toBe(400);
     expect(json.json()).toMatchObject({ error: "Invalid Parameter Type", code: "SLUICE_ERR_INVALID_PARAMETER_TYPE" });
     for (const part of [

@@ -162,7 +162,7 @@ describe("POST /api/v1/files with arbitrary multipart bodies", () => {
             method: "POST",
             url: "/api/v1/files",
             payload,
-            headers: { "content-type": ctype, authorization: `Bearer ${TOKEN}` },
+            headers: { "content-type": ctype, authorization: `Bearer ${TOKEN}`, "x-sluice-request": "1" },
           }),
         );
         const status = res.statusCode;
@@ -226,7 +226,11 @@ describe("POST /api/v1/files with a body that ends inside a file", () => {
         method: "POST",
         url: "/api/v1/files",
         payload: full.subarray(0, full.length - 20),
-        headers: { "content-type": "multipart/form-data; boundary=XyZ", authorization: `Bearer ${TOKEN}` },
+        headers: {
+          "content-type": "multipart/form-data; boundary=XyZ",
+          authorization: `Bearer ${TOKEN}`,
+          "x-sluice-request": "1",
+        },
       }),
       new Promise<null>((r) => setTimeout(() => r(null), 1000)),
     ]);

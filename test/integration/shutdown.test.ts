@@ -71,7 +71,8 @@ describe("shutdown of sluice serve with a stalled client", () => {
     await new Promise<void>((r) => socket.once("connect", () => r()));
     socket.on("error", () => {});
     socket.write(
-      "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n" +
+      `POST /api/v1/files HTTP/1.1\r\nHost: ${url.host}\r\nX-Sluice-Request: 1\r\n` +
+        "Content-Type: multipart/form-data; boundary=b\r\n" +
         'Content-Length: 100000\r\n\r\n--b\r\nContent-Disposition: form-data; name="file"; filename="slow.csv"\r\n\r\na,b\n',
     );
     await sleep(500);

@@ -181,7 +181,7 @@ export function hostileNamesFuzzSuite(
             method: "POST",
             url: "/api/v1/files",
             payload,
-            headers: { "content-type": "multipart/form-data; boundary=B" },
+            headers: { "content-type": "multipart/form-data; boundary=B", "x-sluice-request": "1" },
           });
           if (hasControl(name)) {
             // busboy drops a filename* that decodes to control characters: the part is no file part, and the

@@ -20,8 +20,9 @@ export class ApiCallError extends Error {
   }
 }
 
+// X-Sluice-Request: the server refuses a POST without it (a cross-site form could not send it); sent on every call.
 function headers(o: ClientOptions): Record<string, string> {
-  return o.token ? { authorization: `Bearer ${o.token}` } : {};
+  return { "x-sluice-request": "1", ...(o.token ? { authorization: `Bearer ${o.token}` } : {}) };
 }
 
 async function parse(res: Response): Promise<unknown> {

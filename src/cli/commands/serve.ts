@@ -2,6 +2,7 @@ import { access, constants } from "node:fs/promises";
 import { buildApp } from "../../api/app.js";
 import { defaultDashboardDir } from "../../api/dashboard.js";
 import { uploadRoutes } from "../../api/routes/upload.js";
+import { checkListen, isLoopbackAddress, type ListenExposure } from "../../config/listen-check.js";
 import { readDotEnv } from "../../config/resolve.js";
 import { resolveServeConfig, SERVE_OPTIONS } from "../../config/serve-options.js";
 import { SluiceError } from "../../core/errors.js";
@@ -35,8 +36,10 @@ export async function serveCommand(flags: Record<string, unknown>): Promise<numb
   const config = loadRunConfig(flags);
   if (typeof config === "number") return config;
   let serve: ReturnType<typeof resolveServeConfig>;
+  let exposure: ListenExposure;
   try {
     serve = resolveServeConfig(flags, process.env, readDotEnv(process.cwd()));
+    exposure = await checkListen(serve);
   } catch (err) {
     process.stderr.write(`sluice: ${err instanceof SluiceError ? err.message : (err as Error).message}\n`);
     return 2;
@@ -70,6 +73,7 @@ export async function serveCommand(flags: Record<string, unknown>): Promise<numb
       },
       {
         dashboardDir: defaultDashboardDir(),
+        hosts: { listenHost: serve.host, loopback: exposure.loopback, allowed: serve.allowedHosts },
         plugins: [
           uploadRoutes({
             input: config.input,
@@ -83,6 +87,13 @@ export async function serveCommand(flags: Record<string, unknown>): Promise<numb
       },
     );
     const address = await app.listen({ host: serve.host, port: serve.port });
+    // The name was resolved once to decide; Fastify resolved it again to bind. Without a token, what was bound
+    // is what counts: a name that changed its answer in between must not leave an open API on the network.
+    const bound = app.addresses().map((a) => (typeof a === "string" ? a : a.address));
+    if (!serve.apiToken && !serve.insecureNoAuth && !bound.every(isLoopbackAddress)) {
+      await app.close();
+      throw new SluiceError("SLUICE_ERR_CONFIG", `--listen ${serve.host} bound ${bound.join(", ")} without a token`);
+    }
     ctx.log.info({ event: "http_listening", address, auth: serve.apiToken ? "bearer token" : "none" });
     // Uploads in progress get a few seconds to finish; a client that stalls (a body that stops coming, a response
     // nobody reads) must not hold the shutdown: its connection is cut, or its open socket alone would keep the

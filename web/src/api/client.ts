@@ -73,8 +73,14 @@ export class ApiClient {
   }
 }
 
+/**
+ * The headers of every API call: the token if any, and X-Sluice-Request, which
+ * the server requires on a POST to tell the page's own requests from a
+ * cross-site form post (a page on another site cannot send it without a CORS
+ * preflight, which sluice never grants).
+ */
 export function authHeaders(token: string | null): Record<string, string> {
-  return token ? { authorization: `Bearer ${token}` } : {};
+  return { "x-sluice-request": "1", ...(token ? { authorization: `Bearer ${token}` } : {}) };
 }
 
 async function errorOf(res: Response): Promise<ApiError> {
