@@ -5,7 +5,8 @@ import { coerce, type Source } from "./resolve.js";
 
 /** `sluice serve`'s own options, on top of every `sluice run` option; same layering (flag > env > .env > default). */
 export interface ServeOptionSpec {
-  key: "listen" | "apiToken" | "insecureNoAuth" | "maxUploadBytes" | "allowedHosts";
+  /** The name commander gives the flag (`--allowed-host` → allowedHost). */
+  key: "listen" | "apiToken" | "insecureNoAuth" | "maxUploadBytes" | "allowedHost";
   flag: string;
   env: string;
   /** `list`: comma-separated, and the flag may be repeated. */
@@ -32,7 +33,7 @@ export const SERVE_OPTIONS: readonly ServeOptionSpec[] = [
     help: "require `Authorization: Bearer <token>` on /api: 16 characters or more, no whitespace (prefer the environment: a flag shows in process listings)",
   },
   {
-    key: "allowedHosts",
+    key: "allowedHost",
     flag: "--allowed-host <name>",
     env: "SLUICE_ALLOWED_HOSTS",
     kind: "list",
@@ -112,7 +113,7 @@ export function resolveServeConfig(
     );
   }
   const allowedHosts: string[] = [];
-  for (const entry of v.allowedHosts as string[]) {
+  for (const entry of v.allowedHost as string[]) {
     const h = splitHost(entry);
     if (!h || h.port !== null || !(isIP(h.name) || /^[a-z0-9.-]+$/.test(h.name))) {
       throw new SluiceError(
