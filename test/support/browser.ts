@@ -9,14 +9,15 @@ export const CHROMIUM = "/usr/bin/chromium";
 /** Where the dashboard tests write their screenshots (kept by CI as artifacts; ignored by git). */
 export const SCREENSHOTS = fileURLToPath(new URL("../../test-artifacts/dashboard/", import.meta.url));
 
-export async function launchChromium(): Promise<Browser> {
+/** `extraArgs`: more Chromium switches, e.g. `--host-resolver-rules` to give a test server a name of its own. */
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     // Failing, not skipping: a browser test that silently does not run proves nothing.
     throw new Error(`${CHROMIUM} is missing: install it with \`apt-get install -y chromium\` (.ci/run does)`);
   }
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", ...extraArgs],
   });
 }
 
