@@ -70,6 +70,8 @@ function postFile(server, path, timeoutMs) {
       headers: {
         "content-type": `multipart/form-data; boundary=${boundary}`,
         "content-length": String(head.length + size + end.length),
+        // sluice serve refuses a POST without it (a cross-site form post could not send it).
+        "x-sluice-request": "1",
       },
     });
     const timer = setTimeout(
