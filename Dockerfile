@@ -35,7 +35,8 @@ ENV NODE_ENV=production \
     SLUICE_MANIFESTS=/data/manifests \
     SLUICE_ERRORS=/data/errors \
     SLUICE_STATE_PATH=/data/state/sluice.db \
-    SLUICE_LISTEN=0.0.0.0:8080
+    SLUICE_LISTEN=0.0.0.0:8080 \
+    SLUICE_ALLOWED_HOSTS=localhost,127.0.0.1,[::1]
 RUN groupadd --system --gid 10001 sluice \
  && useradd --system --uid 10001 --gid sluice --home-dir /data --no-create-home --shell /usr/sbin/nologin sluice \
  && mkdir -p /data/staging \
