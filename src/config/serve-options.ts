@@ -118,7 +118,7 @@ export function resolveServeConfig(
     if (!h || h.port !== null || !(isIP(h.name) || /^[a-z0-9.-]+$/.test(h.name))) {
       throw new SluiceError(
         "SLUICE_ERR_CONFIG",
-        `--allowed-host / SLUICE_ALLOWED_HOSTS: "${entry}" is not a host name (give the name alone, no port or scheme)`,
+        `--allowed-host / SLUICE_ALLOWED_HOSTS: "${entry}" is not a host name (give a name or address alone, IPv6 in brackets, no port or scheme)`,
       );
     }
     allowedHosts.push(h.name);
