@@ -147,6 +147,32 @@ describe("cross-site state changes without a token", () => {
     expect(JSON.parse(stdout)).toMatchObject({ name: "by-curl.csv", status: "waiting" });
   });
 
+  it("grants no CORS preflight, so a browser never sends the header cross-origin", async () => {
+    const r = await new Promise<{ status: number; allow: unknown }>((resolve, reject) => {
+      const req = request(
+        {
+          host: "127.0.0.1",
+          port,
+          method: "OPTIONS",
+          path: "/api/v1/files",
+          headers: {
+            host: own(),
+            origin: "http://evil.example",
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "x-sluice-request",
+          },
+        },
+        (res) => {
+          res.resume();
+          resolve({ status: res.statusCode ?? 0, allow: res.headers["access-control-allow-origin"] });
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
+    expect(r).toEqual({ status: 404, allow: undefined });
+  });
+
   it("let nothing refused reach staging or the API's list", async () => {
     // Everything refused above was refused before its body was read; give the accepted ones time to finish.
     const names = async () => {
