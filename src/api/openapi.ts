@@ -42,6 +42,15 @@ export const uploadAcceptedSchema = {
 const uploadOperation = {
   summary: "Upload one or more files",
   tags: ["files"],
+  parameters: [
+    {
+      name: "X-Sluice-Request",
+      in: "header",
+      required: true,
+      description: "any value; required on every POST, as a cross-site form post cannot send it (403 without)",
+      schema: { type: "string" },
+    },
+  ],
   requestBody: {
     required: true,
     content: {
@@ -64,7 +73,9 @@ const uploadOperation = {
     202: "accepted",
     400: "no `file` part (SLUICE_ERR_MISSING_FILE), or a `file` field that is not a file (SLUICE_ERR_INVALID_PARAMETER_TYPE)",
     401: "missing or wrong bearer token",
+    403: "no X-Sluice-Request header (SLUICE_ERR_REQUEST_HEADER_MISSING), or a cross-site request (SLUICE_ERR_CROSS_SITE)",
     413: "a file or the request exceeds the size limit",
+    421: "the Host header does not name this server (SLUICE_ERR_HOST_NOT_ALLOWED)",
   },
 } as const;
 
