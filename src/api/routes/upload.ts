@@ -158,6 +158,8 @@ export function uploadRoutes(deps: UploadRouteDeps): FastifyPluginAsync {
         await Promise.race([readAll(), died.promise]);
       } catch (err) {
         abandoned = true;
+        // The rest of a refused body is not worth reading (it may be gigabytes): the connection goes after the answer.
+        reply.header("connection", "close");
         await discardParts(received);
         if (err instanceof RequestDied) {
           req.log.info({ event: "upload_abandoned", parts: received.length }, err.message);
