@@ -38,7 +38,7 @@ async function serve(s: Sandbox, extra: string[] = []) {
 /** An upload whose headers and first part's opening are sent, then nothing: the probe's V1 request. */
 async function stalledUpload(port: number, localAddress?: string) {
   const c = await rawConnect(port, localAddress ? { localAddress } : {});
-  c.socket.write(uploadHead(100_000) + partHead("stalled.csv") + "a,b\n1,2\n");
+  c.socket.write(`${uploadHead(100_000)}${partHead("stalled.csv")}a,b\n1,2\n`);
   return c;
 }
 
@@ -165,9 +165,9 @@ describe("a multipart request is all or nothing", () => {
         { name: "big.bin", data: Buffer.alloc(5000, 1) },
       ]),
     );
-    expect(res.status).toBe(413);
-    expect(uploadTemps(s.input)).toEqual([]);
     await expectNothingIngestedBut(s, url);
+    expect(uploadTemps(s.input)).toEqual([]);
+    expect(res.status).toBe(413);
   });
 
   it("101 files: 413 and none of the first 100 is ingested", async () => {
@@ -175,10 +175,11 @@ describe("a multipart request is all or nothing", () => {
     const { url } = await serve(s);
     const parts = Array.from({ length: 101 }, (_, i) => ({ name: `f${i}.txt`, data: `file ${i}\n` }));
     const res = await post(url, multipartBody(parts));
-    expect(res.status).toBe(413);
-    expect(((await res.json()) as { code: string }).code).toBe("SLUICE_ERR_PAYLOAD_TOO_LARGE");
-    expect(uploadTemps(s.input)).toEqual([]);
+    const body = (await res.json()) as { code: string };
     await expectNothingIngestedBut(s, url);
+    expect(uploadTemps(s.input)).toEqual([]);
+    expect(res.status).toBe(413);
+    expect(body.code).toBe("SLUICE_ERR_PAYLOAD_TOO_LARGE");
   });
 
   it("a Content-Length larger than the body: answered 408 by the body-idle timeout, nothing ingested", async () => {
