@@ -52,7 +52,10 @@ it("150 stalled uploads under a 256-descriptor limit: /healthz answers, they clo
   await new Promise((r) => setTimeout(r, 500)); // any upload past the bound would have its temp file by now
 
   // While they are held: the service answers, and a file dropped into staging is ingested, not failed.
-  for (let i = 0; i < 5; i++) expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  // A bounded wait: a server out of descriptors leaves the connection in the backlog, never answered.
+  for (let i = 0; i < 5; i++) {
+    expect((await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5_000) })).status).toBe(200);
+  }
   put(s.input, "dropped.csv", "x,y\n1,2\n3,4\n");
   await waitUntil(() => readManifest(s.manifests).some((l) => l.name === "dropped.csv"), 30_000, "dropped.csv");
   expect(p.named("file_failed")).toEqual([]);
