@@ -218,7 +218,7 @@ describe("GET /api/v1/openapi.json", () => {
     expect(Object.keys(doc.paths["/api/v1/files"]).sort()).toEqual(["get", "post"]);
     const upload = doc.paths["/api/v1/files"].post;
     expect(Object.keys(upload.requestBody.content)).toEqual(["multipart/form-data"]);
-    expect(Object.keys(upload.responses).sort()).toEqual(["202", "400", "401", "413"]);
+    expect(Object.keys(upload.responses).sort()).toEqual(["202", "400", "401", "408", "413", "503"]);
     expect(doc.paths["/healthz"].get.security).toEqual([]);
     expect(doc.paths["/api/v1/files/{id}"].get.parameters).toEqual([
       expect.objectContaining({ name: "id", in: "path", required: true }),
