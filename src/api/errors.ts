@@ -80,7 +80,10 @@ export function writeRawError(socket: Duplex, code: ErrorCode, detail?: string):
 export function handleClientError(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Duplex): void {
   if (err.code === "ECONNRESET" || socket.destroyed) return;
   const timeout = err.code === "ERR_HTTP_REQUEST_TIMEOUT";
-  if (timeout) this.log.warn({ event: "upload_timeout", reason: "request" }, "request not received in time: closed");
+  if (timeout) {
+    const remote = (socket as Duplex & { remoteAddress?: string }).remoteAddress;
+    this.log.warn({ event: "request_timeout", client: remote }, "request headers or body not received in time: closed");
+  }
   // An answer already begun (a 413 sent while the body still comes) must not get a second status line inside it.
   const pending = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (socket.writable && !pending?.headersSent) {
