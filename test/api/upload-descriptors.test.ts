@@ -72,7 +72,15 @@ it("150 stalled uploads under a 256-descriptor limit: /healthz answers, they clo
   // The admitted uploads are closed by the body-idle timeout (408), their temp files removed.
   const closed = await Promise.all(conns.map((c) => within(c.closed, 15_000)));
   expect(closed.filter((t) => t === "open")).toEqual([]);
-  expect(conns.filter((c) => c.received().startsWith("HTTP/1.1 408 "))).toHaveLength(64);
+  const timedOut = conns
+    .map((c, i) => ({ c, after: closed[i] as number }))
+    .filter(({ c }) => c.received().startsWith("HTTP/1.1 408 "));
+  expect(timedOut).toHaveLength(64);
+  // At the timeout (4 s of silence after the last byte), not before it and not much after.
+  for (const { after } of timedOut) {
+    expect(after).toBeGreaterThanOrEqual(3_900);
+    expect(after).toBeLessThan(12_000);
+  }
   await waitUntil(() => uploadTemps(s.input).length === 0, 5_000, "every temp file to be removed");
   expect(listFiles(s.input)).toEqual([]);
   expect(readManifest(s.manifests).map((l) => l.name)).toEqual(["dropped.csv"]);
