@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { SluiceProcess } from "../support/cli.js";
 import { useSandboxes } from "../support/fixtures.js";
 import {
+  BOUNDARY,
   multipartBody,
   partHead,
   rawConnect,
@@ -46,7 +47,7 @@ async function post(url: string, body: Buffer): Promise<Response> {
   return fetch(`${url}/api/v1/files`, {
     method: "POST",
     body: new Uint8Array(body),
-    headers: { "content-type": `multipart/form-data; boundary=${"----sluice-test-boundary"}` },
+    headers: { "content-type": `multipart/form-data; boundary=${BOUNDARY}` },
   });
 }
 
@@ -114,10 +115,13 @@ describe("time limits", () => {
     const { port } = await serve(s, ["--headers-timeout", "1"]);
     const c = await rawConnect(port);
     c.socket.write("GET /healthz HTTP/1.1\r\nHost: sluice\r\nX-Slow: ");
+    // A connection that sends nothing at all holds a descriptor just the same.
+    const silent = await rawConnect(port);
     const closedAfter = await within(c.closed, 10_000);
     expect(closedAfter).not.toBe("open");
     expect(closedAfter).toBeLessThan(4_000);
     expect(c.received()).toMatch(/^HTTP\/1\.1 408 /);
+    expect(await within(silent.closed, 5_000)).not.toBe("open");
   });
 });
 
@@ -180,6 +184,18 @@ describe("a multipart request is all or nothing", () => {
     expect(uploadTemps(s.input)).toEqual([]);
     expect(res.status).toBe(413);
     expect(body.code).toBe("SLUICE_ERR_PAYLOAD_TOO_LARGE");
+  });
+
+  it("a client gone after one whole part, inside the next: neither is ingested, no temp file left", async () => {
+    const s = sandbox();
+    const { url, port } = await serve(s);
+    const first = multipartBody([{ name: "whole.txt", data: "a whole part\n" }], false);
+    const c = await rawConnect(port);
+    c.socket.write(Buffer.concat([Buffer.from(uploadHead(100_000)), first, Buffer.from(`${partHead("cut.txt")}half`)]));
+    await waitUntil(() => uploadTemps(s.input).length === 2, 5_000, "both parts' temp files");
+    c.socket.destroy();
+    await waitUntil(() => uploadTemps(s.input).length === 0, 5_000, "the temp files to be removed");
+    await expectNothingIngestedBut(s, url);
   });
 
   it("a Content-Length larger than the body: answered 408 by the body-idle timeout, nothing ingested", async () => {

@@ -20,11 +20,11 @@ export function partHead(filename: string): string {
   );
 }
 
-/** A whole multipart body of `file` parts. */
-export function multipartBody(parts: { name: string; data: string | Buffer }[]): Buffer {
+/** A multipart body of `file` parts; `closed: false` leaves off the closing boundary (more parts to follow). */
+export function multipartBody(parts: { name: string; data: string | Buffer }[], closed = true): Buffer {
   const chunks: Buffer[] = [];
   for (const p of parts) chunks.push(Buffer.from(partHead(p.name)), Buffer.from(p.data), Buffer.from("\r\n"));
-  chunks.push(Buffer.from(`--${BOUNDARY}--\r\n`));
+  if (closed) chunks.push(Buffer.from(`--${BOUNDARY}--\r\n`));
   return Buffer.concat(chunks);
 }
 
