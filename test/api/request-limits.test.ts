@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import type { SluiceProcess } from "../support/cli.js";
-import { useSandboxes } from "../support/fixtures.js";
+import { sleep, useSandboxes } from "../support/fixtures.js";
 import {
   BOUNDARY,
   multipartBody,
@@ -192,10 +192,13 @@ describe("a multipart request is all or nothing", () => {
     const first = multipartBody([{ name: "whole.txt", data: "a whole part\n" }], false);
     const c = await rawConnect(port);
     c.socket.write(Buffer.concat([Buffer.from(uploadHead(100_000)), first, Buffer.from(`${partHead("cut.txt")}half`)]));
-    await waitUntil(() => uploadTemps(s.input).length === 2, 5_000, "both parts' temp files");
+    await waitUntil(() => uploadTemps(s.input).length >= 1, 5_000, "the parts' temp files");
+    await sleep(300);
+    const held = uploadTemps(s.input).length;
     c.socket.destroy();
     await waitUntil(() => uploadTemps(s.input).length === 0, 5_000, "the temp files to be removed");
     await expectNothingIngestedBut(s, url);
+    expect(held).toBe(2); // the whole part was held back in its temp file, beside the cut one
   });
 
   it("a Content-Length larger than the body: answered 408 by the body-idle timeout, nothing ingested", async () => {
