@@ -2,8 +2,9 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPlug
 import { bearerAuth } from "./auth.js";
 import { dashboardRoutes } from "./dashboard.js";
 import type { ApiDeps } from "./deps.js";
-import { handleError, handleNotFound } from "./errors.js";
+import { handleClientError, handleError, handleNotFound } from "./errors.js";
 import { openApiRoutes } from "./openapi.js";
+import { decimalIntegersOnly } from "./query-numbers.js";
 import { filesReadRoutes } from "./routes/files-read.js";
 import { healthRoutes } from "./routes/health.js";
 import { metricsRoutes } from "./routes/metrics.js";
@@ -30,6 +31,13 @@ export interface BuildAppOptions {
    * the cross-site checks apply either way.
    */
   hosts?: HostRule;
+  /**
+   * Node's own timers, for every request: the headers must be in within
+   * `headersTimeoutMs`, the whole request (headers and body) within
+   * `requestTimeoutMs`; past either, 408 and the connection is closed.
+   * Without them Fastify's default applies: no request timeout at all.
+   */
+  timeouts?: { headersTimeoutMs: number; requestTimeoutMs: number };
 }
 
 /**
@@ -48,9 +56,22 @@ export function buildApp(deps: ApiDeps, opts: BuildAppOptions = {}): FastifyInst
       : { logger: false }),
     // Errors raised before routing (a malformed URL) get the same shape as the rest.
     frameworkErrors: (err, req, reply) => handleError(err, req, reply),
+    clientErrorHandler: handleClientError,
+    ...(opts.timeouts
+      ? {
+          requestTimeout: opts.timeouts.requestTimeoutMs,
+          http: {
+            headersTimeout: opts.timeouts.headersTimeoutMs,
+            requestTimeout: opts.timeouts.requestTimeoutMs,
+            // Node checks the two timers only this often (30 s by default): a short timeout needs a shorter beat.
+            connectionsCheckingInterval: Math.min(1000, Math.max(50, opts.timeouts.headersTimeoutMs / 4)),
+          },
+        }
+      : {}),
   });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
+  app.addHook("preValidation", decimalIntegersOnly);
   app.addHook("onResponse", async (req, reply) => {
     // The route pattern, never the URL: ids in label values would grow the registry without bound.
     const route = req.is404 ? "not_found" : (req.routeOptions.url ?? "unknown");

@@ -1,4 +1,6 @@
-import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ERROR_CATALOG, type ErrorCode, isErrorCode } from "../core/errors.js";
 
 /** The one shape of every error the API answers with. */
@@ -54,6 +56,46 @@ export function errorBody(code: ErrorCode, detail?: string): ErrorBody {
 export function sendError(reply: FastifyReply, code: ErrorCode, message?: string): FastifyReply {
   const body = errorBody(code, message);
   return reply.code(body.statusCode).type("application/json; charset=utf-8").send(body);
+}
+
+/**
+ * Writes an error answer straight to the socket, for a request Fastify has no
+ * reply for (a timeout noticed by Node or by the socket's timer); the caller
+ * closes the socket after it.
+ */
+export function writeRawError(socket: Duplex, code: ErrorCode, detail?: string): void {
+  const body = JSON.stringify(errorBody(code, detail));
+  const status = ERROR_CATALOG[code].httpStatus;
+  socket.write(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n` +
+      `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+/**
+ * Fastify's clientErrorHandler: Node's header and request timeouts
+ * (`--headers-timeout`, `--upload-timeout`) and unparseable HTTP answer in the
+ * error shape, then the socket is closed, as Fastify's own handler does.
+ */
+export function handleClientError(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === "ECONNRESET" || socket.destroyed) return;
+  const timeout = err.code === "ERR_HTTP_REQUEST_TIMEOUT";
+  if (timeout) {
+    const remote = (socket as Duplex & { remoteAddress?: string }).remoteAddress;
+    this.log.warn({ event: "request_timeout", client: remote }, "request headers or body not received in time: closed");
+  }
+  // An answer already begun (a 413 sent while the body still comes) must not get a second status line inside it.
+  const pending = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !pending?.headersSent) {
+    if (timeout) writeRawError(socket, "SLUICE_ERR_REQUEST_TIMEOUT");
+    else
+      writeRawError(
+        socket,
+        "SLUICE_ERR_BAD_REQUEST",
+        err.code === "HPE_HEADER_OVERFLOW" ? "the request headers are too large" : "the request is not valid HTTP/1.1",
+      );
+  }
+  socket.destroy();
 }
 
 // Fastify's and plugins' own errors carry only a status: this picks the catalog entry that says what to do.

@@ -40,7 +40,7 @@ export const uploadAcceptedSchema = {
 
 // The upload route is not built here, so its contract is written out for the document (the route answers to it).
 const uploadOperation = {
-  summary: "Upload one or more files",
+  summary: "Upload one or more files (all or nothing)",
   tags: ["files"],
   parameters: [
     {
@@ -74,8 +74,10 @@ const uploadOperation = {
     400: "no `file` part (SLUICE_ERR_MISSING_FILE), or a `file` field that is not a file (SLUICE_ERR_INVALID_PARAMETER_TYPE)",
     401: "missing or wrong bearer token",
     403: "no X-Sluice-Request header (SLUICE_ERR_REQUEST_HEADER_MISSING), or a cross-site request (SLUICE_ERR_CROSS_SITE)",
-    413: "a file or the request exceeds the size limit",
+    408: "headers or body too slow (SLUICE_ERR_REQUEST_TIMEOUT); no file of the request is ingested",
+    413: "a file, or the count of files or parts, exceeds the limit; no file of the request is ingested",
     421: "the Host header does not name this server (SLUICE_ERR_HOST_NOT_ALLOWED)",
+    503: "too many uploads in flight from this client or in all (SLUICE_ERR_TOO_MANY_UPLOADS); see Retry-After",
   },
 } as const;
 

@@ -6,7 +6,17 @@ import { coerce, type Source } from "./resolve.js";
 /** `sluice serve`'s own options, on top of every `sluice run` option; same layering (flag > env > .env > default). */
 export interface ServeOptionSpec {
   /** The name commander gives the flag (`--allowed-host` → allowedHost). */
-  key: "listen" | "apiToken" | "insecureNoAuth" | "maxUploadBytes" | "allowedHost";
+  key:
+    | "listen"
+    | "apiToken"
+    | "insecureNoAuth"
+    | "maxUploadBytes"
+    | "allowedHost"
+    | "headersTimeout"
+    | "bodyIdleTimeout"
+    | "uploadTimeout"
+    | "maxUploads"
+    | "maxUploadsPerClient";
   flag: string;
   env: string;
   /** `list`: comma-separated, and the flag may be repeated. */
@@ -56,7 +66,56 @@ export const SERVE_OPTIONS: readonly ServeOptionSpec[] = [
     default: 10737418240,
     help: "largest file accepted by POST /api/v1/files (413 above)",
   },
+  {
+    key: "headersTimeout",
+    flag: "--headers-timeout <seconds>",
+    env: "SLUICE_HEADERS_TIMEOUT",
+    kind: "number",
+    default: 30,
+    help: "a connection whose request headers are not all in by then is answered 408 and closed",
+  },
+  {
+    key: "bodyIdleTimeout",
+    flag: "--body-idle-timeout <seconds>",
+    env: "SLUICE_BODY_IDLE_TIMEOUT",
+    kind: "number",
+    default: 30,
+    help: "an upload whose body sends no byte for this long is answered 408 and closed; nothing of it is ingested",
+  },
+  {
+    key: "uploadTimeout",
+    flag: "--upload-timeout <seconds>",
+    env: "SLUICE_UPLOAD_TIMEOUT",
+    kind: "number",
+    default: 3600,
+    help: "longest time to receive a whole request (headers and body); past it: 408, closed, nothing ingested",
+  },
+  {
+    key: "maxUploads",
+    flag: "--max-uploads <n>",
+    env: "SLUICE_MAX_UPLOADS",
+    kind: "number",
+    default: 64,
+    help: "uploads received at once, all clients together; more get 503 with Retry-After",
+  },
+  {
+    key: "maxUploadsPerClient",
+    flag: "--max-uploads-per-client <n>",
+    env: "SLUICE_MAX_UPLOADS_PER_CLIENT",
+    kind: "number",
+    default: 8,
+    help: "uploads received at once from one client address; more get 503 with Retry-After",
+  },
 ];
+
+/** The request limits of `sluice serve` (issue 18): each bounds how long or how many uploads can hold a socket and a temp file. */
+export interface HttpLimits {
+  headersTimeoutMs: number;
+  bodyIdleTimeoutMs: number;
+  uploadTimeoutMs: number;
+  maxUploads: number;
+  maxUploadsPerClient: number;
+}
 
 export interface ServeConfig {
   host: string;
@@ -66,6 +125,38 @@ export interface ServeConfig {
   maxUploadBytes: number;
   /** Lower-case names, without port. */
   allowedHosts: string[];
+  limits: HttpLimits;
+}
+
+/** A positive number of seconds (fractions allowed: tests use short ones) as milliseconds. */
+function seconds(v: unknown, flag: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || n > 86_400 * 7) {
+    throw new SluiceError("SLUICE_ERR_CONFIG", `${flag} must be a number of seconds above 0 and at most 604800`);
+  }
+  return Math.max(1, Math.round(n * 1000));
+}
+
+function count(v: unknown, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1)
+    throw new SluiceError("SLUICE_ERR_CONFIG", `${flag} must be a whole number of at least 1`);
+  return n;
+}
+
+function resolveLimits(v: Record<string, unknown>): HttpLimits {
+  const limits: HttpLimits = {
+    headersTimeoutMs: seconds(v.headersTimeout, "--headers-timeout"),
+    bodyIdleTimeoutMs: seconds(v.bodyIdleTimeout, "--body-idle-timeout"),
+    uploadTimeoutMs: seconds(v.uploadTimeout, "--upload-timeout"),
+    maxUploads: count(v.maxUploads, "--max-uploads"),
+    maxUploadsPerClient: count(v.maxUploadsPerClient, "--max-uploads-per-client"),
+  };
+  // Node refuses a headers timeout longer than the request's, which includes the headers.
+  if (limits.headersTimeoutMs > limits.uploadTimeoutMs) {
+    throw new SluiceError("SLUICE_ERR_CONFIG", "--headers-timeout must not be longer than --upload-timeout");
+  }
+  return limits;
 }
 
 /** Shorter than this, a token can be guessed or was set by mistake (`" "`, `x`). */
@@ -123,5 +214,13 @@ export function resolveServeConfig(
     }
     allowedHosts.push(h.name);
   }
-  return { host, port, apiToken, insecureNoAuth: v.insecureNoAuth === true, maxUploadBytes, allowedHosts };
+  return {
+    host,
+    port,
+    apiToken,
+    insecureNoAuth: v.insecureNoAuth === true,
+    maxUploadBytes,
+    allowedHosts,
+    limits: resolveLimits(v),
+  };
 }

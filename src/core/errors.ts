@@ -155,6 +155,18 @@ export const ERROR_CATALOG = {
     httpStatus: 413,
     hint: "the upload exceeds the server's size limit: split the file, or raise the limit sluice serve was started with",
   },
+  SLUICE_ERR_REQUEST_TIMEOUT: {
+    title: "Request timeout",
+    retriable: true,
+    httpStatus: 408,
+    hint: "the request's headers or body stopped coming or took too long; nothing of it was ingested: send it again (the limits are sluice serve's --headers-timeout, --body-idle-timeout and --upload-timeout)",
+  },
+  SLUICE_ERR_TOO_MANY_UPLOADS: {
+    title: "Too many uploads",
+    retriable: true,
+    httpStatus: 503,
+    hint: "too many uploads are being received at once (from this client or in all): retry after the Retry-After seconds, or raise --max-uploads-per-client / --max-uploads",
+  },
   SLUICE_ERR_UNSUPPORTED_MEDIA_TYPE: {
     title: "Unsupported media type",
     retriable: false,

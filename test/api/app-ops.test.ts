@@ -227,7 +227,7 @@ describe("GET /api/v1/openapi.json", () => {
     expect(Object.keys(doc.paths["/api/v1/files"]).sort()).toEqual(["get", "post"]);
     const upload = doc.paths["/api/v1/files"].post;
     expect(Object.keys(upload.requestBody.content)).toEqual(["multipart/form-data"]);
-    expect(Object.keys(upload.responses).sort()).toEqual(["202", "400", "401", "403", "413", "421"]);
+    expect(Object.keys(upload.responses).sort()).toEqual(["202", "400", "401", "403", "408", "413", "421", "503"]);
     expect(upload.parameters).toEqual([
       expect.objectContaining({ name: "X-Sluice-Request", in: "header", required: true }),
     ]);

@@ -3,15 +3,23 @@ import type { Readable } from "node:stream";
 import multipart from "@fastify/multipart";
 import type { FastifyPluginAsync } from "fastify";
 import {
+  commitParts,
+  discardParts,
   type ReceiveDeps,
-  receiveUpload,
+  type ReceivedPart,
+  receivePart,
   stagingNameFor,
   UnacceptableNameError,
 } from "../../service/receive-upload.js";
 import { ApiError } from "../errors.js";
+import { RequestDied, requestDied, UploadGate, type UploadLimits } from "../upload-limits.js";
+
+/** Used when a caller gives none (tests of other things): generous, but never unbounded. */
+const DEFAULT_LIMITS: UploadLimits = { bodyIdleTimeoutMs: 30_000, maxUploads: 64, maxUploadsPerClient: 8 };
 
 export interface UploadRouteDeps extends ReceiveDeps {
   maxUploadBytes: number;
+  limits?: UploadLimits;
   /** The watcher's ignore rule: a name it would skip is refused rather than left in staging forever. */
   isIgnored(name: string): boolean;
 }
@@ -67,17 +75,41 @@ function isFileTooLarge(err: unknown): boolean {
   return (err as { code?: string }).code === "FST_REQ_FILE_TOO_LARGE";
 }
 
+/** The error a failed parse answers with: the client's fault is a 4xx with what to fix, the disk's a 500. */
+function refusal(err: unknown, maxUploadBytes: number): unknown {
+  if (err instanceof ApiError) return err;
+  if (isFileTooLarge(err)) {
+    return new ApiError("SLUICE_ERR_PAYLOAD_TOO_LARGE", `a file is larger than ${maxUploadBytes} bytes`);
+  }
+  // The parser's count limits (files, parts, fields): a request too big in another way than bytes.
+  if ((err as { statusCode?: number }).statusCode === 413) {
+    return new ApiError(
+      "SLUICE_ERR_PAYLOAD_TOO_LARGE",
+      `${(err as Error).message}: at most 100 files, 20 fields and 200 parts in one request; send them in several`,
+    );
+  }
+  if ((err as NodeJS.ErrnoException).syscall) return err; // the disk, not the request: a 500
+  return new ApiError("SLUICE_ERR_BAD_REQUEST", `malformed multipart body: ${(err as Error).message}`);
+}
+
 /**
  * POST /api/v1/files: every `file` part of a multipart/form-data body is
- * streamed into staging (temp name, fsync, link) and handed to the pipeline;
- * the answer is 202 with an id per file, which GET /api/v1/files/:id follows.
+ * streamed into a temp file in staging; once the whole body has been read
+ * without error they are all linked into staging and handed to the pipeline,
+ * and the answer is 202 with an id per file (GET /api/v1/files/:id follows
+ * it). All or nothing: if any part is refused (too large, too many, a bad
+ * name, a malformed or cut-off body, a timeout) the request gets the error and
+ * none of its files is ingested — a client never has to find out which of its
+ * files went in without an id.
  */
 export function uploadRoutes(deps: UploadRouteDeps): FastifyPluginAsync {
+  const gate = new UploadGate(deps.limits ?? DEFAULT_LIMITS);
   return async (app) => {
     await app.register(multipart, {
       throwFileSizeLimit: true,
       limits: { fileSize: deps.maxUploadBytes, files: 100, fields: 20, parts: 200, headerPairs: 100 },
     });
+    app.addHook("onRequest", gate.hook);
     app.post("/files", { schema: { response: { 202: uploadResponseSchema } } }, async (req, reply) => {
       if (!req.isMultipart()) {
         throw new ApiError(
@@ -85,8 +117,9 @@ export function uploadRoutes(deps: UploadRouteDeps): FastifyPluginAsync {
           "send multipart/form-data with the file in a field named `file`",
         );
       }
-      const files: { id: string; name: string; status: "waiting" }[] = [];
-      try {
+      const received: ReceivedPart[] = [];
+      let abandoned = false;
+      const readAll = async () => {
         for await (const part of req.parts()) {
           if (part.type !== "file") continue;
           if (part.fieldname !== "file") {
@@ -106,25 +139,41 @@ export function uploadRoutes(deps: UploadRouteDeps): FastifyPluginAsync {
             throw err;
           }
           const stopCut = cutOffWithRequest(req.raw, part.file);
-          let u: Awaited<ReturnType<typeof receiveUpload>>;
           try {
-            u = await receiveUpload(deps, part.file, name, () => {
+            const got = await receivePart(deps, part.file, name, () => {
               if (part.file.truncated) throw new ApiError("SLUICE_ERR_PAYLOAD_TOO_LARGE");
             });
+            received.push(got);
+            // The request already failed while this part was finishing: it is not kept either.
+            if (abandoned) await discardParts([got]);
           } finally {
             stopCut();
           }
-          files.push({ id: u.id, name: u.name, status: "waiting" });
         }
+      };
+      // A connection that dies while the parser waits between parts may leave that wait pending for ever: the
+      // race makes sure the request's temp files are removed all the same.
+      const died = requestDied(req);
+      try {
+        await Promise.race([readAll(), died.promise]);
       } catch (err) {
-        if (err instanceof ApiError) throw err;
-        if (isFileTooLarge(err)) {
-          throw new ApiError("SLUICE_ERR_PAYLOAD_TOO_LARGE", `a file is larger than ${deps.maxUploadBytes} bytes`);
+        abandoned = true;
+        // The rest of a refused body is not worth reading (it may be gigabytes): the connection goes after the answer.
+        reply.header("connection", "close");
+        await discardParts(received);
+        if (err instanceof RequestDied) {
+          req.log.info({ event: "upload_abandoned", parts: received.length }, err.message);
         }
-        if ((err as NodeJS.ErrnoException).syscall) throw err; // the disk, not the request: a 500
-        throw new ApiError("SLUICE_ERR_BAD_REQUEST", `malformed multipart body: ${(err as Error).message}`);
+        throw refusal(err, deps.maxUploadBytes);
+      } finally {
+        died.stop();
       }
-      if (files.length === 0) throw new ApiError("SLUICE_ERR_MISSING_FILE", "no file part named `file` in the body");
+      if (received.length === 0) throw new ApiError("SLUICE_ERR_MISSING_FILE", "no file part named `file` in the body");
+      const files = (await commitParts(deps, received)).map((u) => ({
+        id: u.id,
+        name: u.name,
+        status: "waiting" as const,
+      }));
       reply.code(202);
       return files.length === 1 ? { files, ...files[0] } : { files };
     });

@@ -72,8 +72,11 @@ export async function serveCommand(flags: Record<string, unknown>): Promise<numb
         waitingList: () => registry.list(),
       },
       {
+        // Every 5xx logs its detail (event api_error): without the logger the promised line was never written.
+        logger: ctx.log,
         dashboardDir: defaultDashboardDir(),
         hosts: { listenHost: serve.host, loopback: exposure.loopback, allowed: serve.allowedHosts },
+        timeouts: { headersTimeoutMs: serve.limits.headersTimeoutMs, requestTimeoutMs: serve.limits.uploadTimeoutMs },
         plugins: [
           uploadRoutes({
             input: config.input,
@@ -81,6 +84,7 @@ export async function serveCommand(flags: Record<string, unknown>): Promise<numb
             dirs: ctx.dirs,
             offer: (c) => service.runner.offer(c),
             maxUploadBytes: serve.maxUploadBytes,
+            limits: serve.limits,
             isIgnored: makeIgnoreRule(config.ignore),
           }),
         ],
