@@ -34,6 +34,7 @@ export const runOptionsSchema = z
     archiveMaxBytes: z.number().int().min(1),
     archiveMaxRatio: z.number().finite().min(1),
     keepArchives: z.boolean(),
+    warehouseMode: z.string().regex(/^0?[0-7]{3}$/, "an octal mode such as 0444 or 0440"),
     scratchDir: z.string(),
     s3Endpoint: z.string(),
     s3Region: z.string(),

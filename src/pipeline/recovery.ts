@@ -1,4 +1,4 @@
-import { closeSync } from "node:fs";
+import { closeSync, statSync } from "node:fs";
 import { readdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { ERROR_CATALOG, SluiceError } from "../core/errors.js";
@@ -140,7 +140,8 @@ async function recoverHashed(
     // The raw file is in place but `stored` (and the processing result) was not committed: process the
     // stored copy again, which rewrites the same outputs.
     const processed = await reprocess(ctx, row, target, target);
-    if (processed) await placeOutputs(ctx, row.ingestId, processed.outputs);
+    // The stored copy already has its final mode (set before its rename): the outputs take theirs from it.
+    if (processed) await placeOutputs(ctx, row.ingestId, processed.outputs, statSync(target).mode);
     await ctx.dirs.sync(dirname(target));
     return markStoredAndFinish(ctx, row, processed, confirm);
   }

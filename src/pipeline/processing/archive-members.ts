@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync } from "node:fs";
+import { chmodSync, closeSync, fstatSync, openSync, statSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { basename } from "node:path";
 import { ERROR_CATALOG, type ErrorCode, SluiceError } from "../../core/errors.js";
@@ -131,6 +131,10 @@ async function ingestMember(ctx: IngestContext, archive: ProcessJob, entry: Arch
     if (!(err instanceof ArchiveError) || err.code === "limit") throw err;
     return failMember(ctx, file, startedAt, "SLUICE_ERR_ARCHIVE_CORRUPT", err.message);
   }
+  // A member is readable by no more users than its archive: its copy takes the archive's group/other bits,
+  // which its outputs, its stored copy and members of a nested archive inherit in turn.
+  const mode = (statSync(archive.inputPath).mode & 0o777) | 0o600;
+  chmodSync(tmp, mode);
   const fd = openSync(tmp, "r");
   try {
     const st = fstatSync(fd);
@@ -181,7 +185,7 @@ async function ingestMember(ctx: IngestContext, archive: ProcessJob, entry: Arch
       ctx,
       ingestId,
       file.sourcePath,
-      { fd, identity, sha256: copied.sha256, tmpPath: tmp },
+      { fd, identity, owner: { uid: st.uid, mode, nlink: 1 }, sha256: copied.sha256, tmpPath: tmp },
       target,
       processed,
     );

@@ -1,6 +1,6 @@
-import { renameSync } from "node:fs";
+import { chmodSync, readdirSync, renameSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import type { ProcessingResult } from "../../core/processing.js";
 import { collisionName, lastSegment, siblingPath } from "../../warehouse/warehouse-paths.js";
 import type { IngestContext } from "../context.js";
@@ -43,11 +43,16 @@ export async function placeOutputs(
   ctx: IngestContext,
   ingestId: string,
   outputs: readonly PlannedOutput[],
+  /** The permission bits of the file they were derived from: an output is never readable by more users. */
+  sourceMode: number,
 ): Promise<void> {
   if (ctx.objects) {
     await uploadOutputs(ctx, outputs);
   } else {
+    const mode = ctx.warehouse.modeFor(sourceMode);
     for (const o of outputs) {
+      // Before the rename, as for the raw file: an output never appears in the warehouse with a wider mode.
+      sealOutput(o.tmp, o.dir === true, mode);
       await ctx.warehouse.ensureDir(dirname(o.final));
       // rename() cannot replace a non-empty directory: an earlier attempt's tables go first.
       if (o.dir) await rm(o.final, { recursive: true, force: true });
@@ -57,6 +62,14 @@ export async function placeOutputs(
   }
   // What a processor wrote but did not hand over (a scratch file, DuckDB's spill) goes with the temp area.
   await rm(ctx.warehouse.outDirFor(ingestId), { recursive: true, force: true });
+}
+
+/** Sets an output's mode; a directory of tables gets it on each file, and search (x) wherever it may read. */
+function sealOutput(path: string, dir: boolean, mode: number): void {
+  if (dir) {
+    for (const e of readdirSync(path, { withFileTypes: true })) sealOutput(join(path, e.name), e.isDirectory(), mode);
+  }
+  chmodSync(path, dir ? mode | ((mode & 0o444) >> 2) : mode);
 }
 
 /**

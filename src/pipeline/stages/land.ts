@@ -23,7 +23,7 @@ export async function landStage(
 ): Promise<{ outcome: "new" | "duplicate"; ingestedAt: string; manifestPath: string }> {
   if (ctx.objects) return storeInS3(ctx, ingestId, src, target, processed);
   if (processed) {
-    await placeOutputs(ctx, ingestId, processed.outputs);
+    await placeOutputs(ctx, ingestId, processed.outputs, src.owner.mode);
     crashPoint("after-outputs-placed");
   }
   return storeStage(ctx, ingestId, sourcePath, src, target, processed?.result);
