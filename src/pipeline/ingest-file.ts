@@ -23,7 +23,7 @@ import { backoffMs, retryUntilDone, sleep } from "./retry.js";
 import { decideStage, type FinalDecision } from "./stages/decide.js";
 import { finishStage } from "./stages/finish.js";
 import { landStage } from "./stages/land.js";
-import { quarantineStage } from "./stages/quarantine.js";
+import { quarantineStage, removeUnstoredOutputs } from "./stages/quarantine.js";
 import { type HashedSource, hashSource, openSource } from "./stages/read-source.js";
 import { freeTarget } from "./stages/store.js";
 
@@ -291,6 +291,7 @@ async function handleFailure(
   }
   if (err instanceof VanishedError) {
     await ctx.warehouse.removeTmp(ingestId);
+    await removeUnstoredOutputs(ctx, ingestId);
     await retryUntilDone(
       "state: vanished",
       () => ctx.store.beginQuarantine(ingestId, errorInfo("SLUICE_ERR_VANISHED", err.message, 1), null),

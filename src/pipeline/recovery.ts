@@ -14,7 +14,7 @@ import { retryUntilDone } from "./retry.js";
 import { s3Call } from "./s3-calls.js";
 import { finishStage } from "./stages/finish.js";
 import { landStage } from "./stages/land.js";
-import { completeQuarantine, quarantineStage } from "./stages/quarantine.js";
+import { completeQuarantine, quarantineStage, removeUnstoredOutputs } from "./stages/quarantine.js";
 import { hashSource, openSource } from "./stages/read-source.js";
 
 /**
@@ -250,6 +250,8 @@ async function reprocess(
 /** Nothing of this row reached the warehouse: it ends failed (vanished), its content claim released. */
 async function abandon(ctx: IngestContext, row: FileRecord, message: string): Promise<FileRecord> {
   await ctx.warehouse.removeTmp(row.ingestId);
+  // Outputs an earlier attempt placed before the crash go before the row ends failed (W5).
+  await removeUnstoredOutputs(ctx, row.ingestId);
   await ctx.store.beginQuarantine(row.ingestId, { code: "SLUICE_ERR_VANISHED", message, attempts: row.attempts }, null);
   await ctx.store.finishFailed(row.ingestId);
   return (await ctx.store.get(row.ingestId)) as FileRecord;

@@ -2,7 +2,7 @@ import { chmodSync, readdirSync, renameSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { ProcessingResult } from "../../core/processing.js";
-import { collisionName, lastSegment, siblingPath } from "../../warehouse/warehouse-paths.js";
+import { collisionName, lastSegment, OUTPUT_SUFFIX, siblingPath } from "../../warehouse/warehouse-paths.js";
 import type { IngestContext } from "../context.js";
 import { retryUntilDone } from "../retry.js";
 import { uploadOutputs } from "./upload-outputs.js";
@@ -84,6 +84,25 @@ export async function recordWithoutRaw(ctx: IngestContext, ingestId: string, res
     ctx.log,
     ctx.signal,
   );
+}
+
+/**
+ * Removes whatever outputs a file placed beside `rawTarget` when it ends without its raw file stored (vanished
+ * or failed: W5, a Parquet left for a file recorded as "nothing was stored"). The paths are those
+ * {@link outputPath} gave when they were placed: called before the commit that ends the row (and releases its
+ * name), the same call names the same paths, and never a path another file reserved. Local warehouse only.
+ */
+export async function removeOutputs(ctx: IngestContext, rawTarget: string, sha256: string): Promise<void> {
+  if (ctx.objects) return;
+  const removed = new Set<string>();
+  for (const suffix of Object.values(OUTPUT_SUFFIX)) {
+    const path = await outputPath(ctx, rawTarget, suffix, sha256);
+    if ((await ctx.warehouse.occupant(path)) === null) continue;
+    await rm(path, { recursive: true, force: true });
+    removed.add(dirname(path));
+    ctx.log.info({ event: "output_removed", path, reason: "its file was not stored" });
+  }
+  for (const dir of removed) await ctx.dirs.sync(dir);
 }
 
 /** Outputs not placed (the file failed or turned out a duplicate) are removed from the temp area. */

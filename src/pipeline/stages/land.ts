@@ -1,4 +1,4 @@
-import { crashPoint } from "../../durable/crash-points.js";
+import { crashPoint, pausePoint } from "../../durable/crash-points.js";
 import type { IngestContext } from "../context.js";
 import { placeOutputs } from "../processing/outputs.js";
 import type { Processed } from "../processing/process-file.js";
@@ -25,6 +25,8 @@ export async function landStage(
   if (processed) {
     await placeOutputs(ctx, ingestId, processed.outputs, src.owner.mode);
     crashPoint("after-outputs-placed");
+    const paused = pausePoint("after-outputs-placed");
+    if (paused) await paused;
   }
   return storeStage(ctx, ingestId, sourcePath, src, target, processed?.result);
 }
