@@ -279,6 +279,26 @@ async function handleFailure(
     ctx.log.warn({ event: "file_adopted_elsewhere", ingest_id: ingestId, path: c.path });
     return "aborted";
   }
+  // Out of descriptors (EMFILE/ENFILE) or disk wherever it was raised before anything was stored (a name check
+  // hashing a warehouse file, the processor, an archive reader, /proc/self/fd): the machine's state, never the
+  // file's fault. Nothing of it is kept; after a pause it is handed back and taken again from the start.
+  const exhausted = stored ? undefined : resourceExhaustion(err);
+  if (exhausted) {
+    const delay = backoffMs(2, 250, 5_000);
+    ctx.log.warn({
+      event: "write_retry",
+      what: "file: resources exhausted",
+      ingest_id: ingestId,
+      path: c.path,
+      code: exhausted,
+      error: (err as Error).message,
+      retry_in_ms: Math.round(delay),
+    });
+    await retryUntilDone("warehouse: remove temp", () => ctx.warehouse.removeTmp(ingestId), ctx.log, ctx.signal);
+    await retryUntilDone("state: forget", () => ctx.store.forget(ingestId), ctx.log, ctx.signal);
+    await sleep(delay, ctx.signal).catch(() => undefined);
+    return "not-ready";
+  }
   // Failures before the decision may have no row yet: record the file so its fate is in state.
   if (!stored && !(err instanceof NotReadyError)) {
     await retryUntilDone("state: discovered", () => ctx.store.recordDiscovered(file), ctx.log, ctx.signal);

@@ -11,6 +11,7 @@ import type { InvalidRow } from "../../processors/profile.js";
 import type { NewFile } from "../../store/state-store.js";
 import type { IngestContext } from "../context.js";
 import { emitFinished } from "../file-events.js";
+import { resourceExhaustion } from "../outcomes.js";
 import { retryUntilDone } from "../retry.js";
 import { decideStage } from "../stages/decide.js";
 import { finishStage } from "../stages/finish.js";
@@ -127,8 +128,9 @@ async function ingestMember(ctx: IngestContext, archive: ProcessJob, entry: Arch
     copied = await copyStreamHashing(entry.open(), tmp);
   } catch (err) {
     await rm(tmp, { force: true });
-    // A limit breach condemns the whole archive; a damaged member only itself.
-    if (!(err instanceof ArchiveError) || err.code === "limit") throw err;
+    // A limit breach condemns the whole archive; a damaged member only itself. A reader that ran out of
+    // descriptors or disk says so as damage (its cause holds the errno): that is retried, not the member's fault.
+    if (!(err instanceof ArchiveError) || err.code === "limit" || resourceExhaustion(err)) throw err;
     return failMember(ctx, file, startedAt, "SLUICE_ERR_ARCHIVE_CORRUPT", err.message);
   }
   // A member is readable by no more users than its archive: its copy takes the archive's group/other bits,

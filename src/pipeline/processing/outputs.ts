@@ -50,18 +50,29 @@ export async function placeOutputs(
     await uploadOutputs(ctx, outputs);
   } else {
     const mode = ctx.warehouse.modeFor(sourceMode);
+    // Each step that opens a descriptor (a directory to list or fsync) is retried on its own: a full descriptor
+    // table (EMFILE) or disk pauses here instead of failing a file whose raw copy may be about to land.
+    const retry = (what: string, fn: () => Promise<unknown>) => retryUntilDone(what, fn, ctx.log, ctx.signal);
     for (const o of outputs) {
       // Before the rename, as for the raw file: an output never appears in the warehouse with a wider mode.
-      sealOutput(o.tmp, o.dir === true, mode);
-      await ctx.warehouse.ensureDir(dirname(o.final));
+      // (A directory of tables is listed for it, which takes a descriptor.)
+      if (o.dir) await retry("warehouse: output mode", async () => sealOutput(o.tmp, true, mode));
+      else sealOutput(o.tmp, false, mode);
+      await retry("warehouse: make directory", () => ctx.warehouse.ensureDir(dirname(o.final)));
       // rename() cannot replace a non-empty directory: an earlier attempt's tables go first.
-      if (o.dir) await rm(o.final, { recursive: true, force: true });
+      if (o.dir) await retry("warehouse: replace tables", () => rm(o.final, { recursive: true, force: true }));
       renameSync(o.tmp, o.final);
-      await ctx.dirs.sync(dirname(o.final));
+      await retry("warehouse: sync directory", () => ctx.dirs.sync(dirname(o.final)));
     }
   }
   // What a processor wrote but did not hand over (a scratch file, DuckDB's spill) goes with the temp area.
-  await rm(ctx.warehouse.outDirFor(ingestId), { recursive: true, force: true });
+  const outDir = ctx.warehouse.outDirFor(ingestId);
+  await retryUntilDone(
+    "warehouse: clear temp",
+    () => rm(outDir, { recursive: true, force: true }),
+    ctx.log,
+    ctx.signal,
+  );
 }
 
 /** Sets an output's mode; a directory of tables gets it on each file, and search (x) wherever it may read. */

@@ -13,6 +13,7 @@ import { schemaFor } from "../../processors/validate/schema.js";
 import { OUTPUT_SUFFIX } from "../../warehouse/warehouse-paths.js";
 import type { IngestContext } from "../context.js";
 import { resourceExhaustion, SinkWriteError } from "../outcomes.js";
+import { DUCKDB_DESCRIPTORS, ensureDescriptors } from "./descriptor-headroom.js";
 import { outputPath, type PlannedOutput } from "./outputs.js";
 
 // DuckDB and the archive libraries take ~0.4 s to load: only a run that meets such a file pays for them.
@@ -80,8 +81,14 @@ export async function processFile(ctx: IngestContext, job: ProcessJob): Promise<
     }
     const processed =
       kind === "tabular"
-        ? await ctx.converts.run(() => convertOne(ctx, job, started))
-        : await ctx.converts.run(() => convertSqlDump(ctx, job, started));
+        ? await ctx.converts.run(() => {
+            ensureDescriptors(DUCKDB_DESCRIPTORS);
+            return convertOne(ctx, job, started);
+          })
+        : await ctx.converts.run(() => {
+            ensureDescriptors(DUCKDB_DESCRIPTORS);
+            return convertSqlDump(ctx, job, started);
+          });
     crashPoint("after-convert");
     return processed;
   } catch (err) {
