@@ -281,8 +281,9 @@ async function handleFailure(
   }
   // Out of descriptors (EMFILE/ENFILE) or disk wherever it was raised before anything was stored (a name check
   // hashing a warehouse file, the processor, an archive reader, /proc/self/fd): the machine's state, never the
-  // file's fault. Nothing of it is kept; after a pause it is handed back and taken again from the start.
-  const exhausted = stored ? undefined : resourceExhaustion(err);
+  // file's fault. Nothing of it is kept; after a pause it is handed back and taken again from the start. (A
+  // SluiceError is a verdict on the file, whose message may quote its content: never read as exhaustion.)
+  const exhausted = stored || err instanceof SluiceError ? undefined : resourceExhaustion(err);
   if (exhausted) {
     const delay = backoffMs(2, 250, 5_000);
     ctx.log.warn({
