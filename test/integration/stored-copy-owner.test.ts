@@ -141,6 +141,24 @@ describe("stored files and outputs are never readable by more users than the sou
     expect(asNobody('cat "$1" >/dev/null', `${path}.parquet`)).not.toBe(0);
   });
 
+  it("a 0600 SQL dump's table directory and a 0600 archive's member (and its Parquet) are not group/other-readable", async () => {
+    const s = producerSandbox();
+    const dump = join(s.input, "db.sql");
+    const script =
+      'umask 077; printf "CREATE TABLE t (id INTEGER);\nINSERT INTO t VALUES (1),(2);\n" > "$1"; printf "id,v\n1,x\n" > "$2/m.csv"; gzip -c "$2/m.csv" > "$3"';
+    expect(asNobody(script, dump, s.home, join(s.input, "m.csv.gz"))).toBe(0);
+    await ingest(s);
+    const tables = `${stored(s, "db.sql")}.tables`;
+    expect(mode(tables)).toBe(0o500);
+    const parquets = listFiles(tables);
+    expect(parquets.length).toBe(1);
+    for (const f of parquets) expect(mode(join(tables, f))).toBe(0o400);
+    const member = stored(s, "m.csv");
+    expect(mode(member)).toBe(0o400);
+    expect(mode(`${member}.parquet`)).toBe(0o400);
+    expect(mode(stored(s, "m.csv.gz"))).toBe(0o400);
+  });
+
   it("--warehouse-mode 0440 is honoured for the stored copy and its Parquet", async () => {
     const s = sandbox();
     mkdirSync(s.input, { recursive: true });
