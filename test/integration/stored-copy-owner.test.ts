@@ -2,7 +2,7 @@ import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_pr
 import { chmodSync, chownSync, linkSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runOnce } from "../support/cli.js";
+import { runOnce, runSluice } from "../support/cli.js";
 import { argsFor, readState, sleep, useSandboxes } from "../support/fixtures.js";
 import { listFiles, type Sandbox, sha256, warehouseFiles } from "../support/sandbox.js";
 
@@ -97,6 +97,30 @@ describe("a file written by another user is stored as sluice's own", () => {
     expect(readFileSync(copy, "utf8")).toBe("original");
     expect(readState(s.statePath).files[0]?.sha256).toBe(sha256("original"));
   });
+});
+
+describe("the mode is set before the file appears in the warehouse (crash safety)", () => {
+  it.each([
+    ["nobody's file (copied)", true],
+    ["sluice's own file (renamed)", false],
+  ])(
+    "%s, SIGKILL after the rename and before `stored`: the restart finishes it, stored 0444 by root, verify clean",
+    async (_label, foreign) => {
+      const s = producerSandbox();
+      const path = join(s.input, "killed.csv");
+      if (foreign) expect(asNobody('printf "id,v\\n1,x\\n" > "$1"', path)).toBe(0);
+      else writeFileSync(path, "id,v\n1,x\n");
+      const killed = await runOnce(argsFor(s), { env: { SLUICE_CRASH_AT: "after-store" } });
+      expect(killed.signal).toBe("SIGKILL");
+      const landed = stored(s, "killed.csv");
+      expect([statSync(landed).uid, mode(landed)]).toEqual([0, 0o444]);
+      await ingest(s);
+      expect([statSync(landed).uid, mode(landed)]).toEqual([0, 0o444]);
+      expect(mode(`${landed}.parquet`)).toBe(0o444);
+      const v = await runSluice(["verify", ...s.args, "--json"]);
+      expect(v.code, v.stdout).toBe(0);
+    },
+  );
 });
 
 describe("a source with a second name is copied, never renamed", () => {
