@@ -199,5 +199,8 @@ describe("stored files and outputs are never readable by more users than the sou
     const r = await runOnce(argsFor(s, "--warehouse-mode", "0999"));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/octal mode/);
+    const unreadable = await runOnce(argsFor(s, "--warehouse-mode", "0044"));
+    expect(unreadable.code).toBe(2);
+    expect(unreadable.stderr).toMatch(/owner \(sluice\) must be able to read/);
   });
 });
