@@ -26,7 +26,7 @@ export interface Problem {
   detail: string;
   /**
    * `--repair` fixes it (a missing manifest line is rewritten from state; a temp file is removed; an output of a
-   * finished file that is not recorded, e.g. the Parquet of a file that vanished before its rename, is removed).
+   * failed file, e.g. the Parquet of a file that vanished before its rename, is removed).
    */
   repairable: boolean;
 }
@@ -81,7 +81,7 @@ export async function reconcile(
   const expected = new Set<string>();
   /** Every path a row reserved for its raw file (whatever its state): never taken for an output. */
   const reserved = new Set<string>();
-  /** Where each finished file's outputs could be (both names outputPath may give): output path → ingest id. */
+  /** Where each failed file's outputs could be (both names outputPath may give): output path → ingest id. */
   const outputSlots = new Map<string, string>();
   const files = { total: 0, done: 0, duplicate: 0, failed: 0, in_flight: 0 };
   const checked = { objects: 0, outputs: 0, manifest_lines: manifests.index.lines, warehouse_objects: 0 };
@@ -98,7 +98,9 @@ export async function reconcile(
     if (r.warehousePath && !r.duplicateOf) expected.add(r.warehousePath);
     for (const o of r.processing?.outputs ?? []) expected.add(o.path);
     if (r.warehousePath) reserved.add(r.warehousePath);
-    if (FINAL.has(r.state) && r.sha256 && !r.duplicateOf) {
+    // Only a failed file's: it stored nothing, so nothing beside its name is its to keep (W5). A done file's
+    // unrecorded neighbour stays an orphan_object, for a person to judge.
+    if (r.state === "failed" && r.sha256 && !r.duplicateOf) {
       for (const raw of rawPathsOf(r, opts.localWarehouse)) {
         for (const slot of outputSlotsOf(raw, r.sha256)) outputSlots.set(slot, r.ingestId);
       }
@@ -208,7 +210,7 @@ export async function reconcile(
         kind: "orphan_output",
         ingest_id: outputSlots.get(owner) as string,
         path,
-        detail: "an output of a finished file that the state does not record (its file was not stored)",
+        detail: "an output of a file that failed or vanished: its file was never stored",
         repairable: view.removeOutput !== undefined,
       });
       continue;
@@ -239,7 +241,7 @@ export async function reconcile(
 const DAY_MS = 86_400_000;
 
 /**
- * Where a finished file's raw copy is (done) or would have been (failed: its row no longer holds the path it
+ * Where a file's raw copy is or would have been (a failed row no longer holds the path it
  * reserved, so the placement is worked out again from its name and hash, in each day's partition from its
  * discovery to its end — the name was reserved in between — under both the plain and the content-tagged name).
  */
