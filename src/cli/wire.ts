@@ -44,7 +44,7 @@ export async function wire(
   const tmpDir = store.capabilities.multiWriter ? join(tmpBase, config.nodeId) : tmpBase;
   const warehouse = config.s3
     ? new LocalWarehouse(config.scratch, dirs, { tmpDir, copies: false })
-    : new LocalWarehouse(config.warehouse, dirs, { tmpDir });
+    : new LocalWarehouse(config.warehouse, dirs, { tmpDir, mode: config.warehouseMode });
   const errorsDir = new ErrorDirectory(config.errors, dirs);
   // One manifest file per node and hour when several nodes share the state (and so the manifest tree).
   const manifests = new ManifestWriter(

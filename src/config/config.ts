@@ -45,6 +45,8 @@ export interface RunConfig {
     maxRatio: number;
     keep: boolean;
   }>;
+  /** Permission bits of stored files (--warehouse-mode), before the source's group/other bits mask them. */
+  readonly warehouseMode: number;
   /** Files up to this size are hashed on the main thread; larger ones in a worker. */
   readonly inlineHashMaxBytes: number;
   readonly hashWorkers: number;

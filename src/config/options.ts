@@ -42,6 +42,7 @@ export interface RawRunOptions {
   archiveMaxBytes: number;
   archiveMaxRatio: number;
   keepArchives: boolean;
+  warehouseMode: string;
   scratchDir: string;
   s3Endpoint: string;
   s3Region: string;
@@ -282,6 +283,14 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     kind: "boolean",
     default: true,
     help: "store only the members of an expanded archive, not the archive itself (it is still hashed and recorded)",
+  },
+  {
+    key: "warehouseMode",
+    flag: "--warehouse-mode <octal>",
+    env: "SLUICE_WAREHOUSE_MODE",
+    kind: "string",
+    default: "0444",
+    help: "permissions of stored files and their outputs (owner: sluice's user); group/other bits the source lacked are never added",
   },
   {
     key: "scratchDir",

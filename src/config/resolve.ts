@@ -181,6 +181,7 @@ export function resolveRunConfig(
       maxRatio: o.archiveMaxRatio,
       keep: o.keepArchives,
     }),
+    warehouseMode: Number.parseInt(o.warehouseMode, 8),
     inlineHashMaxBytes: 1 << 20,
     hashWorkers: Math.max(1, Math.min(4, availableParallelism())),
   });

@@ -34,6 +34,11 @@ export const runOptionsSchema = z
     archiveMaxBytes: z.number().int().min(1),
     archiveMaxRatio: z.number().finite().min(1),
     keepArchives: z.boolean(),
+    warehouseMode: z
+      .string()
+      .regex(/^0?[0-7]{3}$/, "an octal mode such as 0444 or 0440")
+      // sluice reads what it stored (recovery, verify): the owner must keep read permission.
+      .refine((m) => (Number.parseInt(m, 8) & 0o400) !== 0, "the owner (sluice) must be able to read: 0400 at least"),
     scratchDir: z.string(),
     s3Endpoint: z.string(),
     s3Region: z.string(),

@@ -18,7 +18,8 @@ export type CrashPoint =
   | "after-manifested"
   | "after-source-removed"
   | "after-quarantine-begin"
-  | "after-quarantine-move";
+  | "after-quarantine-move"
+  | "after-outputs-removed";
 
 const spec = process.env.SLUICE_CRASH_AT;
 const [target, countText] = spec ? spec.split(":") : [];
@@ -36,11 +37,12 @@ export function crashPoint(point: CrashPoint): void {
 /**
  * Test-only pause, for fault-injection tests that must change a file at an
  * exact step (delete it, truncate it, swap it for a symlink between the
- * readiness check and the open). `SLUICE_PAUSE_AT=before-open` waits
+ * readiness check and the open, or after a file's outputs are placed and before its rename).
+ * `SLUICE_PAUSE_AT=before-open` waits
  * `SLUICE_PAUSE_MS` (default 1500) there, once, after saying so on stderr.
  * Production runs never set it, and then this is a no-op.
  */
-export type PausePoint = "before-open";
+export type PausePoint = "before-open" | "after-outputs-placed";
 
 let pauseAt = process.env.SLUICE_PAUSE_AT;
 

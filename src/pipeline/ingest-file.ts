@@ -23,7 +23,7 @@ import { backoffMs, retryUntilDone, sleep } from "./retry.js";
 import { decideStage, type FinalDecision } from "./stages/decide.js";
 import { finishStage } from "./stages/finish.js";
 import { landStage } from "./stages/land.js";
-import { quarantineStage } from "./stages/quarantine.js";
+import { quarantineStage, removeUnstoredOutputs } from "./stages/quarantine.js";
 import { type HashedSource, hashSource, openSource } from "./stages/read-source.js";
 import { freeTarget } from "./stages/store.js";
 
@@ -279,6 +279,27 @@ async function handleFailure(
     ctx.log.warn({ event: "file_adopted_elsewhere", ingest_id: ingestId, path: c.path });
     return "aborted";
   }
+  // Out of descriptors (EMFILE/ENFILE) or disk wherever it was raised before anything was stored (a name check
+  // hashing a warehouse file, the processor, an archive reader, /proc/self/fd): the machine's state, never the
+  // file's fault. Nothing of it is kept; after a pause it is handed back and taken again from the start. (A
+  // SluiceError is a verdict on the file, whose message may quote its content: never read as exhaustion.)
+  const exhausted = stored || err instanceof SluiceError ? undefined : resourceExhaustion(err);
+  if (exhausted) {
+    const delay = backoffMs(2, 250, 5_000);
+    ctx.log.warn({
+      event: "write_retry",
+      what: "file: resources exhausted",
+      ingest_id: ingestId,
+      path: c.path,
+      code: exhausted,
+      error: (err as Error).message,
+      retry_in_ms: Math.round(delay),
+    });
+    await retryUntilDone("warehouse: remove temp", () => ctx.warehouse.removeTmp(ingestId), ctx.log, ctx.signal);
+    await retryUntilDone("state: forget", () => ctx.store.forget(ingestId), ctx.log, ctx.signal);
+    await sleep(delay, ctx.signal).catch(() => undefined);
+    return "not-ready";
+  }
   // Failures before the decision may have no row yet: record the file so its fate is in state.
   if (!stored && !(err instanceof NotReadyError)) {
     await retryUntilDone("state: discovered", () => ctx.store.recordDiscovered(file), ctx.log, ctx.signal);
@@ -291,6 +312,7 @@ async function handleFailure(
   }
   if (err instanceof VanishedError) {
     await ctx.warehouse.removeTmp(ingestId);
+    await removeUnstoredOutputs(ctx, ingestId);
     await retryUntilDone(
       "state: vanished",
       () => ctx.store.beginQuarantine(ingestId, errorInfo("SLUICE_ERR_VANISHED", err.message, 1), null),

@@ -1,4 +1,4 @@
-import { closeSync } from "node:fs";
+import { closeSync, statSync } from "node:fs";
 import { readdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { ERROR_CATALOG, SluiceError } from "../core/errors.js";
@@ -14,7 +14,7 @@ import { retryUntilDone } from "./retry.js";
 import { s3Call } from "./s3-calls.js";
 import { finishStage } from "./stages/finish.js";
 import { landStage } from "./stages/land.js";
-import { completeQuarantine, quarantineStage } from "./stages/quarantine.js";
+import { completeQuarantine, quarantineStage, removeUnstoredOutputs } from "./stages/quarantine.js";
 import { hashSource, openSource } from "./stages/read-source.js";
 
 /**
@@ -140,7 +140,8 @@ async function recoverHashed(
     // The raw file is in place but `stored` (and the processing result) was not committed: process the
     // stored copy again, which rewrites the same outputs.
     const processed = await reprocess(ctx, row, target, target);
-    if (processed) await placeOutputs(ctx, row.ingestId, processed.outputs);
+    // The stored copy already has its final mode (set before its rename): the outputs take theirs from it.
+    if (processed) await placeOutputs(ctx, row.ingestId, processed.outputs, statSync(target).mode);
     await ctx.dirs.sync(dirname(target));
     return markStoredAndFinish(ctx, row, processed, confirm);
   }
@@ -249,6 +250,8 @@ async function reprocess(
 /** Nothing of this row reached the warehouse: it ends failed (vanished), its content claim released. */
 async function abandon(ctx: IngestContext, row: FileRecord, message: string): Promise<FileRecord> {
   await ctx.warehouse.removeTmp(row.ingestId);
+  // Outputs an earlier attempt placed before the crash go before the row ends failed (W5).
+  await removeUnstoredOutputs(ctx, row.ingestId);
   await ctx.store.beginQuarantine(row.ingestId, { code: "SLUICE_ERR_VANISHED", message, attempts: row.attempts }, null);
   await ctx.store.finishFailed(row.ingestId);
   return (await ctx.store.get(row.ingestId)) as FileRecord;

@@ -91,8 +91,8 @@ function readSmall(ctx: IngestContext, c: Candidate, ingestId: string): { src: H
   } catch {
     return null;
   }
-  const { fd, identity } = opened;
-  const tmpPath = ctx.warehouse.needsCopy(identity.device) ? ctx.warehouse.tmpPathFor(ingestId) : null;
+  const { fd, identity, owner } = opened;
+  const tmpPath = ctx.warehouse.needsCopy(identity.device, owner) ? ctx.warehouse.tmpPathFor(ingestId) : null;
   let out = -1;
   try {
     if (tmpPath) out = openSync(tmpPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
@@ -100,7 +100,7 @@ function readSmall(ctx: IngestContext, c: Candidate, ingestId: string): { src: H
     // As in hashSource: a file that changed while it was read is not recorded with a stale hash.
     const after = fstatSync(fd);
     if (r.bytes === identity.size && after.size === identity.size && after.mtimeMs === identity.mtimeMs) {
-      return { src: { fd, identity, sha256: r.sha256, tmpPath }, out };
+      return { src: { fd, identity, owner, sha256: r.sha256, tmpPath }, out };
     }
   } catch {
     // The per-file path reads it again and reports what is wrong.
@@ -226,6 +226,7 @@ export async function ingestSmallBatch(
         continue;
       }
       try {
+        ctx.warehouse.seal(it.src);
         renameSync(it.src.tmpPath ?? it.c.path, it.target);
       } catch {
         handOver(it, it.decision);

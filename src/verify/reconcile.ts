@@ -1,6 +1,8 @@
+import { join } from "node:path";
 import type { FileRecord } from "../core/file-record.js";
 import { Limiter } from "../core/limiter.js";
 import type { StateStore } from "../store/state-store.js";
+import { collisionName, lastSegment, OUTPUT_SUFFIX, placementFor, siblingPath } from "../warehouse/warehouse-paths.js";
 import type { ManifestIndex } from "./manifest-index.js";
 import type { WarehouseView } from "./warehouse-view.js";
 
@@ -13,6 +15,7 @@ export type ProblemKind =
   | "manifest_orphan"
   | "manifest_unreadable"
   | "orphan_object"
+  | "orphan_output"
   | "temp_file"
   | "stuck";
 
@@ -21,7 +24,10 @@ export interface Problem {
   ingest_id?: string;
   path?: string;
   detail: string;
-  /** `--repair` fixes it (a missing manifest line is rewritten from state; a temp file is removed). */
+  /**
+   * `--repair` fixes it (a missing manifest line is rewritten from state; a temp file is removed; an output of a
+   * failed file, e.g. the Parquet of a file that vanished before its rename, is removed).
+   */
   repairable: boolean;
 }
 
@@ -61,12 +67,22 @@ export async function reconcile(
   store: StateStore,
   view: WarehouseView,
   manifests: { root: string; index: ManifestIndex },
-  opts: { stuckAfterMs: number; now?: number; parallel?: number },
+  opts: {
+    stuckAfterMs: number;
+    now?: number;
+    parallel?: number;
+    /** A directory warehouse: where a failed file's outputs were placed is worked out again (for `orphan_output`). */
+    localWarehouse?: string;
+  },
 ): Promise<{ report: VerifyReport; records: Map<string, FileRecord> }> {
   const now = opts.now ?? Date.now();
   const problems: Problem[] = [];
   const records = new Map<string, FileRecord>();
   const expected = new Set<string>();
+  /** Every path a row reserved for its raw file (whatever its state): never taken for an output. */
+  const reserved = new Set<string>();
+  /** Where each failed file's outputs could be (both names outputPath may give): output path → ingest id. */
+  const outputSlots = new Map<string, string>();
   const files = { total: 0, done: 0, duplicate: 0, failed: 0, in_flight: 0 };
   const checked = { objects: 0, outputs: 0, manifest_lines: manifests.index.lines, warehouse_objects: 0 };
   const limiter = new Limiter(opts.parallel ?? 4);
@@ -81,6 +97,14 @@ export async function reconcile(
     else files.in_flight++;
     if (r.warehousePath && !r.duplicateOf) expected.add(r.warehousePath);
     for (const o of r.processing?.outputs ?? []) expected.add(o.path);
+    if (r.warehousePath) reserved.add(r.warehousePath);
+    // Only a failed file's: it stored nothing, so nothing beside its name is its to keep (W5). A done file's
+    // unrecorded neighbour stays an orphan_object, for a person to judge.
+    if (r.state === "failed" && r.sha256 && !r.duplicateOf) {
+      for (const raw of rawPathsOf(r, opts.localWarehouse)) {
+        for (const slot of outputSlotsOf(raw, r.sha256)) outputSlots.set(slot, r.ingestId);
+      }
+    }
 
     const lines = manifests.index.byId.get(r.ingestId)?.count ?? 0;
     if (r.state === "done" || r.state === "duplicate") {
@@ -180,6 +204,17 @@ export async function reconcile(
   for await (const path of view.objects()) {
     checked.warehouse_objects++;
     if (expected.has(path) || [...dirsOf(path)].some((d) => expected.has(d))) continue;
+    const owner = reserved.has(path) ? undefined : [path, ...dirsOf(path)].find((p) => outputSlots.has(p));
+    if (owner !== undefined) {
+      problems.push({
+        kind: "orphan_output",
+        ingest_id: outputSlots.get(owner) as string,
+        path,
+        detail: "an output of a file that failed or vanished: its file was never stored",
+        repairable: view.removeOutput !== undefined,
+      });
+      continue;
+    }
     problems.push({
       kind: "orphan_object",
       path,
@@ -201,6 +236,35 @@ export async function reconcile(
     ok: problems.length === 0,
   };
   return { report, records };
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Where a file's raw copy is or would have been (a failed row no longer holds the path it
+ * reserved, so the placement is worked out again from its name and hash, in each day's partition from its
+ * discovery to its end — the name was reserved in between — under both the plain and the content-tagged name).
+ */
+function rawPathsOf(r: FileRecord, localWarehouse: string | undefined): string[] {
+  if (r.warehousePath) return [r.warehousePath];
+  if (!localWarehouse || !r.sha256) return [];
+  const out: string[] = [];
+  const from = Date.parse(r.discoveredAt);
+  const to = Math.min(Date.parse(r.updatedAt), from + 31 * DAY_MS);
+  for (let t = from; t < to + DAY_MS; t += DAY_MS) {
+    const p = placementFor(localWarehouse, r.name, r.sha256, new Date(Math.min(t, to)));
+    out.push(join(p.partitionDir, p.baseName), join(p.partitionDir, p.collisionName));
+  }
+  return out;
+}
+
+/** Both paths an output of the raw file at `rawPath` may have: `NAME.suffix`, or its content-tagged name. */
+function* outputSlotsOf(rawPath: string, sha256: string): Generator<string> {
+  for (const suffix of Object.values(OUTPUT_SUFFIX)) {
+    const wanted = `${rawPath}${suffix}`;
+    yield wanted;
+    yield siblingPath(wanted, collisionName(lastSegment(wanted), sha256));
+  }
 }
 
 /** The parent paths of `path`: an output recorded as a directory (`x.sql.tables`) covers what is inside. */

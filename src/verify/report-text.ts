@@ -9,6 +9,7 @@ const WHAT: Record<ProblemKind, string> = {
   manifest_orphan: "manifest line for a file the state does not know",
   manifest_unreadable: "unreadable manifest line",
   orphan_object: "object in the warehouse the state does not know",
+  orphan_output: "output of a file that was not stored (the state does not record it)",
   temp_file: "temp file left in the work area",
   stuck: "file unfinished for too long",
 };

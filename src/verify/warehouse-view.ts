@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { lstat, readdir, rm } from "node:fs/promises";
-import { join, relative, sep } from "node:path";
+import { lstat, readdir, rm, rmdir } from "node:fs/promises";
+import { dirname, join, relative, sep } from "node:path";
 import type { S3Warehouse } from "../warehouse/s3-warehouse.js";
 
 /** What `sluice verify` asks of a warehouse, local or S3; paths are as state records them. */
@@ -15,6 +15,8 @@ export interface WarehouseView {
   /** Files left in the temp area(s). */
   temps(): Promise<string[]>;
   removeTemp(path: string): Promise<void>;
+  /** Removes an output no file records (`verify --repair`); absent where the view cannot delete (S3). */
+  removeOutput?(path: string): Promise<void>;
 }
 
 async function sha256Of(path: string): Promise<string> {
@@ -72,6 +74,18 @@ export class LocalWarehouseView implements WarehouseView {
       throw new Error(`refusing to remove ${path}: not in ${this.tmp}`);
     }
     await rm(path, { force: true });
+  }
+
+  async removeOutput(path: string): Promise<void> {
+    if (!path.startsWith(this.root + sep) || path.startsWith(this.tmp + sep)) {
+      throw new Error(`refusing to remove ${path}: not a warehouse object`);
+    }
+    await rm(path, { force: true });
+    // A table of a `NAME.tables/` directory: the directory goes once it is empty.
+    for (let dir = dirname(path); dir.startsWith(this.root + sep) && dir.includes(".tables"); dir = dirname(dir)) {
+      if ((await readdir(dir).catch(() => ["?"])).length > 0) break;
+      await rmdir(dir).catch(() => undefined);
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-import { lstatSync, renameSync } from "node:fs";
+import { chmodSync, fchmodSync, lstatSync, renameSync } from "node:fs";
 import { mkdir, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { SluiceError } from "../core/errors.js";
@@ -26,22 +26,57 @@ export class LocalWarehouse {
        * they are, never copied here first.
        */
       copies?: boolean;
+      /** --warehouse-mode: permission bits of what is stored (see {@link modeFor}). */
+      mode?: number;
     } = {},
   ) {
     this.tmpDir = opts.tmpDir ?? join(root, ".sluice-tmp");
     this.copies = opts.copies ?? true;
+    this.mode = opts.mode ?? 0o444;
   }
 
   private readonly copies: boolean;
+  private readonly mode: number;
+  /** sluice's own user: only a file it already owns may be renamed in. */
+  private readonly uid = process.geteuid?.() ?? -1;
 
   async open(): Promise<void> {
     await mkdir(this.tmpDir, { recursive: true });
     this.device = (await stat(this.root)).dev;
   }
 
-  /** Must a source on `dev` be copied into the temp area while it is hashed? (Not if it can be renamed in.) */
-  needsCopy(dev: number): boolean {
-    return this.copies && dev !== this.device;
+  /**
+   * Must a source be copied into the temp area while it is hashed, rather than renamed in? Yes when it is on
+   * another filesystem, and also when the rename would hand the producer the stored copy (issue 18, V3): a
+   * file owned by another user keeps that owner through a rename, and any descriptor the producer opened for
+   * writing before it keeps write access whatever the mode (so a chown/chmod after the rename is not enough);
+   * a file with a second name (st_nlink > 1, a hard link the producer kept) would share its inode with the
+   * warehouse. Only sluice's own single-named files are renamed: the common case costs nothing more.
+   */
+  needsCopy(dev: number, owner: { uid: number; nlink: number }): boolean {
+    return this.copies && (dev !== this.device || owner.uid !== this.uid || owner.nlink > 1);
+  }
+
+  /**
+   * The mode of a stored file or output whose source had `sourceMode`: the owner bits of --warehouse-mode,
+   * and its group/other bits only where the source had them too: storing never makes content readable by
+   * more users than its producer allowed (W4: a 0600 source gave a 0644 Parquet).
+   */
+  modeFor(sourceMode: number): number {
+    return this.mode & (sourceMode | 0o700);
+  }
+
+  /**
+   * Gives the content about to be stored its warehouse mode: the temp copy (by path; only sluice has it) or,
+   * for a rename, the open source (by descriptor: the inode that was hashed, whatever the name points at now).
+   * Called before the rename: a crash in between leaves sluice's own file in staging or the temp area, never
+   * a stored file with the producer's mode. The directory fsync after the rename commits the journal that
+   * holds this change (ext4, xfs), so the mode survives with the name.
+   */
+  seal(src: { fd: number; tmpPath: string | null; owner: { mode: number } }): void {
+    const mode = this.modeFor(src.owner.mode);
+    if (src.tmpPath) chmodSync(src.tmpPath, mode);
+    else fchmodSync(src.fd, mode);
   }
 
   tmpPathFor(ingestId: string): string {

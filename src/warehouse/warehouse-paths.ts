@@ -51,3 +51,6 @@ export function siblingPath(path: string, newBase: string): string {
 export function lastSegment(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1);
 }
+
+/** What each kind of output is called beside its raw file: `NAME.parquet`, `NAME.rejects.jsonl`, `NAME.tables/`. */
+export const OUTPUT_SUFFIX = { parquet: ".parquet", rejects: ".rejects.jsonl", tables: ".tables" } as const;

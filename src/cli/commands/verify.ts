@@ -24,7 +24,7 @@ export interface VerifyFlags extends Record<string, unknown> {
 /**
  * `sluice verify`: reconciles state ↔ manifests ↔ warehouse and says what
  * drifted; `--repair` rewrites missing manifest lines and removes temp
- * files. Exit 0 clean, 1 drift left, 2 unusable setup. Run it with sluice
+ * files and outputs of files that were never stored. Exit 0 clean, 1 drift left, 2 unusable setup. Run it with sluice
  * stopped for a report that is exact: files in flight are counted as such,
  * and the work area of a running node is not a leftover.
  */
@@ -66,7 +66,7 @@ export async function verifyCommand(flags: VerifyFlags): Promise<number> {
       store,
       view,
       { root: config.manifests, index },
-      { stuckAfterMs: stuckMinutes * 60_000 },
+      { stuckAfterMs: stuckMinutes * 60_000, ...(config.s3 ? {} : { localWarehouse: config.warehouse }) },
     );
     if (flags.repair) {
       const writer = new ManifestWriter(config.manifests, new DirSyncer());
@@ -84,6 +84,9 @@ export async function verifyCommand(flags: VerifyFlags): Promise<number> {
           } else if (p.kind === "temp_file" && p.path) {
             await view.removeTemp(p.path);
             repaired.push(p);
+          } else if (p.kind === "orphan_output" && p.path && view.removeOutput) {
+            await view.removeOutput(p.path);
+            repaired.push(p);
           }
         }
       } finally {
@@ -93,7 +96,10 @@ export async function verifyCommand(flags: VerifyFlags): Promise<number> {
       report.problems = report.problems.filter(
         (p) =>
           !repaired.some(
-            (r) => r.kind === p.kind && r.ingest_id === p.ingest_id && (r.kind !== "temp_file" || r.path === p.path),
+            (r) =>
+              r.kind === p.kind &&
+              r.ingest_id === p.ingest_id &&
+              ((r.kind !== "temp_file" && r.kind !== "orphan_output") || r.path === p.path),
           ),
       );
       report.ok = report.problems.length === 0;

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync } from "node:fs";
+import { chmodSync, closeSync, fstatSync, openSync, statSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { basename } from "node:path";
 import { ERROR_CATALOG, type ErrorCode, SluiceError } from "../../core/errors.js";
@@ -11,6 +11,7 @@ import type { InvalidRow } from "../../processors/profile.js";
 import type { NewFile } from "../../store/state-store.js";
 import type { IngestContext } from "../context.js";
 import { emitFinished } from "../file-events.js";
+import { resourceExhaustion } from "../outcomes.js";
 import { retryUntilDone } from "../retry.js";
 import { decideStage } from "../stages/decide.js";
 import { finishStage } from "../stages/finish.js";
@@ -127,10 +128,15 @@ async function ingestMember(ctx: IngestContext, archive: ProcessJob, entry: Arch
     copied = await copyStreamHashing(entry.open(), tmp);
   } catch (err) {
     await rm(tmp, { force: true });
-    // A limit breach condemns the whole archive; a damaged member only itself.
-    if (!(err instanceof ArchiveError) || err.code === "limit") throw err;
+    // A limit breach condemns the whole archive; a damaged member only itself. A reader that ran out of
+    // descriptors or disk says so as damage (its cause holds the errno): that is retried, not the member's fault.
+    if (!(err instanceof ArchiveError) || err.code === "limit" || resourceExhaustion(err)) throw err;
     return failMember(ctx, file, startedAt, "SLUICE_ERR_ARCHIVE_CORRUPT", err.message);
   }
+  // A member is readable by no more users than its archive: its copy takes the archive's group/other bits,
+  // which its outputs, its stored copy and members of a nested archive inherit in turn.
+  const mode = (statSync(archive.inputPath).mode & 0o777) | 0o600;
+  chmodSync(tmp, mode);
   const fd = openSync(tmp, "r");
   try {
     const st = fstatSync(fd);
@@ -181,7 +187,7 @@ async function ingestMember(ctx: IngestContext, archive: ProcessJob, entry: Arch
       ctx,
       ingestId,
       file.sourcePath,
-      { fd, identity, sha256: copied.sha256, tmpPath: tmp },
+      { fd, identity, owner: { uid: st.uid, mode, nlink: 1 }, sha256: copied.sha256, tmpPath: tmp },
       target,
       processed,
     );

@@ -1,8 +1,8 @@
-import { renameSync } from "node:fs";
+import { chmodSync, readdirSync, renameSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import type { ProcessingResult } from "../../core/processing.js";
-import { collisionName, lastSegment, siblingPath } from "../../warehouse/warehouse-paths.js";
+import { collisionName, lastSegment, OUTPUT_SUFFIX, siblingPath } from "../../warehouse/warehouse-paths.js";
 import type { IngestContext } from "../context.js";
 import { retryUntilDone } from "../retry.js";
 import { uploadOutputs } from "./upload-outputs.js";
@@ -43,20 +43,44 @@ export async function placeOutputs(
   ctx: IngestContext,
   ingestId: string,
   outputs: readonly PlannedOutput[],
+  /** The permission bits of the file they were derived from: an output is never readable by more users. */
+  sourceMode: number,
 ): Promise<void> {
   if (ctx.objects) {
     await uploadOutputs(ctx, outputs);
   } else {
+    const mode = ctx.warehouse.modeFor(sourceMode);
+    // Each step that opens a descriptor (a directory to list or fsync) is retried on its own: a full descriptor
+    // table (EMFILE) or disk pauses here instead of failing a file whose raw copy may be about to land.
+    const retry = (what: string, fn: () => Promise<unknown>) => retryUntilDone(what, fn, ctx.log, ctx.signal);
     for (const o of outputs) {
-      await ctx.warehouse.ensureDir(dirname(o.final));
+      // Before the rename, as for the raw file: an output never appears in the warehouse with a wider mode.
+      // (A directory of tables is listed for it, which takes a descriptor.)
+      if (o.dir) await retry("warehouse: output mode", async () => sealOutput(o.tmp, true, mode));
+      else sealOutput(o.tmp, false, mode);
+      await retry("warehouse: make directory", () => ctx.warehouse.ensureDir(dirname(o.final)));
       // rename() cannot replace a non-empty directory: an earlier attempt's tables go first.
-      if (o.dir) await rm(o.final, { recursive: true, force: true });
+      if (o.dir) await retry("warehouse: replace tables", () => rm(o.final, { recursive: true, force: true }));
       renameSync(o.tmp, o.final);
-      await ctx.dirs.sync(dirname(o.final));
+      await retry("warehouse: sync directory", () => ctx.dirs.sync(dirname(o.final)));
     }
   }
   // What a processor wrote but did not hand over (a scratch file, DuckDB's spill) goes with the temp area.
-  await rm(ctx.warehouse.outDirFor(ingestId), { recursive: true, force: true });
+  const outDir = ctx.warehouse.outDirFor(ingestId);
+  await retryUntilDone(
+    "warehouse: clear temp",
+    () => rm(outDir, { recursive: true, force: true }),
+    ctx.log,
+    ctx.signal,
+  );
+}
+
+/** Sets an output's mode; a directory of tables gets it on each file, and search (x) wherever it may read. */
+function sealOutput(path: string, dir: boolean, mode: number): void {
+  if (dir) {
+    for (const e of readdirSync(path, { withFileTypes: true })) sealOutput(join(path, e.name), e.isDirectory(), mode);
+  }
+  chmodSync(path, dir ? mode | ((mode & 0o444) >> 2) : mode);
 }
 
 /**
@@ -71,6 +95,25 @@ export async function recordWithoutRaw(ctx: IngestContext, ingestId: string, res
     ctx.log,
     ctx.signal,
   );
+}
+
+/**
+ * Removes whatever outputs a file placed beside `rawTarget` when it ends without its raw file stored (vanished
+ * or failed: W5, a Parquet left for a file recorded as "nothing was stored"). The paths are those
+ * {@link outputPath} gave when they were placed: called before the commit that ends the row (and releases its
+ * name), the same call names the same paths, and never a path another file reserved. Local warehouse only.
+ */
+export async function removeOutputs(ctx: IngestContext, rawTarget: string, sha256: string): Promise<void> {
+  if (ctx.objects) return;
+  const removed = new Set<string>();
+  for (const suffix of Object.values(OUTPUT_SUFFIX)) {
+    const path = await outputPath(ctx, rawTarget, suffix, sha256);
+    if ((await ctx.warehouse.occupant(path)) === null) continue;
+    await rm(path, { recursive: true, force: true });
+    removed.add(dirname(path));
+    ctx.log.info({ event: "output_removed", path, reason: "its file was not stored" });
+  }
+  for (const dir of removed) await ctx.dirs.sync(dir);
 }
 
 /** Outputs not placed (the file failed or turned out a duplicate) are removed from the temp area. */

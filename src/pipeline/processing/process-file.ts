@@ -10,8 +10,10 @@ import type { DuckOptions } from "../../processors/tabular/duckdb-session.js";
 import { TabularError } from "../../processors/tabular/errors.js";
 import { tabularFormatOf } from "../../processors/tabular/format.js";
 import { schemaFor } from "../../processors/validate/schema.js";
+import { OUTPUT_SUFFIX } from "../../warehouse/warehouse-paths.js";
 import type { IngestContext } from "../context.js";
 import { resourceExhaustion, SinkWriteError } from "../outcomes.js";
+import { DUCKDB_DESCRIPTORS, ensureDescriptors } from "./descriptor-headroom.js";
 import { outputPath, type PlannedOutput } from "./outputs.js";
 
 // DuckDB and the archive libraries take ~0.4 s to load: only a run that meets such a file pays for them.
@@ -79,8 +81,14 @@ export async function processFile(ctx: IngestContext, job: ProcessJob): Promise<
     }
     const processed =
       kind === "tabular"
-        ? await ctx.converts.run(() => convertOne(ctx, job, started))
-        : await ctx.converts.run(() => convertSqlDump(ctx, job, started));
+        ? await ctx.converts.run(() => {
+            ensureDescriptors(DUCKDB_DESCRIPTORS);
+            return convertOne(ctx, job, started);
+          })
+        : await ctx.converts.run(() => {
+            ensureDescriptors(DUCKDB_DESCRIPTORS);
+            return convertSqlDump(ctx, job, started);
+          });
     crashPoint("after-convert");
     return processed;
   } catch (err) {
@@ -115,12 +123,12 @@ async function convertOne(ctx: IngestContext, job: ProcessJob, started: number):
   const outputs: PlannedOutput[] = [];
   const recorded: ProcessingOutput[] = [];
   if (r.parquetPath && r.profile) {
-    const final = await outputPath(ctx, job.target, ".parquet", job.sha256);
+    const final = await outputPath(ctx, job.target, OUTPUT_SUFFIX.parquet, job.sha256);
     outputs.push({ tmp, final });
     recorded.push({ kind: "parquet", path: final, profile: r.profile });
   }
   if (v && v.invalidCount > 0) {
-    const final = await outputPath(ctx, job.target, ".rejects.jsonl", job.sha256);
+    const final = await outputPath(ctx, job.target, OUTPUT_SUFFIX.rejects, job.sha256);
     outputs.push({ tmp: tmpRejects, final });
     recorded.push({ kind: "rejects", path: final });
   }
@@ -162,7 +170,7 @@ async function convertSqlDump(ctx: IngestContext, job: ProcessJob, started: numb
       `no table could be read; first problem at line ${first?.line}: ${first?.message}`,
     );
   }
-  const finalDir = await outputPath(ctx, job.target, ".tables", job.sha256);
+  const finalDir = await outputPath(ctx, job.target, OUTPUT_SUFFIX.tables, job.sha256);
   return {
     outputs: res.tables.length > 0 ? [{ tmp: tmpDir, final: finalDir, dir: true }] : [],
     result: {

@@ -1,4 +1,4 @@
-import { crashPoint } from "../../durable/crash-points.js";
+import { crashPoint, pausePoint } from "../../durable/crash-points.js";
 import type { IngestContext } from "../context.js";
 import { placeOutputs } from "../processing/outputs.js";
 import type { Processed } from "../processing/process-file.js";
@@ -23,8 +23,10 @@ export async function landStage(
 ): Promise<{ outcome: "new" | "duplicate"; ingestedAt: string; manifestPath: string }> {
   if (ctx.objects) return storeInS3(ctx, ingestId, src, target, processed);
   if (processed) {
-    await placeOutputs(ctx, ingestId, processed.outputs);
+    await placeOutputs(ctx, ingestId, processed.outputs, src.owner.mode);
     crashPoint("after-outputs-placed");
+    const paused = pausePoint("after-outputs-placed");
+    if (paused) await paused;
   }
   return storeStage(ctx, ingestId, sourcePath, src, target, processed?.result);
 }

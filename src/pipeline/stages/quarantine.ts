@@ -3,6 +3,7 @@ import type { FileRecord } from "../../core/file-record.js";
 import { crashPoint } from "../../durable/crash-points.js";
 import type { ErrorInfo } from "../../store/state-store.js";
 import type { IngestContext } from "../context.js";
+import { removeOutputs } from "../processing/outputs.js";
 import { retryUntilDone } from "../retry.js";
 
 /**
@@ -16,6 +17,7 @@ export async function quarantineStage(
   name: string,
   error: ErrorInfo,
 ): Promise<FileRecord> {
+  await removeUnstoredOutputs(ctx, ingestId);
   const errorPath = await ctx.errorsDir.reservePath(name, new Date(), ingestId);
   await retryUntilDone(
     "state: quarantine",
@@ -25,6 +27,22 @@ export async function quarantineStage(
   );
   crashPoint("after-quarantine-begin");
   return completeQuarantine(ctx, ingestId);
+}
+
+/**
+ * Before a file that was never stored ends failed or vanished: removes the outputs an attempt placed beside the
+ * name it reserved (W5: its Parquet stayed while the row said "nothing was stored"). Runs before the commit
+ * that ends the row, which also clears the row's warehouse path: a crash in between leaves the row as it was,
+ * and recovery comes back here. A duplicate's path is its original's, and a raw file at the path is not this
+ * file's to judge: both are left untouched.
+ */
+export async function removeUnstoredOutputs(ctx: IngestContext, ingestId: string): Promise<void> {
+  const rec = await ctx.store.get(ingestId);
+  if (!rec?.warehousePath || !rec.sha256 || rec.duplicateOf) return;
+  if (await ctx.warehouse.occupant(rec.warehousePath)) return;
+  const [target, sha256] = [rec.warehousePath, rec.sha256];
+  await retryUntilDone("warehouse: remove outputs", () => removeOutputs(ctx, target, sha256), ctx.log, ctx.signal);
+  crashPoint("after-outputs-removed");
 }
 
 export async function completeQuarantine(ctx: IngestContext, ingestId: string): Promise<FileRecord> {

@@ -9,6 +9,8 @@ export interface OpenedSource {
   /** A raw fd: it follows the inode through the rename into the warehouse. */
   fd: number;
   identity: FileIdentity;
+  /** Who owns it, its permission bits and how many names it has: they decide rename or copy (and the stored mode). */
+  owner: { uid: number; mode: number; nlink: number };
 }
 
 export interface HashedSource extends OpenedSource {
@@ -39,7 +41,7 @@ export function openSource(path: string, expected: FileIdentity): OpenedSource {
     closeSync(fd);
     throw new NotReadyError(st.isFile() ? "changed since it was judged ready" : "no longer a regular file");
   }
-  return { fd, identity };
+  return { fd, identity, owner: { uid: st.uid, mode: st.mode & 0o7777, nlink: st.nlink } };
 }
 
 /**
@@ -49,7 +51,7 @@ export function openSource(path: string, expected: FileIdentity): OpenedSource {
  * thrown away rather than recorded stale.
  */
 export async function hashSource(ctx: IngestContext, src: OpenedSource, ingestId: string): Promise<HashedSource> {
-  const copy = ctx.warehouse.needsCopy(src.identity.device);
+  const copy = ctx.warehouse.needsCopy(src.identity.device, src.owner);
   const tmpPath = copy ? ctx.warehouse.tmpPathFor(ingestId) : null;
   let result: { sha256: string; bytes: number };
   try {

@@ -72,7 +72,7 @@ export async function storeInS3(
   }
   crashPoint("after-upload");
   if (processed) {
-    await placeOutputs(ctx, ingestId, processed.outputs);
+    await placeOutputs(ctx, ingestId, processed.outputs, src.owner.mode);
     crashPoint("after-outputs-placed");
   }
   if (src.tmpPath) await rm(src.tmpPath, { force: true });

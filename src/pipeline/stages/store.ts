@@ -88,6 +88,8 @@ export async function storeStage(
     "warehouse: move in",
     async () => {
       try {
+        // Owner and mode are final before the name appears in the warehouse (see LocalWarehouse.seal).
+        ctx.warehouse.seal(src);
         await ctx.warehouse.moveIn(from, target);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
