@@ -106,6 +106,13 @@ export async function clusterTorture(opts, rnd) {
   const unexpectedExits = [];
   let restarts = 0;
   let clean = false;
+  // Interrupted (Ctrl-C, a test's timeout): the nodes and servers must not outlive the run.
+  const abort = () => {
+    for (const n of nodes) n.child?.kill("SIGKILL");
+    db.destroy();
+    process.exit(130); // s3-servers.mjs kills its daemons on exit
+  };
+  process.once("SIGINT", abort).once("SIGTERM", abort);
   try {
     await s3.createBucket(BUCKET);
     const admin = new pg.Client({ connectionString: db.url });
@@ -131,7 +138,7 @@ export async function clusterTorture(opts, rnd) {
       const log = openSync(join(d.logs, `${n.id}.log`), "a");
       const args = ["run", ...common, "--node-id", n.id, "--lease-seconds", String(opts.leaseSeconds)];
       args.push("--stability-seconds", "0.1", "--scan-interval", "1", "--log-level", "warn");
-      const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "ignore", log], env });
+      const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", log, log], env });
       closeSync(log);
       n.child = child;
       n.exited = new Promise((res) =>
@@ -161,18 +168,23 @@ export async function clusterTorture(opts, rnd) {
     let made = 0;
     const perStep = Math.max(1, Math.ceil(opts.files / Math.max(1, steps.length)));
     for (const step of steps) {
+      // Long enough between faults that peers get to trust their leases again and adopt a dead node's files;
+      // then a batch of files, and the fault while the nodes are busy with it, so it cuts files mid-way.
+      await sleep(300 + rnd() * 2500);
       for (let j = 0; j < perStep && made < opts.files; j++) files.make(made++);
-      await sleep(200 + rnd() * 1500);
+      await sleep(rnd() * 800);
       if (step === "kill") {
-        const alive = nodes.filter((n) => n.child.exitCode === null && n.child.signalCode === null);
-        if (alive.length === 0) continue;
+        const isAlive = (n) => n.child.exitCode === null && n.child.signalCode === null;
+        // Every node down (restarts pending): the kill lands on the first one back.
+        while (!nodes.some(isAlive)) await sleep(100);
+        const alive = nodes.filter(isAlive);
         const n = alive[Math.floor(rnd() * alive.length)];
         n.child.kill("SIGKILL");
         await n.exited;
         fig.kills++;
         // Half the time back at once (its own recovery finishes its files), else after its peers had time to
         // adopt them: both paths get exercised.
-        const after = rnd() < 0.5 ? 0 : 500 + rnd() * 4000;
+        const after = rnd() < 0.5 ? 0 : 500 + rnd() * 6000;
         pending.push(
           sleep(after).then(() => {
             startNode(n);
