@@ -30,7 +30,7 @@ function args() {
       cluster: { type: "string", default: "0" },
       "db-outages": { type: "string", default: "2" },
       "s3-outages": { type: "string", default: "1" },
-      "lease-seconds": { type: "string", default: "5" },
+      "lease-seconds": { type: "string", default: "2" },
       s3: { type: "string", default: "radosgw" },
       seed: { type: "string", default: String(Date.now() % 1_000_000) },
       keep: { type: "boolean", default: false },

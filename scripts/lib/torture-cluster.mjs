@@ -86,6 +86,7 @@ function eventCounts(logDir) {
     for (const l of readFileSync(join(logDir, f), "utf8").split("\n")) {
       const m = /"event":"([a-z0-9_]+)"/.exec(l);
       if (m) counts[m[1]] = (counts[m[1]] ?? 0) + 1;
+      if (m?.[1] === "files_adopted") counts.adopted_files = (counts.adopted_files ?? 0) + JSON.parse(l).files;
     }
   }
   return counts;
@@ -272,7 +273,9 @@ export async function clusterTorture(opts, rnd) {
       db_down_seconds: Math.round(fig.dbDownMs / 100) / 10,
       s3_outages: fig.s3Outages,
       s3_down_seconds: Math.round(fig.s3DownMs / 100) / 10,
-      files_adopted: ev.files_adopted ?? 0,
+      files_adopted: ev.adopted_files ?? 0,
+      state_retries: (ev.state_retry ?? 0) + (ev.state_waiting ?? 0),
+      write_retries: ev.write_retry ?? 0,
       drained,
       drain_seconds: Math.round(drainMs / 100) / 10,
       stored_raw_objects: stored.length,
