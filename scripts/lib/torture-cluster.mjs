@@ -234,7 +234,8 @@ export async function clusterTorture(opts, rnd) {
       n.stopping = true;
       n.child.kill("SIGTERM");
     }
-    await Promise.race([Promise.all(nodes.map((n) => n.exited)), sleep(60_000)]);
+    // unref: a pending 60 s timer would keep this process up for a minute after the run.
+    await Promise.race([Promise.all(nodes.map((n) => n.exited)), new Promise((r) => setTimeout(r, 60_000).unref())]);
     for (const n of nodes) n.child.kill("SIGKILL");
     await Promise.all(nodes.map((n) => n.exited));
     const failedRows = Number((await q.query("SELECT count(*) AS n FROM files WHERE state = 'failed'")).rows[0].n);
