@@ -2,10 +2,10 @@
 // PostgreSQL state, one shared staging directory, one s3://bucket/prefix) under faults. Nodes are SIGKILLed at
 // random and restarted (sometimes at once, sometimes after their peers had time to adopt their files), the
 // PostgreSQL server is crashed and restarted (`pg_ctl stop -m immediate`: every connection and advisory lock gone),
-// the S3 server is killed and restarted. Then the nodes drain staging and stop, and the run is clean only if
-// `sluice verify` reports no drift, every distinct content is one object in the bucket (none lost, none twice, none
-// unexpected), every dropped name has exactly one manifest line, no file failed, no multipart upload is left open
-// (RADOS Gateway; s3rver cannot list them) and no node exited on its own.
+// the S3 server is killed and restarted, or frozen (SIGSTOP) and resumed. Then the nodes drain staging and stop,
+// and the run is clean only if `sluice verify` reports no drift, every distinct content is one object in the bucket
+// (none lost, none twice, none unexpected), every dropped name has exactly one manifest line, no file failed, no
+// multipart upload is left open (RADOS Gateway; s3rver cannot list them) and no node exited on its own.
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -201,9 +201,13 @@ export async function clusterTorture(opts, rnd) {
         fig.dbDownMs += Date.now() - down;
       } else {
         const down = Date.now();
-        await s3.kill();
+        // Alternately a crash (connections reset, then refused) and a freeze (accepted, never answered).
+        const freeze = fig.s3Outages % 2 === 1;
+        if (freeze) s3.pause();
+        else await s3.kill();
         await sleep(1000 + rnd() * 2000);
-        await s3.restart();
+        if (freeze) s3.resume();
+        else await s3.restart();
         fig.s3Outages++;
         fig.s3DownMs += Date.now() - down;
       }
