@@ -40,7 +40,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await proxy?.close();
   await db?.drop();
-  server?.stop();
+  // Awaited: the worker exits right after, and would leave the Ceph daemons running.
+  await server?.stop();
 });
 afterEach(async () => {
   for (const p of running.splice(0)) if (p.child.exitCode === null && p.child.signalCode === null) await p.kill();
