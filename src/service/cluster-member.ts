@@ -62,6 +62,14 @@ export class ClusterMember {
       });
     });
     this.lastBeat = this.healthySince = Date.now();
+    // Beating starts here, not in start(): recovery and the start's upload sweep run between the two and can
+    // outlast a lease (a large re-upload, a database or S3 outage meanwhile). A node silent that long while
+    // holding its lock looked dead to its peers, which adopted the very files it was recovering.
+    const leaseMs = this.leases.leaseSeconds * 1000;
+    // Three beats per lease: one lost beat (a slow query, a restarting server) does not make the node look dead.
+    const beats = setInterval(() => void this.beat(), Math.max(100, leaseMs / 3));
+    beats.unref();
+    this.timers.push(beats);
     this.ctx.log.info({
       event: "cluster_joined",
       node_id: this.ctx.config.nodeId,
@@ -69,16 +77,17 @@ export class ClusterMember {
     });
   }
 
+  /** After recovery: adoption of dead peers' files and the periodic upload sweep (the heartbeat runs since join). */
   start(): void {
     const leaseMs = this.leases.leaseSeconds * 1000;
-    // Three beats per lease: one lost beat (a slow query, a restarting server) does not make the node look dead.
-    this.timers.push(setInterval(() => void this.beat(), Math.max(100, leaseMs / 3)));
+    const timers: NodeJS.Timeout[] = [];
     // A dead process's lock is gone at once, so orphans are looked for every second, not once per half lease:
     // a peer's death costs its files about a second. (One indexed query per node and second.)
-    this.timers.push(setInterval(() => void this.adopt(), Math.min(ADOPT_EVERY_MS, Math.max(200, leaseMs / 2))));
+    timers.push(setInterval(() => void this.adopt(), Math.min(ADOPT_EVERY_MS, Math.max(200, leaseMs / 2))));
     // Uploads orphaned by a node that died mid-upload (kept at the sweeps of nodes starting within its lease).
-    if (this.ctx.objects) this.timers.push(setInterval(() => void this.sweep(), Math.max(SWEEP_EVERY_MS, leaseMs * 2)));
-    for (const t of this.timers) t.unref();
+    if (this.ctx.objects) timers.push(setInterval(() => void this.sweep(), Math.max(SWEEP_EVERY_MS, leaseMs * 2)));
+    for (const t of timers) t.unref();
+    this.timers.push(...timers);
   }
 
   /** Wraps the pipeline's work so a file is only worked while this node holds its staging name. */

@@ -13,6 +13,16 @@ export class NodeIdInUseError extends Error {
 /** Serialises adoption across nodes (an arbitrary constant, distinct from the migration lock). */
 const ADOPTION_LOCK = 0x51c3_ad09;
 
+/**
+ * The longest wait between two retries of a heartbeat or of retaking the node's lock once the database is back.
+ * After an outage a peer trusts leases again 1.5 leases after it is itself back; a node still backing off by then
+ * (the cap was a flat 5 s) looked dead with a lease under about 4 s, and its files in flight were adopted from
+ * under it. A quarter lease keeps every live node's first beat and lock well inside that window.
+ */
+export function retryCapMs(leaseSeconds: number): number {
+  return Math.max(50, Math.min(5_000, (leaseSeconds * 1000) / 4));
+}
+
 /** How long a starting process waits for a live holder of its node id to go away before it refuses to start. */
 const LIVE_HOLDER_PATIENCE_MS = 3_000;
 
@@ -37,7 +47,7 @@ export class PostgresNodeLeases implements NodeLeases {
     private readonly retrying: <T>(work: () => Promise<T>) => Promise<T>,
     private readonly inTransaction: <T>(work: (c: PoolClient) => Promise<T>) => Promise<T>,
   ) {
-    this.lock = new NodeLock(url, node, (why) => {
+    this.lock = new NodeLock(url, node, retryCapMs(leaseSeconds), (why) => {
       this.lost = why;
     });
   }

@@ -35,6 +35,8 @@ export class NodeLock {
   constructor(
     private readonly url: string,
     private readonly node: string,
+    /** The longest wait between two attempts to retake the lock after its connection went (see retryCapMs). */
+    private readonly retryCapMs: number,
     private readonly onLost: (why: string) => void,
   ) {}
 
@@ -108,7 +110,7 @@ export class NodeLock {
           this.onLost(`${why}, and another process now holds node id ${this.node}`);
           break;
         } catch {
-          await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** attempt)));
+          await new Promise((r) => setTimeout(r, Math.min(this.retryCapMs, 100 * 2 ** attempt)));
         }
       }
       this.reconnecting = false;

@@ -8,7 +8,7 @@ import { isTransient, openPool } from "./connect.js";
 import { listFiles } from "./list-files.js";
 import { migratePostgres } from "./migrate.js";
 import { POSTGRES_MIGRATIONS } from "./migrations/index.js";
-import { PostgresNodeLeases } from "./node-leases.js";
+import { PostgresNodeLeases, retryCapMs } from "./node-leases.js";
 import * as ops from "./write-ops.js";
 
 const ACTIVE = "state NOT IN ('done', 'duplicate', 'failed')";
@@ -75,7 +75,7 @@ export class PostgresStateStore implements StateStore {
       } catch (err) {
         if (this.closed || !isTransient(err)) throw err;
         this.opts.onRetry?.(err as Error, attempt);
-        const cap = Math.min(5_000, 50 * 2 ** Math.min(attempt, 10));
+        const cap = Math.min(retryCapMs(this.opts.leaseSeconds ?? 30), 50 * 2 ** Math.min(attempt, 10));
         await new Promise((r) => setTimeout(r, Math.random() * cap));
       }
     }
