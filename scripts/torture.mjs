@@ -31,6 +31,8 @@ function args() {
       "db-outages": { type: "string", default: "2" },
       "s3-outages": { type: "string", default: "1" },
       "lease-seconds": { type: "string", default: "2" },
+      "large-files": { type: "string", default: "3" },
+      "large-max-mib": { type: "string", default: "200" },
       s3: { type: "string", default: "radosgw" },
       seed: { type: "string", default: String(Date.now() % 1_000_000) },
       keep: { type: "boolean", default: false },
@@ -44,6 +46,8 @@ function args() {
     dbOutages: Number(values["db-outages"]),
     s3Outages: Number(values["s3-outages"]),
     leaseSeconds: Number(values["lease-seconds"]),
+    largeFiles: Number(values["large-files"]),
+    largeMaxMiB: Number(values["large-max-mib"]),
     s3: values.s3,
     seed: Number(values.seed),
     keep: values.keep,
@@ -54,13 +58,14 @@ function args() {
     throw new Error(USAGE);
   }
   if (!single && !cluster) throw new Error(USAGE);
+  if (!(Number.isInteger(o.largeFiles) && o.largeFiles >= 0 && o.largeMaxMiB >= 20)) throw new Error(USAGE);
   return o;
 }
 
 const USAGE =
   "usage: --kills N --files M [--warehouse same|other] [--seed S] [--keep]\n" +
   "   or: --cluster N --warehouse s3 --kills K --files M [--db-outages D] [--s3-outages O] [--lease-seconds L]" +
-  " [--s3 radosgw|s3rver] [--seed S] [--keep]";
+  " [--large-files F] [--large-max-mib M] [--s3 radosgw|s3rver] [--seed S] [--keep]";
 
 const opts = args();
 const rnd = random(opts.seed);

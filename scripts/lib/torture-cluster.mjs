@@ -87,6 +87,11 @@ function eventCounts(logDir) {
       const m = /"event":"([a-z0-9_]+)"/.exec(l);
       if (m) counts[m[1]] = (counts[m[1]] ?? 0) + 1;
       if (m?.[1] === "files_adopted") counts.adopted_files = (counts.adopted_files ?? 0) + JSON.parse(l).files;
+      if (m?.[1] === "s3_stale_uploads_aborted")
+        counts.stale_aborted = (counts.stale_aborted ?? 0) + JSON.parse(l).count;
+      // An upload aborted under a node still working on it: its next part or its completion meets NoSuchUpload.
+      if (m?.[1] === "write_retry" && l.includes("NoSuchUpload"))
+        counts.aborted_under = (counts.aborted_under ?? 0) + 1;
     }
   }
   return counts;
@@ -138,7 +143,8 @@ export async function clusterTorture(opts, rnd) {
     const startNode = (n) => {
       const log = openSync(join(d.logs, `${n.id}.log`), "a");
       const args = ["run", ...common, "--node-id", n.id, "--lease-seconds", String(opts.leaseSeconds)];
-      args.push("--stability-seconds", "0.1", "--scan-interval", "1", "--log-level", "warn");
+      // info: the stale-upload sweeps' s3_stale_uploads_aborted lines are counted from the logs.
+      args.push("--stability-seconds", "0.1", "--scan-interval", "1", "--log-level", "info");
       const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", log, log], env });
       closeSync(log);
       n.child = child;
@@ -165,10 +171,21 @@ export async function clusterTorture(opts, rnd) {
       const j = Math.floor(rnd() * (i + 1));
       [steps[i], steps[j]] = [steps[j], steps[i]];
     }
-    const fig = { kills: 0, dbOutages: 0, s3Outages: 0, dbDownMs: 0, s3DownMs: 0 };
+    const fig = { kills: 0, dbOutages: 0, s3Outages: 0, dbDownMs: 0, s3DownMs: 0, largeBytes: [] };
     let made = 0;
     const perStep = Math.max(1, Math.ceil(opts.files / Math.max(1, steps.length)));
-    for (const step of steps) {
+    // Large files (20 MiB up to --large-max-mib, the last one at the maximum) spread over the run: uploads of many
+    // parts, in flight long enough for kills, outages and other nodes' starts (and their stale-upload sweeps) to
+    // land in the middle of them.
+    const largeAt = new Map();
+    for (let k = 0; k < opts.largeFiles; k++)
+      largeAt.set(Math.floor(((k + 1) * steps.length) / (opts.largeFiles + 1)), k);
+    for (const [index, step] of steps.entries()) {
+      if (largeAt.has(index)) {
+        const k = largeAt.get(index);
+        const mib = k === opts.largeFiles - 1 ? opts.largeMaxMiB : 20 + rnd() * (opts.largeMaxMiB - 20);
+        fig.largeBytes.push(files.makeLarge(k, Math.floor(mib * 1024 * 1024)));
+      }
       // Long enough between faults that peers get to trust their leases again and adopt a dead node's files;
       // then a batch of files, and the fault while the nodes are busy with it, so it cuts files mid-way.
       await sleep(300 + rnd() * 2500);
@@ -278,7 +295,11 @@ export async function clusterTorture(opts, rnd) {
       db_down_seconds: Math.round(fig.dbDownMs / 100) / 10,
       s3_outages: fig.s3Outages,
       s3_down_seconds: Math.round(fig.s3DownMs / 100) / 10,
+      large_files: fig.largeBytes.length,
+      largest_mib: Math.round(Math.max(0, ...fig.largeBytes) / 1048576),
       files_adopted: ev.adopted_files ?? 0,
+      stale_uploads_aborted: ev.stale_aborted ?? 0,
+      uploads_aborted_under_a_working_node: ev.aborted_under ?? 0,
       state_retries: (ev.state_retry ?? 0) + (ev.state_waiting ?? 0),
       write_retries: ev.write_retry ?? 0,
       drained,
@@ -316,6 +337,7 @@ export async function clusterTorture(opts, rnd) {
       failedRows === 0 &&
       quarantined === 0 &&
       (openUploads ?? 0) === 0 &&
+      summary.uploads_aborted_under_a_working_node === 0 &&
       unexpectedExits.length === 0;
     return clean;
   } finally {

@@ -113,8 +113,18 @@ export function workload(rnd, input, work, big = [1_000_000, 6_000_000]) {
     drop(file, data);
   }
 
+  /** Drops large file number `i` of `size` bytes: a multipart upload of many parts that a kill can cut. */
+  function makeLarge(i, size) {
+    const data = bytesOf(size);
+    const file = `t-large-${String(i).padStart(2, "0")}.bin`;
+    expected.set(sha(data), file);
+    drop(file, data);
+    return size;
+  }
+
   return {
     make,
+    makeLarge,
     expected,
     names,
     get bytes() {

@@ -51,6 +51,7 @@ describe("cluster torture (short)", () => {
     if (skip) ctx.skip(skip);
     const args = ["--cluster", "3", "--warehouse", "s3", "--s3", s3, "--kills", "8", "--files", "100"];
     args.push("--db-outages", "1", "--s3-outages", "1", "--lease-seconds", "2", "--seed", "31");
+    args.push("--large-files", "1", "--large-max-mib", "24");
     const { stdout } = await exec(process.execPath, [SCRIPT, ...args], { timeout: 240_000 }).catch(
       (err: { stdout?: string; stderr?: string }) => {
         // A run that is not clean exits 1 with its summary: the assertions below say what broke.
@@ -65,6 +66,8 @@ describe("cluster torture (short)", () => {
       kills: 8,
       db_outages: 1,
       s3_outages: 1,
+      large_files: 1,
+      uploads_aborted_under_a_working_node: 0,
       drained: true,
       lost: 0,
       duplicated: 0,

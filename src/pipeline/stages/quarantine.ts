@@ -39,7 +39,13 @@ export async function quarantineStage(
 export async function removeUnstoredOutputs(ctx: IngestContext, ingestId: string): Promise<void> {
   const rec = await ctx.store.get(ingestId);
   if (!rec?.warehousePath || !rec.sha256 || rec.duplicateOf) return;
-  if (await ctx.warehouse.occupant(rec.warehousePath)) return;
+  const occupied = await ctx.warehouse.occupant(rec.warehousePath).catch((err: unknown) => {
+    // A path no file can have (a directory on it is a file, too long: BUGS 1, 2) has no outputs beside it either.
+    const code = (err as { code?: string }).code;
+    if (code === "SLUICE_ERR_NAME_COLLISION" || code === "SLUICE_ERR_NAME_TOO_LONG") return "impossible" as const;
+    throw err;
+  });
+  if (occupied) return;
   const [target, sha256] = [rec.warehousePath, rec.sha256];
   await retryUntilDone("warehouse: remove outputs", () => removeOutputs(ctx, target, sha256), ctx.log, ctx.signal);
   crashPoint("after-outputs-removed");
