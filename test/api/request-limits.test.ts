@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
-import { afterEach, describe, expect, it } from "vitest";
-import type { SluiceProcess } from "../support/cli.js";
+import { describe, expect, it } from "vitest";
+import { useRunning } from "../support/cli.js";
 import { sleep, useSandboxes } from "../support/fixtures.js";
 import {
   BOUNDARY,
@@ -25,10 +25,7 @@ import { useTinyDisks } from "../support/tiny-disk.js";
 
 const sandbox = useSandboxes();
 const tinyDisk = useTinyDisks();
-const running: SluiceProcess[] = [];
-afterEach(async () => {
-  for (const p of running.splice(0)) if (p.child.exitCode === null) await p.stop();
-});
+const running = useRunning();
 
 async function serve(s: Sandbox, extra: string[] = []) {
   const r = await startServe(s, extra);

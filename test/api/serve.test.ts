@@ -3,8 +3,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterEach, describe, expect, it } from "vitest";
-import { SLUICE_BIN, SluiceProcess } from "../support/cli.js";
+import { describe, expect, it } from "vitest";
+import { SLUICE_BIN, SluiceProcess, useRunning } from "../support/cli.js";
 import { fixture, fixtureFacts } from "../support/fixture-files.js";
 import { sleep, useSandboxes } from "../support/fixtures.js";
 import { listFiles, readManifest, type Sandbox, sha256 } from "../support/sandbox.js";
@@ -17,10 +17,7 @@ import { listFiles, readManifest, type Sandbox, sha256 } from "../support/sandbo
 
 const exec = promisify(execFile);
 const sandbox = useSandboxes();
-const running: SluiceProcess[] = [];
-afterEach(async () => {
-  for (const p of running.splice(0)) if (p.child.exitCode === null) await p.stop();
-});
+const running = useRunning();
 
 async function serve(s: Sandbox, extra: string[] = [], env: Record<string, string> = {}) {
   const p = new SluiceProcess(

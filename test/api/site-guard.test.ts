@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runSluice, SluiceProcess } from "../support/cli.js";
 import { sleep } from "../support/fixtures.js";
+import { startServe } from "../support/raw-http.js";
 import { listFiles, makeSandbox, type Sandbox } from "../support/sandbox.js";
 
 /**
@@ -28,22 +29,14 @@ let port: number;
 
 beforeAll(async () => {
   s = makeSandbox();
-  sluice = new SluiceProcess([
-    "serve",
-    ...s.args,
-    "--listen",
-    "127.0.0.1:0",
-    "--stability-seconds",
-    "0.2",
+  ({ p: sluice, port } = await startServe(s, [
     "--scan-interval",
     "1",
     "--allowed-host",
     "sluice.internal",
     "--allowed-host",
     "proxy-a.example,proxy-b.example",
-  ]);
-  await sluice.waitForCount("http_listening", 1);
-  port = Number(new URL(String(sluice.named("http_listening")[0]?.address)).port);
+  ]));
 });
 
 afterAll(async () => {

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { afterEach, expect, it } from "vitest";
-import type { SluiceProcess } from "../support/cli.js";
+import { expect, it } from "vitest";
+import { useRunning } from "../support/cli.js";
 import { put, useSandboxes } from "../support/fixtures.js";
 import {
   partHead,
@@ -25,10 +25,7 @@ import { listFiles, readManifest } from "../support/sandbox.js";
  */
 
 const sandbox = useSandboxes();
-const running: SluiceProcess[] = [];
-afterEach(async () => {
-  for (const p of running.splice(0)) if (p.child.exitCode === null) await p.stop();
-});
+const running = useRunning();
 
 const openFds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 

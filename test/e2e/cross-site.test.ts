@@ -5,8 +5,9 @@ import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, screenshotPath } from "../support/browser.js";
-import { SluiceProcess } from "../support/cli.js";
+import type { SluiceProcess } from "../support/cli.js";
 import { sleep } from "../support/fixtures.js";
+import { startServe } from "../support/raw-http.js";
 import { listFiles, makeSandbox, type Sandbox } from "../support/sandbox.js";
 import { missing } from "../support/services.js";
 
@@ -49,18 +50,7 @@ const form = (name) => { const f = new FormData(); f.append("file", new Blob(["a
 beforeAll(async () => {
   if (NO_CHROMIUM) return;
   sandbox = makeSandbox();
-  sluice = new SluiceProcess([
-    "serve",
-    ...sandbox.args,
-    "--listen",
-    "127.0.0.1:0",
-    "--stability-seconds",
-    "0.2",
-    "--scan-interval",
-    "1",
-  ]);
-  await sluice.waitForCount("http_listening", 1);
-  port = Number(new URL(String(sluice.named("http_listening")[0]?.address)).port);
+  ({ p: sluice, port } = await startServe(sandbox, ["--scan-interval", "1"]));
   evil = createServer((_req, res) => {
     res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
     res.end(hostilePage(`http://127.0.0.1:${port}/api/v1/files`));

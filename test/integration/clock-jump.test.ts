@@ -1,7 +1,7 @@
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { runSluice, SluiceProcess } from "../support/cli.js";
+import { describe, expect, it } from "vitest";
+import { runSluice, SluiceProcess, useRunning } from "../support/cli.js";
 import { useSandboxes } from "../support/fixtures.js";
 import { listFiles, readManifest, sha256 } from "../support/sandbox.js";
 import { detail, missing } from "../support/services.js";
@@ -18,10 +18,7 @@ import { detail, missing } from "../support/services.js";
 /** The library the global setup found (its path differs between distributions and architectures). */
 const FAKETIME = detail("faketime") as string;
 const sandbox = useSandboxes();
-const running: SluiceProcess[] = [];
-afterEach(async () => {
-  for (const p of running.splice(0)) if (p.child.exitCode === null) await p.stop();
-});
+const running = useRunning();
 
 function drop(dir: string, name: string, data: string): void {
   mkdirSync(dir, { recursive: true });

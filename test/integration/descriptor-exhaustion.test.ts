@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { runSluice, SluiceProcess } from "../support/cli.js";
+import { describe, expect, it } from "vitest";
+import { runSluice, SluiceProcess, useRunning } from "../support/cli.js";
 import { bytesOf, readState, sleep, useSandboxes } from "../support/fixtures.js";
 import { listFiles, readManifest, type Sandbox } from "../support/sandbox.js";
 
@@ -15,10 +15,7 @@ import { listFiles, readManifest, type Sandbox } from "../support/sandbox.js";
  */
 
 const sandbox = useSandboxes();
-const running: SluiceProcess[] = [];
-afterEach(async () => {
-  for (const p of running.splice(0)) if (p.child.exitCode === null) await p.stop();
-});
+const running = useRunning();
 
 function drop(s: Sandbox, name: string, data: string | Buffer): void {
   writeFileSync(join(s.input, `.${name}.part`), data);

@@ -1,9 +1,9 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildTar, member } from "../fixtures/lib/archive-writers.js";
-import { SluiceProcess } from "../support/cli.js";
+import { SluiceProcess, useRunning } from "../support/cli.js";
 import { readState, useSandboxes } from "../support/fixtures.js";
 import { type S3TestServer, startS3rver } from "../support/s3-servers.js";
 import { listFiles, readManifest, type Sandbox } from "../support/sandbox.js";
@@ -20,10 +20,7 @@ import { s3Target, targetArgs } from "../support/warehouse-targets.js";
 
 const sandbox = useSandboxes();
 const tinyDisk = useTinyDisks();
-const running: SluiceProcess[] = [];
-afterEach(async () => {
-  for (const p of running.splice(0)) if (p.child.exitCode === null) await p.stop();
-});
+const running = useRunning();
 
 function start(s: Sandbox, args: string[] = s.args, env: Record<string, string> = {}): SluiceProcess {
   const p = new SluiceProcess(["run", ...args, "--stability-seconds", "0.2", "--scan-interval", "1"], { env });

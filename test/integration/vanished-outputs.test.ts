@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { runOnce, runSluice, SluiceProcess } from "../support/cli.js";
+import { describe, expect, it } from "vitest";
+import { runOnce, runSluice, SluiceProcess, useRunning } from "../support/cli.js";
 import { argsFor, readState, sleep, useSandboxes } from "../support/fixtures.js";
 import { type Sandbox, warehouseFiles } from "../support/sandbox.js";
 
@@ -13,10 +13,7 @@ import { type Sandbox, warehouseFiles } from "../support/sandbox.js";
  */
 
 const sandbox = useSandboxes();
-const running: SluiceProcess[] = [];
-afterEach(async () => {
-  for (const p of running.splice(0)) if (p.child.exitCode === null) await p.stop();
-});
+const running = useRunning();
 
 const CSV = "id,value\n1,a\n2,b\n3,c\n";
 

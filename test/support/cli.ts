@@ -1,5 +1,6 @@
 import { type ChildProcess, type SpawnOptions, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { afterEach } from "vitest";
 
 export const SLUICE_BIN = fileURLToPath(new URL("../../bin/sluice.js", import.meta.url));
 
@@ -136,4 +137,16 @@ export async function runSluice(args: string[], extra: SpawnExtra & { timeoutMs?
 /** `sluice run --once` on a sandbox. */
 export function runOnce(args: string[], extra: SpawnExtra & { timeoutMs?: number } = {}): Promise<RunResult> {
   return runSluice(["run", "--once", ...args], extra);
+}
+
+/**
+ * The sluice processes a test file starts: push each one; after every test, those still running are stopped
+ * (SIGTERM, then waited for), so a failed assertion never leaves a process behind.
+ */
+export function useRunning(): SluiceProcess[] {
+  const running: SluiceProcess[] = [];
+  afterEach(async () => {
+    for (const p of running.splice(0)) if (p.child.exitCode === null) await p.stop();
+  });
+  return running;
 }
