@@ -4,6 +4,31 @@ import { sendError, writeRawError } from "./errors.js";
 /** How long a client refused for too many uploads is told to wait (Retry-After, seconds). */
 export const RETRY_AFTER_SECONDS = 5;
 
+/** How long the rest of a refused request's body is read and dropped before its connection is cut. */
+export const LINGER_MS = 2_000;
+
+/**
+ * Lets a refused request's answer reach a client that is still sending its body. Closing at once resets the
+ * connection under the client's writes, and a client such as fetch then fails with EPIPE without reading the
+ * 4xx/503 it was sent. So once the answer is out, the rest of the body is read and dropped, as Apache's and nginx's
+ * lingering close do, for at most LINGER_MS (a body of gigabytes is not read to its end); the connection is cut
+ * then if the body is still coming, and stays open for the next request if it ended.
+ */
+export function lingeringClose(reply: FastifyReply): void {
+  const req = reply.request.raw;
+  // app.inject()'s requests have no socket.
+  if (req.complete || !req.socket) return;
+  reply.raw.once("finish", () => {
+    if (req.complete) return;
+    const socket = req.socket;
+    const cut = setTimeout(() => socket.destroy(), LINGER_MS);
+    cut.unref();
+    req.once("end", () => clearTimeout(cut));
+    socket.once("close", () => clearTimeout(cut));
+    req.resume();
+  });
+}
+
 export interface UploadLimits {
   /** No byte of the body for this long: 408, closed (issue 18 V1: a stalled body held a socket and a temp file). */
   bodyIdleTimeoutMs: number;
@@ -18,7 +43,7 @@ export interface UploadLimits {
  * socket and a temp file descriptor until it ends, so without a bound a few
  * clients with stalled bodies exhaust the process's descriptors and even
  * `/healthz` fails (issue 18 V1). A request past the bound is refused before
- * any of its body is read, with `Connection: close` so its socket goes too.
+ * any of its body is read; its connection is cut after a short linger (`lingeringClose`).
  */
 export class UploadGate {
   private total = 0;
@@ -36,7 +61,8 @@ export class UploadGate {
           ? `${mine} uploads from ${client} are already being received (--max-uploads-per-client)`
           : `${this.total} uploads are already being received (--max-uploads)`;
       req.log.warn({ event: "upload_refused", client, in_flight: this.total, from_client: mine }, which);
-      reply.header("retry-after", String(RETRY_AFTER_SECONDS)).header("connection", "close");
+      reply.header("retry-after", String(RETRY_AFTER_SECONDS));
+      lingeringClose(reply);
       await sendError(reply, "SLUICE_ERR_TOO_MANY_UPLOADS", which);
       return;
     }

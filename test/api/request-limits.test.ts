@@ -171,6 +171,24 @@ describe("a multipart request is all or nothing", () => {
     expect(res.status).toBe(413);
   });
 
+  it("refused parts, with a small body or 32 MiB still coming: the client reads the 400, never a reset", async () => {
+    // Cutting the connection at the answer reset it under fetch's writes ("fetch failed", EPIPE): the linger reads
+    // and drops the rest first.
+    const s = sandbox();
+    const { url } = await serve(s);
+    const body = multipartBody([
+      { name: "..", data: "refused name" },
+      { name: "big.bin", data: Buffer.alloc(32 << 20, 97) },
+    ]);
+    const small = multipartBody([{ name: "..", data: "refused" }]);
+    for (let i = 0; i < 200; i++) {
+      const res = await post(url, i % 20 === 0 ? body : small);
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ code: "SLUICE_ERR_INVALID_PARAMETER_TYPE" });
+    }
+    await expectNothingIngestedBut(s, url);
+  });
+
   it("101 files: 413 and none of the first 100 is ingested", async () => {
     const s = sandbox();
     const { url } = await serve(s);

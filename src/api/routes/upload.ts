@@ -12,7 +12,7 @@ import {
   UnacceptableNameError,
 } from "../../service/receive-upload.js";
 import { ApiError } from "../errors.js";
-import { RequestDied, requestDied, UploadGate, type UploadLimits } from "../upload-limits.js";
+import { lingeringClose, RequestDied, requestDied, UploadGate, type UploadLimits } from "../upload-limits.js";
 
 /** Used when a caller gives none (tests of other things): generous, but never unbounded. */
 const DEFAULT_LIMITS: UploadLimits = { bodyIdleTimeoutMs: 30_000, maxUploads: 64, maxUploadsPerClient: 8 };
@@ -158,8 +158,9 @@ export function uploadRoutes(deps: UploadRouteDeps): FastifyPluginAsync {
         await Promise.race([readAll(), died.promise]);
       } catch (err) {
         abandoned = true;
-        // The rest of a refused body is not worth reading (it may be gigabytes): the connection goes after the answer.
-        reply.header("connection", "close");
+        // The rest of a refused body is not worth reading (it may be gigabytes): the connection goes after the answer
+        // and a short linger, so the client still reads the answer.
+        lingeringClose(reply);
         await discardParts(received);
         if (err instanceof RequestDied) {
           req.log.info({ event: "upload_abandoned", parts: received.length }, err.message);
