@@ -1,18 +1,10 @@
 import { closeSync, openSync, writeFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { columnNames } from "../../src/processors/tabular/column-names.js";
-import { type DuckSession, openDuck, sqlIdent, sqlString } from "../../src/processors/tabular/duckdb-session.js";
-import {
-  type ConvertResult,
-  convertTabular,
-  TabularError,
-  type TabularFormat,
-  tabularFormatOf,
-} from "../../src/processors/tabular/index.js";
+import { sqlIdent, sqlString } from "../../src/processors/tabular/duckdb-session.js";
+import { type ConvertResult, convertTabular, TabularError } from "../../src/processors/tabular/index.js";
 import type { FeedSchema } from "../../src/processors/validate/index.js";
+import { DUCK, useTabularHarness } from "../support/tabular-harness.js";
 
 /**
  * The CSV rules one case at a time: a quoted `""` is an empty string and an unquoted empty field NULL (without a
@@ -20,31 +12,15 @@ import type { FeedSchema } from "../../src/processors/validate/index.js";
  * most, a schema's columns apply whatever the dialect, and error texts name the file as the user knows it.
  */
 
-const DUCK = { memoryLimit: "256MB", threads: 2 };
-let reader: DuckSession;
-let dir: string;
-let n = 0;
+const t = useTabularHarness("sluice-csv-rules-");
 
-beforeAll(async () => {
-  reader = await openDuck(DUCK);
-  dir = await mkdtemp(join(tmpdir(), "sluice-csv-rules-"));
-});
-afterAll(async () => {
-  reader?.close();
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function run(name: string, content: string | Buffer, schema: FeedSchema | null = null): Promise<ConvertResult> {
-  const path = join(dir, `${n++}-${name}`);
-  writeFileSync(path, content);
-  return convertTabular(path, tabularFormatOf(name) as TabularFormat, `${path}.parquet`, { ...DUCK, schema });
-}
+const run = t.run;
 
 /** Every row, every column as text (NULL stays null). */
 async function rows(r: ConvertResult): Promise<(string | null)[][]> {
   const names = (r.profile?.columns ?? []).map((c) => `${sqlIdent(c.name)}::VARCHAR`).join(", ");
   const sql = `SELECT ${names} FROM read_parquet(${sqlString(r.parquetPath as string)})`;
-  return (await reader.conn.runAndReadAll(sql)).getRows() as (string | null)[][];
+  return (await t.reader.conn.runAndReadAll(sql)).getRows() as (string | null)[][];
 }
 
 const schema = (columns: FeedSchema["columns"]): FeedSchema => ({ name: "t", match: ["*"], columns });
@@ -194,12 +170,12 @@ describe("dialect and layout", () => {
 
 describe("error texts name the file, not the descriptor; rows are 1-based data rows", () => {
   it("a refusal read through /proc/self/fd/N says the staging name", async () => {
-    const path = join(dir, "fd.csv");
+    const path = t.path("fd.csv");
     // Not one row is UTF-8: refused, at data row 1.
     writeFileSync(path, Buffer.from("id,town\n1,K\xf6ln\n", "latin1"));
     const fd = openSync(path, "r");
     try {
-      const err = await convertTabular(`/proc/self/fd/${fd}`, "csv", join(dir, "fd.parquet"), {
+      const err = await convertTabular(`/proc/self/fd/${fd}`, "csv", `${path}.parquet`, {
         ...DUCK,
         displayName: "feeds/fd.csv",
       }).catch((e: unknown) => e);

@@ -1,40 +1,16 @@
-import { writeFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DuckSession, openDuck, sqlString } from "../../src/processors/tabular/duckdb-session.js";
-import {
-  type ConvertResult,
-  convertTabular,
-  TabularError,
-  type TabularFormat,
-  tabularFormatOf,
-} from "../../src/processors/tabular/index.js";
+import { describe, expect, it } from "vitest";
+import { sqlString } from "../../src/processors/tabular/duckdb-session.js";
+import { type ConvertResult, TabularError, tabularFormatOf } from "../../src/processors/tabular/index.js";
 import { JsonSyntax } from "../../src/processors/tabular/json-syntax.js";
+import { useTabularHarness } from "../support/tabular-harness.js";
 
-const DUCK = { memoryLimit: "256MB", threads: 2 };
-let reader: DuckSession;
-let dir: string;
+const t = useTabularHarness("sluice-tabular-edge-");
 
-beforeAll(async () => {
-  reader = await openDuck(DUCK);
-  dir = await mkdtemp(join(tmpdir(), "sluice-tabular-edge-"));
-});
-afterAll(async () => {
-  reader?.close();
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function run(name: string, content: string | Buffer): Promise<ConvertResult> {
-  const path = join(dir, name);
-  writeFileSync(path, content);
-  return convertTabular(path, tabularFormatOf(name) as TabularFormat, `${path}.parquet`, DUCK);
-}
+const run = t.run;
 
 async function column(r: ConvertResult, name: string): Promise<unknown[]> {
   const sql = `SELECT ${name} AS v FROM read_parquet(${sqlString(r.parquetPath as string)})`;
-  return (await reader.conn.runAndReadAll(sql)).getRowObjectsJS().map((x) => x.v);
+  return (await t.reader.conn.runAndReadAll(sql)).getRowObjectsJS().map((x) => x.v);
 }
 
 describe("format by extension", () => {

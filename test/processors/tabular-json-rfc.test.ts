@@ -1,9 +1,6 @@
 import { closeSync, openSync, writeFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DuckSession, openDuck, sqlIdent, sqlString } from "../../src/processors/tabular/duckdb-session.js";
+import { describe, expect, it } from "vitest";
+import { sqlIdent, sqlString } from "../../src/processors/tabular/duckdb-session.js";
 import {
   type ConvertResult,
   convertTabular,
@@ -11,6 +8,7 @@ import {
   type TabularFormat,
   tabularFormatOf,
 } from "../../src/processors/tabular/index.js";
+import { DUCK, useTabularHarness } from "../support/tabular-harness.js";
 
 /**
  * JSON per RFC 8259: what it accepts converts (every value read back from the Parquet and compared with
@@ -19,25 +17,9 @@ import {
  * gets a column name by the rule of column-names.ts, and the profile keeps the key as `source`.
  */
 
-const DUCK = { memoryLimit: "256MB", threads: 2 };
-let reader: DuckSession;
-let dir: string;
-let n = 0;
+const t = useTabularHarness("sluice-json-rfc-");
 
-beforeAll(async () => {
-  reader = await openDuck(DUCK);
-  dir = await mkdtemp(join(tmpdir(), "sluice-json-rfc-"));
-});
-afterAll(async () => {
-  reader?.close();
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function run(name: string, content: string | Buffer): Promise<ConvertResult> {
-  const path = join(dir, `${n++}-${name}`);
-  writeFileSync(path, content);
-  return convertTabular(path, tabularFormatOf(name) as TabularFormat, `${path}.parquet`, DUCK);
-}
+const run = t.run;
 
 async function refusal(name: string, content: string | Buffer): Promise<TabularError> {
   const err = await run(name, content).then(
@@ -77,7 +59,7 @@ async function roundTrip(name: string, text: string, columns: Record<string, str
     .map((c) => `to_json(${sqlIdent(c)})::VARCHAR AS ${sqlIdent(c)}`)
     .join(", ");
   const rows = (
-    await reader.conn.runAndReadAll(`SELECT ${select} FROM read_parquet(${sqlString(r.parquetPath as string)})`)
+    await t.reader.conn.runAndReadAll(`SELECT ${select} FROM read_parquet(${sqlString(r.parquetPath as string)})`)
   ).getRowObjectsJS();
   const want = oracle(format, text);
   expect(rows).toHaveLength(want.length);
@@ -153,7 +135,7 @@ describe("RFC 8259 accepts it: converted, every value as JSON.parse reads it", (
     const r = await roundTrip("big.json", text, { big: "big", huge: "huge", tiny: "tiny", i64: "i64" });
     // 2^63 - 1 is exact as BIGINT; JSON.parse rounds it, so compare its text too.
     const q = `SELECT i64::VARCHAR AS v FROM read_parquet(${sqlString(r.parquetPath as string)})`;
-    expect((await reader.conn.runAndReadAll(q)).getRowObjectsJS()).toEqual([{ v: "9223372036854775807" }]);
+    expect((await t.reader.conn.runAndReadAll(q)).getRowObjectsJS()).toEqual([{ v: "9223372036854775807" }]);
   });
 
   it("whitespace around the text and a byte-order mark", async () => {
@@ -232,7 +214,7 @@ describe("valid JSON that holds no table: ingested raw with a note", () => {
 describe("error texts: the file as staged, records as 1-based data rows", () => {
   /** Converts through /proc/self/fd/N, as the pipeline does, under the name the user staged. */
   async function throughFd(name: string, content: string): Promise<TabularError> {
-    const path = join(dir, `${n++}-${name}`);
+    const path = t.path(name);
     writeFileSync(path, content);
     const fd = openSync(path, "r");
     try {
