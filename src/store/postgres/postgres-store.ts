@@ -1,15 +1,19 @@
 import type { Pool, PoolClient } from "pg";
 import type { FileRecord } from "../../core/file-record.js";
 import type { ProcessingResult } from "../../core/processing.js";
+import { Batcher } from "../../durable/batcher.js";
 import type { InvalidRow } from "../../processors/profile.js";
 import { type FileRow, toRecord } from "../row-mapping.js";
+import { applyBatch } from "../rules/apply-batch.js";
+import { runAsync } from "../rules/steps.js";
 import type { Decision, ErrorInfo, FileQuery, NewFile, PlacementRequest, StateStore } from "../state-store.js";
+import { isOpError, opErrorToError, type WriteOp } from "../write-op.js";
 import { isTransient, openPool } from "./connect.js";
+import { postgresDialect } from "./dialect.js";
 import { listFiles } from "./list-files.js";
 import { migratePostgres } from "./migrate.js";
 import { POSTGRES_MIGRATIONS } from "./migrations/index.js";
 import { PostgresNodeLeases, retryCapMs } from "./node-leases.js";
-import * as ops from "./write-ops.js";
 
 const ACTIVE = "state NOT IN ('done', 'duplicate', 'failed')";
 
@@ -25,10 +29,11 @@ export interface PostgresStoreOptions {
 }
 
 /**
- * The state store shared by many sluice nodes: one PostgreSQL database. Each
- * mutation is its own transaction (PostgreSQL group-commits concurrent
- * transactions itself); content dedupe and warehouse names are enforced by
- * unique keys, so two nodes racing on the same bytes end with one owner.
+ * The state store shared by many sluice nodes: one PostgreSQL database. The
+ * mutations of one node are group-committed (one transaction per batch, the
+ * rules of rules/ run as multi-row statements); content dedupe and warehouse
+ * names are enforced by unique keys, so two nodes racing on the same bytes
+ * end with one owner.
  * While the server is away, calls wait and retry (never give up): files stall
  * in place and resume when it is back.
  */
@@ -36,6 +41,16 @@ export class PostgresStateStore implements StateStore {
   readonly capabilities = { multiWriter: true };
   readonly leases: PostgresNodeLeases;
   private closed = false;
+  /**
+   * Group commit, as the embedded store does: the ops submitted in one turn of the event loop are applied in
+   * one transaction, a few multi-row statements per step however many files take it (a batch of 128 small
+   * files costs about ten round trips and one commit instead of ~500 round trips and ~250 commits).
+   */
+  private readonly batcher = new Batcher<WriteOp, unknown>(async (ops) =>
+    (await this.tx((c) => runAsync(applyBatch(postgresDialect(c, this.opts.node), ops)))).map((r) =>
+      isOpError(r) ? opErrorToError(r) : r,
+    ),
+  );
 
   private constructor(
     private readonly pool: Pool,
@@ -114,16 +129,21 @@ export class PostgresStateStore implements StateStore {
     return this.retrying(async () => (await this.pool.query(sql, params)).rows as T[]);
   }
 
+  /** One op through the group commit; resolves once its batch is committed. */
+  private run<T>(op: WriteOp): Promise<T> {
+    return this.batcher.submit(op) as Promise<T>;
+  }
+
   recordDiscovered(file: NewFile): Promise<void> {
-    return this.tx((c) => ops.insertFile(c, file, this.now(), this.opts.node));
+    return this.run({ op: "recordDiscovered", file, now: this.now() });
   }
 
   forget(ingestId: string): Promise<void> {
-    return this.tx((c) => ops.forget(c, ingestId, this.opts.node));
+    return this.run({ op: "forget", id: ingestId, now: this.now() });
   }
 
   decide(file: NewFile, sha256: string, placement: PlacementRequest): Promise<Decision> {
-    return this.tx((c) => ops.decide(c, file, sha256, placement, this.now(), this.opts.node));
+    return this.run({ op: "decide", file, sha256, placement, now: this.now() });
   }
 
   rehash(
@@ -132,22 +152,22 @@ export class PostgresStateStore implements StateStore {
     now: { size: number; mtimeMs: number },
     at: { ingestedAt: string; manifestPath: string },
   ): Promise<"new" | "duplicate" | "wait"> {
-    return this.tx((c) => ops.rehash(c, { id: ingestId, sha256, ...now, ...at }, this.now(), this.opts.node));
+    return this.run({ op: "rehash", id: ingestId, sha256, ...now, ...at, now: this.now() });
   }
 
   reassignPath(ingestId: string, warehousePath: string): Promise<void> {
-    return this.tx((c) => ops.reassignPath(c, ingestId, warehousePath, this.now(), this.opts.node));
+    return this.run({ op: "reassignPath", id: ingestId, path: warehousePath, now: this.now() });
   }
 
   markStored(ingestId: string, ingestedAt: string, manifestPath: string, processing?: ProcessingResult): Promise<void> {
-    return this.tx((c) =>
-      ops.markStored(
-        c,
-        { id: ingestId, ingestedAt, manifestPath, ...(processing ? { processing } : {}) },
-        this.now(),
-        this.opts.node,
-      ),
-    );
+    return this.run({
+      op: "markStored",
+      id: ingestId,
+      ingestedAt,
+      manifestPath,
+      now: this.now(),
+      ...(processing ? { processing } : {}),
+    });
   }
 
   markManifested(ingestId: string): Promise<void> {
@@ -163,11 +183,11 @@ export class PostgresStateStore implements StateStore {
   }
 
   private setState(ingestId: string, state: string): Promise<void> {
-    return this.tx((c) => ops.setState(c, ingestId, state, this.now(), this.opts.node));
+    return this.run({ op: "setState", id: ingestId, state, now: this.now() });
   }
 
   beginQuarantine(ingestId: string, error: ErrorInfo, errorPath: string | null): Promise<void> {
-    return this.tx((c) => ops.beginQuarantine(c, ingestId, error, errorPath, this.now(), this.opts.node));
+    return this.run({ op: "beginQuarantine", id: ingestId, error, errorPath, now: this.now() });
   }
 
   async get(ingestId: string): Promise<FileRecord | undefined> {
@@ -224,6 +244,7 @@ export class PostgresStateStore implements StateStore {
   }
 
   async close(): Promise<void> {
+    await this.batcher.drain();
     this.closed = true;
     await this.leases.closeLock();
     await this.pool.end();

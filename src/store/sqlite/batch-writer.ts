@@ -1,7 +1,8 @@
 import { Worker } from "node:worker_threads";
 import type Database from "better-sqlite3";
-import type { Statements } from "./statements.js";
-import { applyBatch, type OpError, type WriteOp } from "./write-ops.js";
+import type { StoreDialect } from "../rules/store-dialect.js";
+import type { OpError, WriteOp } from "../write-op.js";
+import { applySqliteBatch } from "./dialect.js";
 
 /** Applies a batch of write ops durably and returns one result (or OpError) per op. */
 export interface BatchWriter {
@@ -13,11 +14,11 @@ export interface BatchWriter {
 export class InProcessWriter implements BatchWriter {
   constructor(
     private readonly db: Database.Database,
-    private readonly stmts: Statements,
+    private readonly dialect: StoreDialect,
   ) {}
 
   async apply(ops: WriteOp[]): Promise<(unknown | OpError)[]> {
-    return applyBatch(this.db, this.stmts, ops);
+    return applySqliteBatch(this.db, this.dialect, ops);
   }
 
   async close(): Promise<void> {}

@@ -5,12 +5,13 @@ import { Batcher } from "../../durable/batcher.js";
 import type { InvalidRow } from "../../processors/profile.js";
 import { type FileRow, toRecord } from "../row-mapping.js";
 import type { Decision, ErrorInfo, FileQuery, NewFile, PlacementRequest, StateStore } from "../state-store.js";
+import { isOpError, opErrorToError, type WriteOp } from "../write-op.js";
 import { type BatchWriter, InProcessWriter, StartupWriter, WorkerWriter } from "./batch-writer.js";
+import { sqliteDialect } from "./dialect.js";
 import { FileLister } from "./list-files.js";
 import { migrate } from "./migrate.js";
 import { SQLITE_MIGRATIONS } from "./migrations/index.js";
 import { configure, prepareStatements, type Statements } from "./statements.js";
-import { isOpError, type WriteOp } from "./write-ops.js";
 
 /**
  * The embedded state store: one SQLite file in WAL mode with synchronous=FULL,
@@ -39,15 +40,10 @@ export class SqliteStateStore implements StateStore {
     this.stmt = prepareStatements(this.db);
     this.lister = new FileLister(this.db);
     const inProcess = path === ":memory:" || opts.writerThread === false;
-    const local = new InProcessWriter(this.db, this.stmt);
+    const local = new InProcessWriter(this.db, sqliteDialect(this.db, this.stmt));
     this.writer = inProcess ? local : new StartupWriter(local, new WorkerWriter(path));
     this.batcher = new Batcher<WriteOp, unknown>(async (ops) =>
-      (await this.writer.apply(ops)).map((r) => {
-        if (!isOpError(r)) return r;
-        const err = new Error(r.error) as NodeJS.ErrnoException;
-        if (r.code) err.code = r.code;
-        return err;
-      }),
+      (await this.writer.apply(ops)).map((r) => (isOpError(r) ? opErrorToError(r) : r)),
     );
   }
 
@@ -64,7 +60,7 @@ export class SqliteStateStore implements StateStore {
   }
 
   forget(ingestId: string): Promise<void> {
-    return this.run({ op: "forget", id: ingestId });
+    return this.run({ op: "forget", id: ingestId, now: this.now() });
   }
 
   decide(file: NewFile, sha256: string, placement: PlacementRequest): Promise<Decision> {

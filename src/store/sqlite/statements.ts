@@ -10,13 +10,16 @@ export function prepareStatements(db: Database.Database) {
     deleteFile: db.prepare("DELETE FROM files WHERE ingest_id = ? AND state IN ('discovered', 'hashed')"),
     owner: db.prepare(`SELECT c.ingest_id AS id, f.state AS state, f.warehouse_path AS wp
       FROM contents c JOIN files f ON f.ingest_id = c.ingest_id WHERE c.sha256 = ?`),
-    claim: db.prepare("INSERT INTO contents (sha256, ingest_id) VALUES (?, ?)"),
+    // A claim taken by an earlier file stays its: the rules see which claims were won by the change count.
+    claimIfFree: db.prepare("INSERT OR IGNORE INTO contents (sha256, ingest_id) VALUES (?, ?)"),
     release: db.prepare("DELETE FROM contents WHERE ingest_id = ?"),
     pathTaken: db.prepare("SELECT 1 FROM files WHERE warehouse_path = ? AND duplicate_of IS NULL AND ingest_id != ?"),
     setHashed: db.prepare(`UPDATE files SET state = 'hashed', sha256 = @sha, warehouse_path = @wp,
       duplicate_of = @dup, ingested_at = @at, manifest_path = @mp, updated_at = @now WHERE ingest_id = @id`),
     setRehashed: db.prepare(`UPDATE files SET sha256 = @sha, size = @size, mtime_ms = @mtimeMs, duplicate_of = @dup,
       warehouse_path = @wp, ingested_at = @at, manifest_path = @mp, updated_at = @now WHERE ingest_id = @id`),
+    setRehashedKeepPath: db.prepare(`UPDATE files SET sha256 = @sha, size = @size, mtime_ms = @mtimeMs,
+      duplicate_of = @dup, ingested_at = @at, manifest_path = @mp, updated_at = @now WHERE ingest_id = @id`),
     setPath: db.prepare("UPDATE files SET warehouse_path = ?, updated_at = ? WHERE ingest_id = ?"),
     setStored: db.prepare(`UPDATE files SET state = 'stored', ingested_at = ?, manifest_path = ?, updated_at = ?
       WHERE ingest_id = ?`),

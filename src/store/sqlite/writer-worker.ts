@@ -1,7 +1,8 @@
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
+import type { WriteOp } from "../write-op.js";
+import { applySqliteBatch, sqliteDialect } from "./dialect.js";
 import { configure, prepareStatements } from "./statements.js";
-import { applyBatch, type WriteOp } from "./write-ops.js";
 
 /**
  * The state store's single writer, on its own thread: commits (and their WAL
@@ -10,7 +11,7 @@ import { applyBatch, type WriteOp } from "./write-ops.js";
  */
 const db = new Database((workerData as { path: string }).path);
 configure(db);
-const stmts = prepareStatements(db);
+const dialect = sqliteDialect(db, prepareStatements(db));
 // Until this arrives the main thread commits in-process (see StartupWriter).
 parentPort?.postMessage({ ready: true });
 
@@ -21,7 +22,7 @@ parentPort?.on("message", (msg: { id: number; ops: WriteOp[] } | { close: true }
     return;
   }
   try {
-    parentPort?.postMessage({ id: msg.id, results: applyBatch(db, stmts, msg.ops) });
+    parentPort?.postMessage({ id: msg.id, results: applySqliteBatch(db, dialect, msg.ops) });
   } catch (err) {
     const e = err as { message?: string; code?: string };
     parentPort?.postMessage({ id: msg.id, failed: { error: e.message ?? String(err), code: e.code } });

@@ -1,0 +1,115 @@
+import { type OpError, toOpError, type WriteOp, type WriteOpKind } from "../write-op.js";
+import { decideAll, rehashOne } from "./decide.js";
+import { checkFenced } from "./fence.js";
+import { ask, type Rule } from "./steps.js";
+import type { StoreDialect } from "./store-dialect.js";
+
+type OpOf<K extends WriteOpKind> = Extract<WriteOp, { op: K }>;
+
+/**
+ * Applies a batch of ops inside the caller's transaction: one result per op, in order, or an OpError for an
+ * op that failed alone (its changes undone, the others kept). Ops almost never fail, so the batch first runs
+ * whole; if anything fails it is undone and replayed with a savepoint per op, so one bad op (a fenced row, a
+ * constraint) cannot take the others with it. A transient error (the server went away, a lost race) is not
+ * an op's fault: it is thrown, and the caller retries the whole transaction.
+ */
+export function* applyBatch(d: StoreDialect, ops: WriteOp[]): Rule<(unknown | OpError)[]> {
+  yield* ask(d.savepoint("batch"));
+  try {
+    const out = yield* applyOps(d, ops);
+    yield* ask(d.releaseSavepoint("batch"));
+    return out;
+  } catch (err) {
+    if (d.isTransient(err)) throw err;
+    yield* ask(d.rollbackTo("batch"));
+  }
+  const results: (unknown | OpError)[] = [];
+  for (const o of ops) {
+    yield* ask(d.savepoint("op"));
+    try {
+      results.push((yield* applyOps(d, [o]))[0]);
+      yield* ask(d.releaseSavepoint("op"));
+    } catch (err) {
+      if (d.isTransient(err)) throw err;
+      yield* ask(d.rollbackTo("op"));
+      results.push(toOpError(err));
+    }
+  }
+  return results;
+}
+
+/**
+ * The ops in order, each run of consecutive ops of one kind (the files of a batch taking the same step) as one
+ * set of statements. Ops of one file never share a batch (each waits for the previous one's commit), so
+ * grouping changes nothing a file could see.
+ */
+function* applyOps(d: StoreDialect, ops: WriteOp[]): Rule<unknown[]> {
+  const out: unknown[] = [];
+  for (let start = 0; start < ops.length; ) {
+    const kind = (ops[start] as WriteOp).op;
+    let end = start + 1;
+    while (end < ops.length && (ops[end] as WriteOp).op === kind) end++;
+    out.push(...(yield* applyRun(d, kind, ops.slice(start, end))));
+    start = end;
+  }
+  return out;
+}
+
+function* applyRun(d: StoreDialect, kind: WriteOpKind, ops: WriteOp[]): Rule<unknown[]> {
+  const none = () => ops.map(() => undefined);
+  switch (kind) {
+    case "decide":
+      return yield* decideAll(d, ops as OpOf<"decide">[]);
+    case "rehash": {
+      const out: unknown[] = [];
+      for (const o of ops as OpOf<"rehash">[]) out.push(yield* rehashOne(d, o));
+      return out;
+    }
+    case "recordDiscovered":
+      yield* ask(d.insertFiles((ops as OpOf<"recordDiscovered">[]).map((o) => ({ file: o.file, now: o.now }))));
+      return none();
+    case "forget": {
+      // A claim made by decide goes too: an S3 upload that found its source changing forgets a hashed row.
+      // A row already past `hashed` is left alone.
+      const gone = yield* ask(d.deleteUnstored((ops as OpOf<"forget">[]).map((o) => o.id)));
+      if (gone.length > 0) yield* ask(d.releaseClaims(gone));
+      return none();
+    }
+    case "reassignPath": {
+      const rows = (ops as OpOf<"reassignPath">[]).map((o) => ({ id: o.id, path: o.path, now: o.now }));
+      yield* fenced(d, rows, d.setPath(rows));
+      return none();
+    }
+    case "markStored": {
+      const stored = ops as OpOf<"markStored">[];
+      const rows = stored.map((o) => ({ id: o.id, at: o.ingestedAt, mp: o.manifestPath, now: o.now }));
+      yield* fenced(d, rows, d.setStored(rows));
+      // What processing produced is committed with `stored`: the record and the outputs appear together.
+      const processed = stored.flatMap((o) => (o.processing ? [{ id: o.id, processing: o.processing }] : []));
+      if (processed.length > 0) yield* ask(d.setProcessing(processed));
+      return none();
+    }
+    case "setState": {
+      const rows = (ops as OpOf<"setState">[]).map((o) => ({ id: o.id, state: o.state, now: o.now }));
+      yield* fenced(d, rows, d.setState(rows));
+      return none();
+    }
+    case "beginQuarantine": {
+      // Quarantine happens before anything is stored: the content claim and the reserved name are given back.
+      const q = ops as OpOf<"beginQuarantine">[];
+      const rows = q.map((o) => ({ id: o.id, error: o.error, errorPath: o.errorPath, now: o.now }));
+      yield* fenced(d, rows, d.setQuarantine(rows));
+      yield* ask(d.releaseClaims(q.map((o) => o.id)));
+      return none();
+    }
+  }
+}
+
+function* fenced(d: StoreDialect, rows: { id: string }[], update: ReturnType<StoreDialect["setState"]>): Rule<void> {
+  const changed = yield* ask(update);
+  checkFenced(
+    d,
+    rows.map((r) => r.id),
+    changed,
+  );
+}
