@@ -22,7 +22,8 @@ const RESULTS = join(HERE, "results");
 
 const USAGE = `usage: npm run bench [-- options]
   --quick          smoke mode (tiny sizes, 1 pair; reports, never asserts targets; < 60 s)
-  --only a,c       run a subset of the scenarios a b c d e f g h i j k l (g = peak RSS during c and d;
+  --only a,c       run a subset of the scenarios a b c d e f g h i j k l (a also runs sluice with its state in
+                   PostgreSQL, SLUICE_BENCH_PG; g = peak RSS during c and d;
                    h = sensor CSV → Parquet vs DuckDB and pure JS; i = SQL dumps rows/s;
                    j = S3: a 1 GiB file and 2,000 small files to a local Ceph RADOS Gateway vs rclone copy;
                    k = HTTP API of sluice serve: a 1 GiB upload vs cp + sync, GET /api/v1/files/:id under autocannon;

@@ -2,12 +2,13 @@
 //   l1  N files of 4 KiB in ONE shared staging directory, drained by 1, 2 and 4 `sluice run --once --state …`
 //       processes at once (fresh database per run; wall time from the first spawn to the last exit): files/s,
 //       and the ratio of 2 and 4 processes to 1. Every run is checked: staging empty, warehouse holds every file,
-//       one manifest line per file across the nodes' manifest files, no claim left in the database.
+//       one manifest line per file across the nodes' manifest files, no claim left in the database. Also the
+//       transactions the nodes committed per file (pg_stat_database.xact_commit of the run's database).
 //   l2  the claim-and-commit rate the database sustains: 64 concurrent simulated files, each doing what a node
 //       does per file (claim the name, decide, stored, manifested, done, release: 6 transactions) through the
 //       PostgreSQL store itself (dist/store/postgres), for a fixed time: files/s and transactions/s.
 // The database is the machine's PostgreSQL (SLUICE_BENCH_PG, default postgres://postgres@127.0.0.1:5432/test);
-// each run creates and drops its own database.
+// each run creates and drops its own database (pg.mjs).
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
@@ -15,35 +16,14 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import { countFiles, freshDir, KiB, makeSmallFiles, rmrf } from "./data.mjs";
+import { ADMIN_URL, pgClient, redact, withDatabase } from "./pg.mjs";
 import { REPO, SLUICE_BIN, sluiceEnv } from "./sluice.mjs";
 import { pairRatios, summarize } from "./stats.mjs";
 
 /** @typedef {import("./scenarios.mjs").Ctx} Ctx */
 /** @typedef {import("./scenarios.mjs").Row} Row */
 
-const ADMIN_URL = process.env.SLUICE_BENCH_PG ?? "postgres://postgres@127.0.0.1:5432/test";
 const PROCS = [1, 2, 4];
-
-async function pgClient(url) {
-  const { default: pg } = await import("pg");
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  return c;
-}
-
-async function withDatabase(name, work) {
-  const admin = await pgClient(ADMIN_URL);
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  try {
-    return await work(url.toString());
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
-}
 
 /** Resolves with the exit code; rejects on a signal. */
 function runNode(args) {
@@ -62,14 +42,17 @@ function runNode(args) {
   });
 }
 
-/** l1: one run of `procs` nodes on one shared staging directory; returns files/s. */
+/**
+ * l1: one run of `procs` nodes on one shared staging directory; returns files/s and the transactions the nodes
+ * committed in the database per file (xact_commit after − before, read once every node exited).
+ */
 async function drainOnce(root, files, procs) {
   const staging = join(root, "staging");
   freshDir(staging);
   makeSmallFiles(staging, files, 4 * KiB);
   const wh = join(root, "warehouse");
   const man = join(root, "manifests");
-  return withDatabase(`sluice_bench_l_${procs}`, async (url) => {
+  return withDatabase(`sluice_bench_l_${procs}`, async (url, db) => {
     const args = (k) => [
       "run",
       "--once",
@@ -90,11 +73,14 @@ async function drainOnce(root, files, procs) {
       "--log-level",
       "warn",
     ];
+    const x0 = await db.xactCommit();
     const t0 = performance.now();
     const results = await Promise.all(Array.from({ length: procs }, (_, k) => runNode(args(k))));
     const ms = performance.now() - t0;
     const bad = results.find((r) => r.code !== 0);
     if (bad) throw new Error(`scenario l1: a node exited ${bad.code}: ${bad.err.slice(-800)}`);
+    // Before the check below connects to the database (its query would count too).
+    const xacts = (await db.xactCommit()) - x0;
     const left = readdirSync(staging).length;
     const stored = countFiles(wh);
     const lines = readdirSync(man, { recursive: true })
@@ -111,7 +97,7 @@ async function drainOnce(root, files, procs) {
     }
     rmrf(wh);
     rmrf(man);
-    return files / (ms / 1000);
+    return { filesPerSec: files / (ms / 1000), xactPerFile: xacts / files };
   });
 }
 
@@ -176,13 +162,18 @@ export async function clusterScale(ctx) {
   const root = freshDir(join(ctx.base, "l"));
   /** @type {Record<number, number[]>} */
   const fps = { 1: [], 2: [], 4: [] };
+  /** @type {Record<number, number[]>} */
+  const xpf = { 1: [], 2: [], 4: [] };
   const rates = [];
   const txs = [];
   for (let p = 0; p < ctx.pairs; p++) {
     for (const procs of PROCS) {
       const v = await drainOnce(root, files, procs);
-      fps[procs].push(v);
-      ctx.log(`  l1 pair ${p + 1}: ${procs} node(s) ${v.toFixed(0)} files/s`);
+      fps[procs].push(v.filesPerSec);
+      xpf[procs].push(v.xactPerFile);
+      ctx.log(
+        `  l1 pair ${p + 1}: ${procs} node(s) ${v.filesPerSec.toFixed(0)} files/s, ${v.xactPerFile.toFixed(2)} xact/file`,
+      );
     }
     const r = await claimCommitRate(ctx.mode === "quick" ? 2 : 8);
     rates.push(r.filesPerSec);
@@ -201,6 +192,18 @@ export async function clusterScale(ctx) {
     ratio: procs > 1 ? summarize(pairRatios(fps[procs], fps[1], (x, y) => x / y)) : null,
     target: null,
   }));
+  rows.push(
+    ...PROCS.map((procs) => ({
+      id: `l1.p${procs}.xact_per_file`,
+      scenario: "l",
+      label: `l1 the same, ${procs} node(s): committed transactions per file`,
+      unit: "xact/file",
+      sluice: summarize(xpf[procs]),
+      anchor: null,
+      ratio: null,
+      target: null,
+    })),
+  );
   rows.push(
     {
       id: "l2.files",
@@ -229,7 +232,8 @@ export async function clusterScale(ctx) {
       files,
       file_bytes: 4 * KiB,
       nodes: PROCS,
-      database: `${ADMIN_URL.replace(/\/[^/]*$/, "")}/<fresh per run> (synchronous_commit on, this machine's server)`,
+      database: `${redact(ADMIN_URL).replace(/\/[^/]*$/, "")}/<fresh per run> (synchronous_commit on, this machine's server)`,
+      xact_per_file: "pg_stat_database.xact_commit of the run's database, after − before, ÷ files",
       node_args: "run --once --state URL --node-id bench-K --stability-seconds 0 --log-level warn",
       l2: { concurrency: 64, seconds: ctx.mode === "quick" ? 2 : 8, transactions_per_file: 6 },
     },

@@ -12,6 +12,7 @@ import { apiServe } from "./api-scenario.mjs";
 import { clusterScale } from "./cluster-scenario.mjs";
 import { sensorCsv, sqlDumps } from "./convert-scenarios.mjs";
 import { countFiles, devOf, freshDir, GiB, KiB, MiB, makeBigFile, makeSmallFiles, rmrf, smallName } from "./data.mjs";
+import { ADMIN_URL, IN_CI, pgUnavailable, redact, withDatabase } from "./pg.mjs";
 import { syncAll } from "./proc.mjs";
 import { s3Ingest } from "./s3-scenario.mjs";
 import { makeLayout, runSluiceOnce, sluiceRunRecord, startSluiceService } from "./sluice.mjs";
@@ -89,7 +90,34 @@ function fpsRow(id, scenario, label, sluiceFps, anchorName, anchorFps, missing, 
 }
 
 /**
- * Small files moved by sluice, rclone and (on the same filesystem) the shell loop.
+ * Scenario a with sluice's state in PostgreSQL: one `sluice run --once --state URL --node-id bench-a` over a fresh
+ * copy of the data, on a fresh database (created and dropped around the run). Returns the run and the transactions
+ * it committed in that database (pg_stat_database.xact_commit after − before, read once sluice exited).
+ * @param {Ctx} ctx
+ * @param {string} root
+ * @param {number} n
+ * @param {number} timeoutMs
+ */
+async function smallFilesOnPostgres(ctx, root, n, timeoutMs) {
+  const l = makeLayout(root);
+  return withDatabase("sluice_bench_a", async (url, db) => {
+    l.state = { url, nodeId: "bench-a" };
+    makeSmallFiles(l.staging, n, SMALL);
+    syncAll();
+    const x0 = await db.xactCommit();
+    const r = await runSluiceOnce(l, {
+      expectFiles: n,
+      stabilitySeconds: 0,
+      timeoutMs,
+      rss: ctx.tools.time.available,
+    });
+    return { r, xacts: (await db.xactCommit()) - x0 };
+  });
+}
+
+/**
+ * Small files moved by sluice, rclone and (on the same filesystem) the shell loop; in a, sluice also runs with
+ * its state in PostgreSQL (smallFilesOnPostgres) against the same embedded-state run of the pair.
  * @param {Ctx} ctx
  * @param {"a" | "b"} id
  */
@@ -99,9 +127,17 @@ async function smallFiles(ctx, id) {
   const rclone = ctx.tools.rclone.available ? /** @type {string} */ (ctx.tools.rclone.path) : null;
   const missing = rclone ? null : `ANCHOR MISSING: rclone (${ctx.tools.rclone.note})`;
   if (missing) ctx.log(missing);
+  // a on PostgreSQL: a server that does not answer is reported like a missing anchor, except in CI.
+  const pgWhy = id === "a" ? await pgUnavailable() : null;
+  if (pgWhy && IN_CI) {
+    throw new Error(`scenario a: PostgreSQL does not answer (${pgWhy}); CI=true requires it (SLUICE_BENCH_PG)`);
+  }
+  const pgMissing = pgWhy ? `ANCHOR MISSING: PostgreSQL (${pgWhy})` : null;
+  if (pgMissing) ctx.log(pgMissing);
+  const withPg = id === "a" && !pgMissing;
   const timeout = 60_000 + n * 20;
-  /** @type {{ sluice: number[], rclone: number[], shell: number[] }} */
-  const walls = { sluice: [], rclone: [], shell: [] };
+  /** @type {{ sluice: number[], pg: number[], pgXact: number[], rclone: number[], shell: number[] }} */
+  const walls = { sluice: [], pg: [], pgXact: [], rclone: [], shell: [] };
   const runs = [];
   for (let i = 1; i <= ctx.pairs; i++) {
     const run = /** @type {Record<string, unknown>} */ ({ pair: i });
@@ -127,6 +163,18 @@ async function smallFiles(ctx, id) {
     rmrf(root);
     if (crossFs) rmrf(whParent);
     let line = `  ${id} pair ${i}/${ctx.pairs}: sluice ${n} files in ${s(r.wallMs)} (${perSec(n, r.wallMs).toFixed(0)} files/s)`;
+    // sluice, state in PostgreSQL
+    if (withPg) {
+      const proot = freshDir(join(ctx.base, id, `${i}-sluice-pg`));
+      const p = await smallFilesOnPostgres(ctx, proot, n, timeout);
+      walls.pg.push(p.r.wallMs);
+      walls.pgXact.push(p.xacts / n);
+      run.sluice_pg = { ...sluiceRunRecord(p.r), xact_commit: p.xacts, xact_per_file: p.xacts / n };
+      rmrf(proot);
+      line +=
+        ` | on PostgreSQL ${s(p.r.wallMs)} (${perSec(n, p.r.wallMs).toFixed(0)} files/s, ` +
+        `${p.xacts} xact = ${(p.xacts / n).toFixed(2)}/file)`;
+    }
     // rclone move
     if (rclone) {
       const rroot = freshDir(join(ctx.base, id, `${i}-rclone`));
@@ -190,6 +238,7 @@ async function smallFiles(ctx, id) {
         null,
       ),
     );
+    rows.push(...postgresRows(n, fps(walls.sluice), fps(walls.pg), walls.pgXact, pgMissing));
   } else {
     rows.push(
       fpsRow(
@@ -211,11 +260,92 @@ async function smallFiles(ctx, id) {
       file_bytes: SMALL,
       warehouse: crossFs ? "other filesystem" : "same filesystem",
       stability_seconds: 0,
+      ...(id === "a"
+        ? {
+            postgres: pgMissing
+              ? { missing: pgMissing }
+              : {
+                  database: `${redact(ADMIN_URL).replace(/\/[^/]*$/, "")}/sluice_bench_a (fresh per run)`,
+                  sluice_args: "run --once --state URL --node-id bench-a (instead of --state-path)",
+                  xact_per_file: "pg_stat_database.xact_commit of the run's database, after − before, ÷ files",
+                },
+          }
+        : {}),
     },
     runs,
+    // The phase table gets a row for the PostgreSQL runs of a too.
+    ...(withPg
+      ? { phaseRuns: { a: runs, "a.pg": runs.map((r) => ({ sluice: /** @type {any} */ (r).sluice_pg })) } }
+      : {}),
     rows,
     sluiceRss: [],
   };
+}
+
+/**
+ * The rows of a on PostgreSQL. Without a server, each says so the way a missing anchor does.
+ * @param {number} n
+ * @param {number[]} embeddedFps  sluice with its embedded (SQLite) state, the same pairs
+ * @param {number[]} pgFps
+ * @param {number[]} xactPerFile
+ * @param {string | null} pgMissing
+ * @returns {Row[]}
+ */
+function postgresRows(n, embeddedFps, pgFps, xactPerFile, pgMissing) {
+  /**
+   * @param {string} id
+   * @param {string} label
+   * @param {string} unit
+   * @param {number[]} values
+   * @param {Row["anchor"]} anchor
+   * @param {Row["ratio"]} ratio
+   * @param {Row["target"]} target
+   * @returns {Row}
+   */
+  const row = (id, label, unit, values, anchor, ratio, target) =>
+    pgMissing
+      ? {
+          id,
+          scenario: "a",
+          label,
+          unit,
+          sluice: null,
+          anchor: { name: "PostgreSQL", unit, summary: null, missing: pgMissing },
+          ratio: null,
+          target,
+        }
+      : { id, scenario: "a", label, unit, sluice: summarize(values), anchor, ratio, target };
+  return [
+    row(
+      "a.pg.files_per_s",
+      `a ${n.toLocaleString("en-US")} × 4 KiB, same fs, state in PostgreSQL`,
+      "files/s",
+      pgFps,
+      null,
+      null,
+      {
+        on: "sluice",
+        op: ">=",
+        value: 3000,
+        text: "≥ 3,000 files/s",
+      },
+    ),
+    row(
+      "a.pg.vs_embedded",
+      "a … PostgreSQL vs embedded state",
+      "files/s",
+      pgFps,
+      { name: "embedded state", unit: "files/s", summary: summarize(embeddedFps) },
+      summarize(pairRatios(pgFps, embeddedFps, (x, y) => x / y)),
+      { on: "ratio", op: ">=", value: 0.5, text: "≥ 0.5× embedded" },
+    ),
+    row("a.pg.xact_per_file", "a … PostgreSQL: committed transactions", "xact/file", xactPerFile, null, null, {
+      on: "sluice",
+      op: "<=",
+      value: 0.2,
+      text: "≤ 0.2 xact/file",
+    }),
+  ];
 }
 
 /**

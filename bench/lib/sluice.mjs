@@ -19,6 +19,8 @@ export const SLUICE_BIN = join(REPO, "bin", "sluice.js");
  * @property {string} errors
  * @property {string} statePath
  * @property {S3Target} [s3]      set for an S3 warehouse (`warehouse` is then `s3://BUCKET/PREFIX`)
+ * @property {{ url: string, nodeId: string }} [state]
+ *           set for a PostgreSQL state: `--state URL --node-id ID` instead of `--state-path statePath`
  */
 
 /**
@@ -106,8 +108,7 @@ export function sluiceArgs(l, stabilitySeconds, once) {
     l.manifests,
     "--errors",
     l.errors,
-    "--state-path",
-    l.statePath,
+    ...(l.state ? ["--state", l.state.url, "--node-id", l.state.nodeId] : ["--state-path", l.statePath]),
     "--stability-seconds",
     String(stabilitySeconds),
   ];
