@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runOnce } from "../support/cli.js";
 import { checkExactlyOnce, type Inputs } from "../support/invariants.js";
-import { makeSandbox, type Sandbox, sha256 } from "../support/sandbox.js";
+import { type Sandbox, sha256 } from "../support/sandbox.js";
+import { STORES, type StoreKind, storeSandboxes } from "../support/stores.js";
 
 /**
  * The small-file batch lane (src/pipeline/small-batch.ts) takes each step for up to 128 files at once. SIGKILL
@@ -12,10 +13,10 @@ import { makeSandbox, type Sandbox, sha256 } from "../support/sandbox.js";
  * 300 files, so two lanes run at once (128 + 128, then the rest), with duplicates inside and across batches.
  */
 
-const sandboxes: Sandbox[] = [];
+const sandboxes = storeSandboxes();
 const extraDirs: string[] = [];
-afterEach(() => {
-  for (const s of sandboxes.splice(0)) s.cleanup();
+afterEach(async () => {
+  await sandboxes.cleanup();
   for (const d of extraDirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
@@ -34,10 +35,10 @@ function dropSmallFiles(s: Sandbox): Inputs {
   return inputs;
 }
 
-function crossFsSandbox(): Sandbox {
+function crossFsSandbox(store: StoreKind): Promise<Sandbox> {
   const shm = mkdtempSync("/dev/shm/sluice-batch-crash-wh-");
   extraDirs.push(shm);
-  return makeSandbox({ warehouse: join(shm, "warehouse") });
+  return sandboxes.make(store, { warehouse: join(shm, "warehouse") });
 }
 
 const FLAGS = ["--stability-seconds", "0"];
@@ -52,43 +53,43 @@ async function crashThenRecover(s: Sandbox, point: string): Promise<void> {
   expect(resumed.code, resumed.stderr).toBe(0);
 }
 
-describe("small-file batches: SIGKILL mid-batch at each step, same filesystem", () => {
-  for (const point of [
-    "after-discover:60",
-    "after-hash:60",
-    "after-hash:200",
-    "after-store:60",
-    "after-stored:60",
-    "after-manifest:60",
-    "after-manifest:200",
-    "after-source-removed:60",
-  ]) {
-    it(`recovers from ${point}`, async () => {
-      const s = makeSandbox();
-      sandboxes.push(s);
-      const inputs = dropSmallFiles(s);
-      await crashThenRecover(s, point);
-      expect(checkExactlyOnce(s, inputs).problems).toEqual([]);
-    });
-  }
-});
+for (const store of STORES) {
+  describe(`small-file batches: SIGKILL mid-batch at each step, same filesystem (${store})`, () => {
+    for (const point of [
+      "after-discover:60",
+      "after-hash:60",
+      "after-hash:200",
+      "after-store:60",
+      "after-stored:60",
+      "after-manifest:60",
+      "after-manifest:200",
+      "after-source-removed:60",
+    ]) {
+      it(`recovers from ${point}`, async () => {
+        const s = await sandboxes.make(store);
+        const inputs = dropSmallFiles(s);
+        await crashThenRecover(s, point);
+        expect(checkExactlyOnce(s, inputs).problems).toEqual([]);
+      });
+    }
+  });
 
-describe("small-file batches: SIGKILL mid-batch at each step, warehouse on another filesystem", () => {
-  for (const point of [
-    "after-copy:60",
-    "after-hash:60",
-    "after-store:60",
-    "after-stored:60",
-    "after-manifest:60",
-    "after-manifested:60",
-    "after-source-removed:60",
-  ]) {
-    it(`recovers from ${point}`, async () => {
-      const s = crossFsSandbox();
-      sandboxes.push(s);
-      const inputs = dropSmallFiles(s);
-      await crashThenRecover(s, point);
-      expect(checkExactlyOnce(s, inputs).problems).toEqual([]);
-    });
-  }
-});
+  describe(`small-file batches: SIGKILL mid-batch at each step, warehouse on another filesystem (${store})`, () => {
+    for (const point of [
+      "after-copy:60",
+      "after-hash:60",
+      "after-store:60",
+      "after-stored:60",
+      "after-manifest:60",
+      "after-manifested:60",
+      "after-source-removed:60",
+    ]) {
+      it(`recovers from ${point}`, async () => {
+        const s = await crossFsSandbox(store);
+        const inputs = dropSmallFiles(s);
+        await crashThenRecover(s, point);
+        expect(checkExactlyOnce(s, inputs).problems).toEqual([]);
+      });
+    }
+  });
+}

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -14,23 +15,36 @@ export interface InvariantReport {
 }
 
 /**
+ * Rows of a query on the sandbox's state, whichever store it is: the SQLite file, or the PostgreSQL database
+ * through the real `psql` client (synchronous, so the checks below stay plain functions).
+ */
+export function stateRows<T>(s: Sandbox, sql: string): T[] {
+  if (s.stateUrl) {
+    const out = execFileSync(
+      "psql",
+      ["-XAtq", "-v", "ON_ERROR_STOP=1", "-c", `SELECT coalesce(json_agg(t), '[]') FROM (${sql}) t`, s.stateUrl],
+      { encoding: "utf8" },
+    );
+    return JSON.parse(out) as T[];
+  }
+  const db = new Database(s.statePath, { readonly: true });
+  try {
+    return db.prepare(sql).all() as T[];
+  } finally {
+    db.close();
+  }
+}
+
+/**
  * Files processors wrote beside raw files (Parquet, rejects), as recorded in
  * state: they are derived, not ingested content, so the one-copy-per-content
  * count leaves them out (a test of processing checks them on their own).
  */
 export function processingOutputs(s: Sandbox): Set<string> {
   const out = new Set<string>();
-  const db = new Database(s.statePath, { readonly: true });
-  try {
-    const rows = db.prepare("SELECT processing FROM files WHERE processing IS NOT NULL").all() as {
-      processing: string;
-    }[];
-    for (const r of rows) {
-      const p = JSON.parse(r.processing) as { outputs: { path: string }[] };
-      for (const o of p.outputs) out.add(o.path);
-    }
-  } finally {
-    db.close();
+  for (const r of stateRows<{ processing: string }>(s, "SELECT processing FROM files WHERE processing IS NOT NULL")) {
+    const p = JSON.parse(r.processing) as { outputs: { path: string }[] };
+    for (const o of p.outputs) out.add(o.path);
   }
   return out;
 }
@@ -78,16 +92,12 @@ export function checkExactlyOnce(s: Sandbox, inputs: Inputs, opts: { ignoredLeft
   const left = readdirSync(s.input).filter((f) => !(opts.ignoredLeft ?? []).includes(f));
   if (left.length) problems.push(`left in staging: ${left.slice(0, 10).join(", ")}${left.length > 10 ? " …" : ""}`);
 
-  const db = new Database(s.statePath, { readonly: true });
-  try {
-    const active = db
-      .prepare("SELECT name, state FROM files WHERE state NOT IN ('done','duplicate','failed')")
-      .all() as { name: string; state: string }[];
-    for (const r of active) problems.push(`state row for ${r.name} stuck in ${r.state}`);
-    const done = (db.prepare("SELECT COUNT(*) AS n FROM files WHERE state = 'done'").get() as { n: number }).n;
-    if (done !== distinct.size) problems.push(`${done} done rows for ${distinct.size} contents`);
-  } finally {
-    db.close();
-  }
+  const active = stateRows<{ name: string; state: string }>(
+    s,
+    "SELECT name, state FROM files WHERE state NOT IN ('done','duplicate','failed')",
+  );
+  for (const r of active) problems.push(`state row for ${r.name} stuck in ${r.state}`);
+  const [{ n: done } = { n: 0 }] = stateRows<{ n: number }>(s, "SELECT COUNT(*) AS n FROM files WHERE state = 'done'");
+  if (Number(done) !== distinct.size) problems.push(`${done} done rows for ${distinct.size} contents`);
   return { problems, distinct: distinct.size, stored: stored.length, manifestLines: lines.length };
 }

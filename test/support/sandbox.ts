@@ -11,13 +11,23 @@ export interface Sandbox {
   manifests: string;
   errors: string;
   statePath: string;
+  /** Set when the state is a PostgreSQL database (`--state URL --node-id NODE`) instead of the SQLite file. */
+  stateUrl?: string;
   /** The CLI flags that point sluice at this sandbox. */
   args: string[];
   cleanup(): void;
 }
 
 export function makeSandbox(
-  opts: { base?: string; input?: string; warehouse?: string; manifests?: string; errors?: string } = {},
+  opts: {
+    base?: string;
+    input?: string;
+    warehouse?: string;
+    manifests?: string;
+    errors?: string;
+    /** A PostgreSQL state (one node, `test-node`) instead of the embedded SQLite file. */
+    stateUrl?: string;
+  } = {},
 ): Sandbox {
   const root = mkdtempSync(join(opts.base ?? tmpdir(), "sluice-test-"));
   const s = {
@@ -28,20 +38,11 @@ export function makeSandbox(
     errors: opts.errors ?? join(root, "errors"),
     statePath: join(root, "state", "sluice.db"),
   };
+  const state = opts.stateUrl ? ["--state", opts.stateUrl, "--node-id", "test-node"] : ["--state-path", s.statePath];
   return {
     ...s,
-    args: [
-      "--input",
-      s.input,
-      "--warehouse",
-      s.warehouse,
-      "--manifests",
-      s.manifests,
-      "--errors",
-      s.errors,
-      "--state-path",
-      s.statePath,
-    ],
+    ...(opts.stateUrl ? { stateUrl: opts.stateUrl } : {}),
+    args: ["--input", s.input, "--warehouse", s.warehouse, "--manifests", s.manifests, "--errors", s.errors, ...state],
     cleanup: () => rmSync(root, { recursive: true, force: true }),
   };
 }
