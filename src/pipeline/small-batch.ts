@@ -67,16 +67,12 @@ interface Item {
 
 export function smallBatchLane(ctx: IngestContext): BatchLane {
   const maxBytes = Math.min(SMALL_FILE_MAX_BYTES, ctx.config.inlineHashMaxBytes);
-  // Only for a state store with a single writer: files of a store shared by several nodes are claimed one by one
-  // around the per-file path, which a batch would bypass.
-  const singleNode = !ctx.store.capabilities.multiWriter;
+  // On a state store shared by several nodes the service wraps `run` in the cluster member's guardBatch, which
+  // claims the batch's staging names (as the per-file path's guard does one by one) and runs only the ones won.
+  // An S3 warehouse stays per file.
   return {
     accepts: (c) =>
-      singleNode &&
-      !ctx.objects &&
-      c.sidecar === null &&
-      c.identity.size <= maxBytes &&
-      processorFor(ctx, c.name, 0) === null,
+      !ctx.objects && c.sidecar === null && c.identity.size <= maxBytes && processorFor(ctx, c.name, 0) === null,
     run: (cs, waiting) => ingestSmallBatch(ctx, cs, waiting),
     maxFiles: BATCH_FILES,
     lanes: BATCH_LANES,

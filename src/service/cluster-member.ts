@@ -3,7 +3,7 @@ import type { FileRecord } from "../core/file-record.js";
 import type { IngestContext } from "../pipeline/context.js";
 import type { Outcome } from "../pipeline/outcomes.js";
 import { recoverAdopted } from "../pipeline/recovery.js";
-import type { Runner } from "../pipeline/runner.js";
+import type { BatchLane, Runner } from "../pipeline/runner.js";
 import type { NodeLeases } from "../store/state-store.js";
 import type { Candidate } from "../watch/candidate.js";
 import { sweepStaleUploads } from "./stale-uploads.js";
@@ -110,6 +110,59 @@ export class ClusterMember {
         await this.leases.releaseSource(c.name).catch((err: Error) =>
           // The lease runs out on its own; only this node could use the claim meanwhile.
           this.ctx.log.warn({ event: "claim_release_failed", path: c.path, error: err.message }),
+        );
+      }
+    };
+  }
+
+  /**
+   * {@link guard} for a batch of the small-file lane: the batch's names are claimed together (one group commit,
+   * see PostgresNodeLeases), the batch runs on the files claimed and still there as seen, and every name claimed
+   * is released together after. The others are "skipped" at their positions. `waiting` is the inner run's: the
+   * claims are not the commit that lets the next batch start (both batches would then hash in lockstep).
+   */
+  guardBatch(run: BatchLane["run"]): BatchLane["run"] {
+    return async (cs, waiting) => {
+      const outcomes: Outcome[] = cs.map(() => "skipped");
+      const takeOver = this.trustsLeases();
+      const claims = await Promise.allSettled(cs.map((c) => this.leases.claimSource(c.name, takeOver)));
+      const held: Candidate[] = [];
+      claims.forEach((r, i) => {
+        const c = cs[i] as Candidate;
+        if (r.status === "fulfilled") {
+          if (r.value) held.push(c);
+          else this.ctx.log.debug({ event: "claimed_elsewhere", path: c.path });
+          return;
+        }
+        // As a per-file claim that failed: the file is left in staging for a later scan.
+        outcomes[i] = "aborted";
+        const err = r.reason as Error;
+        this.ctx.log.error({ event: "file_error", path: c.path, error: err.message, stack: err.stack });
+      });
+      try {
+        const there = await Promise.all(held.map((c) => stillThere(c)));
+        const work: Candidate[] = [];
+        held.forEach((c, k) => {
+          if (there[k]) work.push(c);
+          else this.ctx.log.debug({ event: "taken_elsewhere", path: c.path });
+        });
+        if (work.length > 0) {
+          const done = await run(work, waiting);
+          const at = new Map(cs.map((c, i) => [c, i]));
+          work.forEach((c, k) => {
+            outcomes[at.get(c) as number] = done[k] ?? "aborted";
+          });
+        }
+        return outcomes;
+      } finally {
+        await Promise.all(
+          held.map((c) =>
+            this.leases
+              .releaseSource(c.name)
+              .catch((err: Error) =>
+                this.ctx.log.warn({ event: "claim_release_failed", path: c.path, error: err.message }),
+              ),
+          ),
         );
       }
     };

@@ -4,7 +4,7 @@ import { makeDryRun } from "../pipeline/dry-run.js";
 import { ingestCandidate } from "../pipeline/ingest-file.js";
 import { recover } from "../pipeline/recovery.js";
 import { sleep } from "../pipeline/retry.js";
-import { Runner } from "../pipeline/runner.js";
+import { type BatchLane, Runner } from "../pipeline/runner.js";
 import { smallBatchLane } from "../pipeline/small-batch.js";
 import type { CompletionDetector } from "../watch/completion-detector.js";
 import { Discovery } from "../watch/discovery.js";
@@ -56,7 +56,7 @@ export class IngestService {
           error: (err as Error).message,
           stack: (err as Error).stack,
         }),
-      config.dryRun ? null : smallBatchLane(ctx),
+      config.dryRun ? null : this.batchLane(),
     );
     const onReady = (c: Parameters<Runner["offer"]>[0]) => this.runner.offer(c);
     const isIgnored = makeIgnoreRule(config.ignore);
@@ -77,6 +77,12 @@ export class IngestService {
       detector,
       ctx.log,
     );
+  }
+
+  /** The small-file lane; on a shared state each batch works only the names it claimed (as `guard` per file). */
+  private batchLane(): BatchLane {
+    const lane = smallBatchLane(this.wired.ctx);
+    return this.member ? { ...lane, run: this.member.guardBatch(lane.run) } : lane;
   }
 
   async start(): Promise<void> {

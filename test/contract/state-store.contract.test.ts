@@ -321,6 +321,64 @@ describe("PostgreSQL: several nodes on one database", () => {
     }
   });
 
+  it("claims the names asked for at once together: one node each, a name asked twice answered alike, busy ones let go", async () => {
+    const db = await createTestDatabase();
+    const open = (node: string) => PostgresStateStore.open(db.url, { node, leaseSeconds: 30 });
+    const [a, b] = await Promise.all([open("batch-a"), open("batch-b")]);
+    const held = async () => {
+      const c = new pg.Client({ connectionString: db.url });
+      await c.connect();
+      try {
+        return (
+          await c.query<{ owner: string; n: number }>(
+            "SELECT owner, count(*)::int AS n FROM claims GROUP BY owner ORDER BY owner",
+          )
+        ).rows;
+      } finally {
+        await c.end();
+      }
+    };
+    try {
+      await Promise.all([a.leases.join(), b.leases.join()]);
+      // A file of this name is still being finished (by b): no node may start it again.
+      const busy = file("busy.csv");
+      await b.decide(busy, sha("busy"), place(busy.name, "busy"));
+      const names = Array.from({ length: 60 }, (_, i) => `batch-${i}.csv`);
+      const asked = [...names, ...names.slice(0, 10), busy.name];
+      // Each node's claims of one turn go out as one batch (a with takeOver, b without: both rules in play).
+      const [wa, wb] = await Promise.all([
+        Promise.all(asked.map((n) => a.leases.claimSource(n))),
+        Promise.all(asked.map((n, i) => b.leases.claimSource(n, i % 2 === 0))),
+      ]);
+      names.forEach((n, i) => {
+        expect([wa[i], wb[i]].filter(Boolean), n).toHaveLength(1);
+      });
+      for (let i = 0; i < 10; i++) {
+        expect(wa[names.length + i]).toBe(wa[i]);
+        expect(wb[names.length + i]).toBe(wb[i]);
+      }
+      expect([wa.at(-1), wb.at(-1)]).toEqual([false, false]);
+      const aWon = names.filter((_, i) => wa[i]);
+      expect(await held()).toEqual(
+        [
+          { owner: "batch-a", n: aWon.length },
+          { owner: "batch-b", n: names.length - aWon.length },
+        ].filter((r) => r.n > 0),
+      );
+      // Released together (a name released twice is no error); the peer's claims stay.
+      await Promise.all([...aWon, ...aWon.slice(0, 3)].map((n) => a.leases.releaseSource(n)));
+      expect(await held()).toEqual(
+        names.length > aWon.length ? [{ owner: "batch-b", n: names.length - aWon.length }] : [],
+      );
+      // What a held before is free for it again, what b holds is still b's.
+      const again = await Promise.all(names.map((n) => a.leases.claimSource(n, false)));
+      expect(names.filter((_, i) => again[i])).toEqual(aWon);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      await db.drop();
+    }
+  });
+
   it("hands a silent node's unfinished files to exactly one adopter, and fences the old owner out", async () => {
     const db = await createTestDatabase();
     const open = (node: string) => PostgresStateStore.open(db.url, { node, leaseSeconds: 1 });

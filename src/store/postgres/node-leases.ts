@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Pool, PoolClient } from "pg";
 import type { FileRecord } from "../../core/file-record.js";
+import { Batcher } from "../../durable/batcher.js";
 import { type FileRow, toRecord } from "../row-mapping.js";
 import type { NodeLeases } from "../state-store.js";
 import { NodeLock, nodeLockHeld } from "./node-lock.js";
@@ -21,6 +22,11 @@ const ADOPTION_LOCK = 0x51c3_ad09;
  */
 export function retryCapMs(leaseSeconds: number): number {
   return Math.max(50, Math.min(5_000, (leaseSeconds * 1000) / 4));
+}
+
+interface ClaimRequest {
+  name: string;
+  takeOver: boolean;
 }
 
 /** How long a starting process waits for a live holder of its node id to go away before it refuses to start. */
@@ -111,35 +117,73 @@ export class PostgresNodeLeases implements NodeLeases {
     ]);
   }
 
-  async claimSource(name: string, takeOver = true): Promise<boolean> {
-    if (!(await this.takeClaim(name, takeOver))) return false;
-    // A file of this name that some node is still finishing (its own recovery after a restart, or an adopter)
-    // is theirs to finish: starting it again here would record the same source twice.
-    const busy = await this.q(
-      `SELECT 1 FROM files WHERE name = $1 AND archive_ingest_id IS NULL
-         AND state NOT IN ('done', 'duplicate', 'failed') LIMIT 1`,
-      [name],
-    );
-    if ((busy.rowCount ?? 0) === 0) return true;
-    await this.releaseSource(name);
-    return false;
+  /**
+   * Claims and releases are group-committed: the names asked for in one turn of the event loop (a batch of small
+   * files, the per-file tasks a scan started together) are taken in one statement and released in one, instead of
+   * three transactions per file. Flushes of each are serialized; a caller resumes only once its statement is
+   * committed, so a released name is free (and a won one held) by the time its caller goes on.
+   */
+  private readonly claims = new Batcher<ClaimRequest, boolean>((items) => this.claimBatch(items));
+  private readonly releases = new Batcher<string, void>(async (names) => {
+    await this.releaseBatch(names);
+    return names.map(() => undefined);
+  });
+
+  claimSource(name: string, takeOver = true): Promise<boolean> {
+    return this.claims.submit({ name, takeOver });
   }
 
-  private async takeClaim(name: string, takeOver: boolean): Promise<boolean> {
+  releaseSource(name: string): Promise<void> {
+    return this.releases.submit(name);
+  }
+
+  private async claimBatch(items: ClaimRequest[]): Promise<boolean[]> {
+    // One statement per takeOver value (in practice a batch has one: it is the node's trust in leases right now).
+    // A name asked for twice gets the same answer twice, as two claims in a row by this node would.
+    const won = new Set<string>();
+    for (const takeOver of [true, false]) {
+      const names = [...new Set(items.filter((it) => it.takeOver === takeOver).map((it) => it.name))];
+      if (names.length === 0) continue;
+      for (const name of await this.takeClaims(names, takeOver)) won.add(name);
+    }
+    if (won.size > 0) {
+      // A file of a won name that some node is still finishing (its own recovery after a restart, or an adopter)
+      // is theirs to finish: starting it again here would record the same source twice.
+      const busy = await this.q(
+        `SELECT DISTINCT name FROM files WHERE name = ANY($1::text[]) AND archive_ingest_id IS NULL
+           AND state NOT IN ('done', 'duplicate', 'failed')`,
+        [[...won]],
+      );
+      const names = (busy.rows as { name: string }[]).map((r) => r.name);
+      if (names.length > 0) {
+        await this.releaseBatch(names);
+        for (const name of names) won.delete(name);
+      }
+    }
+    return items.map((it) => won.has(it.name));
+  }
+
+  /** The names (of distinct `names`) this node now holds. */
+  private async takeClaims(names: string[], takeOver: boolean): Promise<string[]> {
     // Inserted, or taken over from an expired lease, or already ours: one statement, so two nodes cannot both win.
+    // (A retry after a commit whose answer was lost wins the same names again: they are ours by then.)
     const r = await this.q(
-      `INSERT INTO claims (source_key, owner, lease_until) VALUES ($1, $2, now() + make_interval(secs => $3))
+      `INSERT INTO claims (source_key, owner, lease_until)
+         SELECT n, $2, now() + make_interval(secs => $3) FROM unnest($1::text[]) AS n
        ON CONFLICT (source_key) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until
          WHERE claims.owner = EXCLUDED.owner
             OR ($4 AND (claims.lease_until < now() OR NOT ${nodeLockHeld("claims.owner")}))
-       RETURNING 1`,
-      [name, this.node, this.leaseSeconds, takeOver],
+       RETURNING source_key`,
+      [names, this.node, this.leaseSeconds, takeOver],
     );
-    return (r.rowCount ?? 0) > 0;
+    return (r.rows as { source_key: string }[]).map((row) => row.source_key);
   }
 
-  async releaseSource(name: string): Promise<void> {
-    await this.q("DELETE FROM claims WHERE source_key = $1 AND owner = $2", [name, this.node]);
+  private async releaseBatch(names: string[]): Promise<void> {
+    await this.q("DELETE FROM claims WHERE source_key = ANY($1::text[]) AND owner = $2", [
+      [...new Set(names)],
+      this.node,
+    ]);
   }
 
   async adoptOrphans(limit: number): Promise<FileRecord[]> {
@@ -189,6 +233,8 @@ export class PostgresNodeLeases implements NodeLeases {
 
   /** Frees the claims and the id at once (no lease to wait out); anything unfinished is adopted by a live node. */
   async leave(): Promise<void> {
+    // Claims still being taken or let go are settled first: one committed after the DELETE below would stay held.
+    await Promise.all([this.claims.drain(), this.releases.drain()]);
     await this.q("DELETE FROM claims WHERE owner = $1", [this.node]);
     await this.q("DELETE FROM nodes WHERE node_id = $1 AND session = $2", [this.node, this.session]);
     await this.lock.close();
