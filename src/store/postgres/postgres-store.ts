@@ -4,7 +4,7 @@ import type { ProcessingResult } from "../../core/processing.js";
 import { Batcher } from "../../durable/batcher.js";
 import type { InvalidRow } from "../../processors/profile.js";
 import { type FileRow, toRecord } from "../row-mapping.js";
-import { applyBatch } from "../rules/apply-batch.js";
+import { applyBatchAsync } from "../rules/apply-batch.js";
 import { runAsync } from "../rules/steps.js";
 import type { Decision, ErrorInfo, FileQuery, NewFile, PlacementRequest, StateStore } from "../state-store.js";
 import { isOpError, opErrorToError, type WriteOp } from "../write-op.js";
@@ -47,8 +47,8 @@ export class PostgresStateStore implements StateStore {
    * files costs about ten round trips and one commit instead of ~500 round trips and ~250 commits).
    */
   private readonly batcher = new Batcher<WriteOp, unknown>(async (ops) =>
-    (await this.tx((c) => runAsync(applyBatch(postgresDialect(c, this.opts.node), ops)))).map((r) =>
-      isOpError(r) ? opErrorToError(r) : r,
+    (await applyBatchAsync((rule) => this.tx((c) => runAsync(rule(postgresDialect(c, this.opts.node)))), ops)).map(
+      (r) => (isOpError(r) ? opErrorToError(r) : r),
     ),
   );
 

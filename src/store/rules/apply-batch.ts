@@ -7,35 +7,55 @@ import type { StoreDialect } from "./store-dialect.js";
 type OpOf<K extends WriteOpKind> = Extract<WriteOp, { op: K }>;
 
 /**
- * Applies a batch of ops inside the caller's transaction: one result per op, in order, or an OpError for an
- * op that failed alone (its changes undone, the others kept). Ops almost never fail, so the batch first runs
- * whole; if anything fails it is undone and replayed with a savepoint per op, so one bad op (a fenced row, a
- * constraint) cannot take the others with it. A transient error (the server went away, a lost race) is not
- * an op's fault: it is thrown, and the caller retries the whole transaction.
+ * Applies a batch of ops, one result per op in order, or an OpError for an op that failed alone (its changes
+ * undone, the others kept). Ops almost never fail, so the batch first runs whole in one transaction; if that
+ * fails it is rolled back and replayed in a second transaction with a savepoint per op, so one bad op (a
+ * fenced row, a constraint) cannot take the others with it. `inTx` runs a rule in a transaction of the
+ * dialect's own (and waits out what is transient: the server going away is not an op's fault).
  */
-export function* applyBatch(d: StoreDialect, ops: WriteOp[]): Rule<(unknown | OpError)[]> {
-  yield* ask(d.savepoint("batch"));
+export function applyBatchSync(inTx: <T>(rule: TxRule<T>) => T, ops: WriteOp[]): (unknown | OpError)[] {
   try {
-    const out = yield* applyOps(d, ops);
-    yield* ask(d.releaseSavepoint("batch"));
-    return out;
-  } catch (err) {
-    if (d.isTransient(err)) throw err;
-    yield* ask(d.rollbackTo("batch"));
+    return inTx(applyWhole(ops));
+  } catch {
+    return inTx(applyEach(ops));
   }
-  const results: (unknown | OpError)[] = [];
-  for (const o of ops) {
-    yield* ask(d.savepoint("op"));
-    try {
-      results.push((yield* applyOps(d, [o]))[0]);
-      yield* ask(d.releaseSavepoint("op"));
-    } catch (err) {
-      if (d.isTransient(err)) throw err;
-      yield* ask(d.rollbackTo("op"));
-      results.push(toOpError(err));
+}
+
+/** applyBatchSync for a dialect whose statements are awaited (the same two transactions at most). */
+export async function applyBatchAsync(
+  inTx: <T>(rule: TxRule<T>) => Promise<T>,
+  ops: WriteOp[],
+): Promise<(unknown | OpError)[]> {
+  try {
+    return await inTx(applyWhole(ops));
+  } catch {
+    return inTx(applyEach(ops));
+  }
+}
+
+/** A rule over the transaction's dialect: the driver passes the dialect in when it starts the rule. */
+export type TxRule<T> = (d: StoreDialect) => Rule<T>;
+
+function applyWhole(ops: WriteOp[]): TxRule<unknown[]> {
+  return (d) => applyOps(d, ops);
+}
+
+function applyEach(ops: WriteOp[]): TxRule<(unknown | OpError)[]> {
+  return function* (d) {
+    const results: (unknown | OpError)[] = [];
+    for (const o of ops) {
+      yield* ask(d.savepoint("op"));
+      try {
+        results.push((yield* applyOps(d, [o]))[0]);
+        yield* ask(d.releaseSavepoint("op"));
+      } catch (err) {
+        if (d.isTransient(err)) throw err;
+        yield* ask(d.rollbackTo("op"));
+        results.push(toOpError(err));
+      }
     }
-  }
-  return results;
+    return results;
+  };
 }
 
 /**

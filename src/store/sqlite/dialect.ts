@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { applyBatch } from "../rules/apply-batch.js";
+import { applyBatchSync } from "../rules/apply-batch.js";
 import { runSync } from "../rules/steps.js";
 import type { StoreDialect } from "../rules/store-dialect.js";
 import type { OpError, WriteOp } from "../write-op.js";
@@ -75,5 +75,5 @@ export function sqliteDialect(db: Database.Database, s: Statements): StoreDialec
  * A batch that fails as a whole (the disk, a busy database) rejects every op of it; the callers retry.
  */
 export function applySqliteBatch(db: Database.Database, d: StoreDialect, ops: WriteOp[]): (unknown | OpError)[] {
-  return db.transaction(() => runSync(applyBatch(d, ops)))();
+  return applyBatchSync((rule) => db.transaction(() => runSync(rule(d)))(), ops);
 }
