@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run torture -- --kills N --files M [--warehouse same|other] [--seed S]`
+// `npm run torture -- --kills N --files M [--warehouse same|other] [--state postgres://USER@HOST:PORT/DB] [--seed S]`
 // `npm run torture -- --cluster N --warehouse s3 --kills K --files M [--db-outages D] [--s3-outages O]
 //                     [--lease-seconds L] [--s3 radosgw|s3rver] [--seed S]`
 //
@@ -27,6 +27,7 @@ function args() {
       kills: { type: "string", default: "20" },
       files: { type: "string", default: "500" },
       warehouse: { type: "string", default: "same" },
+      state: { type: "string" },
       cluster: { type: "string", default: "0" },
       "db-outages": { type: "string", default: "2" },
       "s3-outages": { type: "string", default: "1" },
@@ -42,6 +43,7 @@ function args() {
     kills: Number(values.kills),
     files: Number(values.files),
     warehouse: values.warehouse,
+    state: values.state ?? null,
     cluster: Number(values.cluster),
     dbOutages: Number(values["db-outages"]),
     s3Outages: Number(values["s3-outages"]),
@@ -63,16 +65,41 @@ function args() {
 }
 
 const USAGE =
-  "usage: --kills N --files M [--warehouse same|other] [--seed S] [--keep]\n" +
+  "usage: --kills N --files M [--warehouse same|other] [--state postgres://USER@HOST:PORT/DB] [--seed S] [--keep]\n" +
   "   or: --cluster N --warehouse s3 --kills K --files M [--db-outages D] [--s3-outages O] [--lease-seconds L]" +
   " [--large-files F] [--large-max-mib M] [--s3 radosgw|s3rver] [--seed S] [--keep]";
 
 const opts = args();
 const rnd = random(opts.seed);
 
-/** One node on SQLite state, killed and restarted `--kills` times, then drained by `run --once`. */
+/**
+ * With --state: a fresh database on that PostgreSQL server (its name in the URL is only the one connected to
+ * for CREATE DATABASE), dropped after a clean run.
+ */
+async function freshStateDatabase(serverUrl) {
+  const { default: pg } = await import("pg");
+  const name = `sluice_torture_${opts.seed}_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: serverUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/** One node on SQLite state (or with --state on PostgreSQL), killed and restarted `--kills` times, then drained by `run --once`. */
 async function single() {
   const t0 = Date.now();
+  const db = opts.state ? await freshStateDatabase(opts.state) : null;
   const root = mkdtempSync(join(tmpdir(), "sluice-torture-"));
   const other = opts.warehouse === "other" ? mkdtempSync("/dev/shm/sluice-torture-") : null;
   const d = {
@@ -85,7 +112,9 @@ async function single() {
   };
   for (const dir of [d.input, d.work]) mkdirSync(dir, { recursive: true });
   const common = ["--input", d.input, "--warehouse", d.warehouse, "--manifests", d.manifests, "--errors", d.errors];
-  common.push("--state-path", d.statePath, "--schema", "sensor-readings", "--log-level", "warn");
+  if (db) common.push("--state", db.url, "--node-id", "torture-1");
+  else common.push("--state-path", d.statePath);
+  common.push("--schema", "sensor-readings", "--log-level", "warn");
 
   function start(extra = []) {
     const child = spawn(
@@ -147,6 +176,7 @@ async function single() {
   const summary = {
     seed: opts.seed,
     warehouse: opts.warehouse === "other" ? "other filesystem (/dev/shm)" : "same filesystem",
+    state: db ? `PostgreSQL (${db.url.replace(/\/\/[^@/]*@/, "//")})` : "SQLite",
     kills: opts.kills,
     files: made,
     bytes: files.bytes,
@@ -166,9 +196,12 @@ async function single() {
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   const clean = report.ok && vCode === 0 && lost === 0 && doubled === 0 && extra === 0 && leftInStaging === 0;
   if (!opts.keep && clean) {
+    await db?.drop();
     rmSync(root, { recursive: true, force: true });
     if (other) rmSync(other, { recursive: true, force: true });
-  } else if (!clean) process.stdout.write(`kept for inspection: ${root}${other ? ` and ${other}` : ""}\n`);
+  } else if (!clean) {
+    process.stdout.write(`kept for inspection: ${root}${other ? ` and ${other}` : ""}${db ? ` and ${db.url}` : ""}\n`);
+  }
   process.exitCode = clean ? 0 : 1;
 }
 
