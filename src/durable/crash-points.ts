@@ -25,10 +25,12 @@ const spec = process.env.SLUICE_CRASH_AT;
 const [target, countText] = spec ? spec.split(":") : [];
 let remaining = countText ? Number(countText) : 1;
 
-export function crashPoint(point: CrashPoint): void {
-  if (target !== point) return;
-  remaining -= 1;
-  if (remaining === 0) {
+/** `times`: a step taken for several files at once passes the point once per file. */
+export function crashPoint(point: CrashPoint, times = 1): void {
+  if (target !== point || times <= 0) return;
+  const before = remaining;
+  remaining -= times;
+  if (before > 0 && remaining <= 0) {
     process.stderr.write(`sluice: SLUICE_CRASH_AT=${spec} reached, killing self\n`);
     process.kill(process.pid, "SIGKILL");
   }

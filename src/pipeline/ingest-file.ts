@@ -17,11 +17,10 @@ import {
   SourceReadError,
   VanishedError,
 } from "./outcomes.js";
-import { recordWithoutRaw } from "./processing/outputs.js";
-import { processWithRetry } from "./processing/process-with-retry.js";
+import { processWithRetry } from "./processing/process-file.js";
 import { backoffMs, retryUntilDone, sleep } from "./retry.js";
 import { decideStage, type FinalDecision } from "./stages/decide.js";
-import { finishStage } from "./stages/finish.js";
+import { finishStage, finishWithoutRaw } from "./stages/finish.js";
 import { landStage } from "./stages/land.js";
 import { quarantineStage, removeUnstoredOutputs } from "./stages/quarantine.js";
 import { type HashedSource, hashSource, openSource } from "./stages/read-source.js";
@@ -222,9 +221,7 @@ async function ingestOnce(ctx: IngestContext, c: Candidate, resume?: Resume): Pr
       stored = true;
       lap("process");
       if (processed?.result.rawDiscarded) {
-        await recordWithoutRaw(ctx, ingestId, processed.result);
-        if (src.tmpPath) await rm(src.tmpPath, { force: true });
-        const rec = await finishStage(ctx, ingestId);
+        const rec = await finishWithoutRaw(ctx, ingestId, processed.result);
         emitFinished(ctx, rec, startedAt);
         return "ingested";
       }

@@ -7,12 +7,12 @@ import { hashPath } from "../hashing/hash-path.js";
 import type { IngestContext } from "./context.js";
 import { emitFinished } from "./file-events.js";
 import { NotReadyError, VanishedError } from "./outcomes.js";
-import { placeOutputs, recordWithoutRaw } from "./processing/outputs.js";
+import { placeOutputs } from "./processing/outputs.js";
 import type { Processed } from "./processing/process-file.js";
-import { processWithRetry } from "./processing/process-with-retry.js";
+import { processWithRetry } from "./processing/process-file.js";
 import { retryUntilDone } from "./retry.js";
 import { s3Call } from "./s3-calls.js";
-import { finishStage } from "./stages/finish.js";
+import { finishStage, finishWithoutRaw } from "./stages/finish.js";
 import { landStage } from "./stages/land.js";
 import { completeQuarantine, quarantineStage, removeUnstoredOutputs } from "./stages/quarantine.js";
 import { hashSource, openSource } from "./stages/read-source.js";
@@ -160,11 +160,7 @@ async function recoverHashed(
         const info = { code: err.code, message: `${err.message} (${ERROR_CATALOG[err.code].hint})`, attempts: 1 };
         return await quarantineStage(ctx, row.ingestId, row.name, info);
       }
-      if (processed?.result.rawDiscarded) {
-        await recordWithoutRaw(ctx, row.ingestId, processed.result);
-        await ctx.warehouse.removeTmp(row.ingestId);
-        return finishStage(ctx, row.ingestId, { confirm });
-      }
+      if (processed?.result.rawDiscarded) return finishWithoutRaw(ctx, row.ingestId, processed.result, { confirm });
       await landStage(ctx, row.ingestId, row.sourcePath, src, target, processed);
       return finishStage(ctx, row.ingestId, { confirm });
     } finally {

@@ -8,11 +8,9 @@ import {
   openSync,
   renameSync,
   rmSync,
-  unlinkSync,
 } from "node:fs";
 import { dirname } from "node:path";
 import { promisify } from "node:util";
-import { type FileRecord, identityOf, sameIdentity } from "../core/file-record.js";
 import { newIngestId } from "../core/ids.js";
 import { crashPoint, pausePoint } from "../durable/crash-points.js";
 import type { Decision, NewFile } from "../store/state-store.js";
@@ -26,7 +24,7 @@ import { processorFor } from "./processing/process-file.js";
 import { retryUntilDone } from "./retry.js";
 import type { BatchLane } from "./runner.js";
 import type { FinalDecision } from "./stages/decide.js";
-import { finishStage, manifestLine, releaseSource } from "./stages/finish.js";
+import { finishStage, finishStages } from "./stages/finish.js";
 import { type HashedSource, openSource } from "./stages/read-source.js";
 import { commitStored, landedWrongFile, stillOurs } from "./stages/store.js";
 
@@ -153,10 +151,8 @@ export async function ingestSmallBatch(
     outcomes[it.i] = ingestCandidate(ctx, it.c);
   });
   lap(items, "hash");
-  for (const it of items) {
-    crashPoint("after-discover");
-    if (it.src.tmpPath) crashPoint("after-copy");
-  }
+  crashPoint("after-discover", items.length);
+  crashPoint("after-copy", items.filter((it) => it.src.tmpPath).length);
 
   // Claim the contents and reserve the names: one commit.
   const at = new Date();
@@ -248,7 +244,7 @@ export async function ingestSmallBatch(
     for (const it of landed) outcomes[it.i] = abandonStored(ctx, it, err);
     return Promise.all(outcomes);
   }
-  for (const _ of landed) crashPoint("after-store");
+  crashPoint("after-store", landed.length);
 
   // A writer that kept writing after the file was judged ready shows in fstat: that file is rehashed on its own.
   landed = landed.filter((it) => {
@@ -271,7 +267,7 @@ export async function ingestSmallBatch(
         ),
       ),
     );
-    for (const _ of landed) crashPoint("after-stored");
+    crashPoint("after-stored", landed.length);
     lap(landed, "store");
     await finishBatch(ctx, landed, storedAt);
   } catch (err) {
@@ -324,72 +320,25 @@ async function syncCopies(items: Item[], restart: (it: Item) => void): Promise<I
 }
 
 /**
- * The tail of the per-file path (finishStage) for the whole batch: the manifest lines (one write and one
- * fdatasync), then, for temp copies, `manifested` and the source's removal from staging, then `done`.
+ * The tail of the per-file path for the whole batch, the same code (finishStages): the manifest lines (one
+ * write and one fdatasync), then, for temp copies, `manifested` and the source's removal from staging, then
+ * `done`. A source renamed into the warehouse leaves nothing in staging: no `manifested` commit.
  */
 async function finishBatch(
   ctx: IngestContext,
   items: Item[],
   at: { ingestedAt: string; manifestPath: string },
 ): Promise<void> {
-  const { log, signal } = ctx;
-  const recs = items.map((it) => recordOf(it.file, it.src, { warehousePath: it.target, duplicateOf: null, ...at }));
-  await Promise.all(
-    recs.map((rec) =>
-      retryUntilDone("manifest: append", () => ctx.manifests.append(at.manifestPath, manifestLine(rec)), log, signal),
-    ),
-  );
-  for (const _ of recs) crashPoint("after-manifest");
-  // A source renamed into the warehouse leaves nothing in staging: no `manifested` commit (as in finishStage).
-  const copied = recs.filter((_, k) => (items[k] as Item).src.tmpPath !== null);
-  if (copied.length > 0) {
-    await Promise.all(
-      copied.map((rec) =>
-        retryUntilDone("state: manifested", () => ctx.store.markManifested(rec.ingestId), log, signal),
-      ),
-    );
-    for (const _ of copied) crashPoint("after-manifested");
-    await releaseSources(ctx, copied);
-  }
-  for (const _ of recs) crashPoint("after-source-removed");
-  await Promise.all(
-    recs.map((rec) => retryUntilDone("state: finish", () => ctx.store.finish(rec.ingestId, "done"), log, signal)),
+  const recs = await finishStages(
+    ctx,
+    items.map((it) => ({
+      record: recordOf(it.file, it.src, { warehousePath: it.target, duplicateOf: null, ...at }),
+      sourceMoved: it.src.tmpPath === null,
+    })),
   );
   recs.forEach((rec, k) => {
-    emitFinished(ctx, { ...rec, state: "done" }, (items[k] as Item).startedAt);
+    emitFinished(ctx, rec, (items[k] as Item).startedAt);
   });
-}
-
-/**
- * releaseSource for a batch: the same checks (still the file we stored?) with synchronous calls, and one fsync
- * per staging directory; a source that cannot be removed gets the per-file release with its retries.
- */
-async function releaseSources(ctx: IngestContext, recs: FileRecord[]): Promise<void> {
-  const touched = new Set<string>();
-  const slow: FileRecord[] = [];
-  for (const rec of recs) {
-    try {
-      const st = lstatSync(rec.sourcePath, { throwIfNoEntry: false });
-      if (st?.isFile() && sameIdentity(identityOf(st), rec)) {
-        unlinkSync(rec.sourcePath);
-        touched.add(dirname(rec.sourcePath));
-      } else if (st) {
-        ctx.log.debug({
-          event: "source_kept",
-          ingest_id: rec.ingestId,
-          path: rec.sourcePath,
-          reason: "a different file now has this name",
-        });
-      }
-    } catch {
-      slow.push(rec);
-    }
-  }
-  const { log, signal } = ctx;
-  await Promise.all([
-    ...[...touched].map((d) => retryUntilDone("staging: release source", () => ctx.dirs.sync(d), log, signal)),
-    ...slow.map((rec) => retryUntilDone("staging: release source", () => releaseSource(ctx, rec), log, signal)),
-  ]);
 }
 
 /** A file whose bytes changed after it was judged ready, already in the warehouse: the per-file tail. */

@@ -14,16 +14,15 @@ import { emitFinished } from "../file-events.js";
 import { resourceExhaustion } from "../outcomes.js";
 import { retryUntilDone } from "../retry.js";
 import { decideStage } from "../stages/decide.js";
-import { finishStage } from "../stages/finish.js";
+import { finishStage, finishWithoutRaw } from "../stages/finish.js";
 import { landStage } from "../stages/land.js";
 import { quarantineStage } from "../stages/quarantine.js";
 import { freeTarget } from "../stages/store.js";
 import { copyStreamHashing } from "./copy-stream.js";
-import { recordWithoutRaw } from "./outputs.js";
-import type { ProcessJob } from "./process-file.js";
-import { processWithRetry } from "./process-with-retry.js";
+import type { Processed, ProcessJob } from "./process-file.js";
 
 type MemberOutcome = "ingested" | "duplicate" | "failed";
+type MemberProcessor = (ctx: IngestContext, job: ProcessJob) => Promise<Processed | null>;
 
 /**
  * Ingests each member of an archive as a file of its own (own SHA-256,
@@ -38,6 +37,8 @@ export async function expandArchive(
   job: ProcessJob,
   kind: ArchiveKind,
   started: number,
+  /** Runs a member's own processor (an archive in an archive, a CSV): passed in, so this module imports no processor. */
+  processMember: MemberProcessor,
 ): Promise<ProcessingResult> {
   const members = { files: 0, ingested: 0, duplicate: 0, failed: 0, rejected: 0 };
   const invalidRows: InvalidRow[] = [];
@@ -57,7 +58,7 @@ export async function expandArchive(
       continue;
     }
     members.files++;
-    const outcome = await ingestMember(ctx, job, entry);
+    const outcome = await ingestMember(ctx, job, entry, processMember);
     members[outcome]++;
     if (outcome === "failed") {
       const rec = await ctx.store.member(job.ingestId, entry.index);
@@ -86,7 +87,12 @@ function outcomeOf(rec: FileRecord): MemberOutcome {
   return rec.state === "duplicate" ? "duplicate" : rec.state === "failed" ? "failed" : "ingested";
 }
 
-async function ingestMember(ctx: IngestContext, archive: ProcessJob, entry: ArchiveFileEntry): Promise<MemberOutcome> {
+async function ingestMember(
+  ctx: IngestContext,
+  archive: ProcessJob,
+  entry: ArchiveFileEntry,
+  processMember: MemberProcessor,
+): Promise<MemberOutcome> {
   const startedAt = performance.now();
   const existing = await ctx.store.member(archive.ingestId, entry.index);
   if (existing) {
@@ -159,9 +165,9 @@ async function ingestMember(ctx: IngestContext, archive: ProcessJob, entry: Arch
       if (!(err instanceof SluiceError)) throw err;
       return failMember(ctx, file, startedAt, err.code, err.message);
     }
-    let processed: Awaited<ReturnType<typeof processWithRetry>>;
+    let processed: Processed | null;
     try {
-      processed = await processWithRetry(ctx, {
+      processed = await processMember(ctx, {
         ingestId,
         name: entry.path,
         inputPath: `/proc/self/fd/${fd}`,
@@ -176,9 +182,7 @@ async function ingestMember(ctx: IngestContext, archive: ProcessJob, entry: Arch
       return failMember(ctx, file, startedAt, err.code, err.message, true);
     }
     if (processed?.result.rawDiscarded) {
-      await recordWithoutRaw(ctx, ingestId, processed.result);
-      await rm(tmp, { force: true });
-      const rec = await finishStage(ctx, ingestId, { sourceMoved: true });
+      const rec = await finishWithoutRaw(ctx, ingestId, processed.result, { sourceMoved: true });
       emitFinished(ctx, rec, startedAt, provenance(rec));
       return outcomeOf(rec);
     }

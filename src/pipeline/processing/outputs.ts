@@ -1,7 +1,6 @@
 import { chmodSync, readdirSync, renameSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { ProcessingResult } from "../../core/processing.js";
 import { collisionName, lastSegment, OUTPUT_SUFFIX, siblingPath } from "../../warehouse/warehouse-paths.js";
 import type { IngestContext } from "../context.js";
 import { retryUntilDone } from "../retry.js";
@@ -81,20 +80,6 @@ function sealOutput(path: string, dir: boolean, mode: number): void {
     for (const e of readdirSync(path, { withFileTypes: true })) sealOutput(join(path, e.name), e.isDirectory(), mode);
   }
   chmodSync(path, dir ? mode | ((mode & 0o444) >> 2) : mode);
-}
-
-/**
- * `--no-keep-archives`: the expanded archive is recorded as stored (its members are) without its own bytes
- * in the warehouse; the caller then removes it from staging like any finished file.
- */
-export async function recordWithoutRaw(ctx: IngestContext, ingestId: string, result: ProcessingResult): Promise<void> {
-  const at = new Date();
-  await retryUntilDone(
-    "state: stored",
-    () => ctx.store.markStored(ingestId, at.toISOString(), ctx.manifests.pathFor(at), result),
-    ctx.log,
-    ctx.signal,
-  );
 }
 
 /**

@@ -13,6 +13,7 @@ import { schemaFor } from "../../processors/validate/schema.js";
 import { OUTPUT_SUFFIX } from "../../warehouse/warehouse-paths.js";
 import type { IngestContext } from "../context.js";
 import { resourceExhaustion, SinkWriteError } from "../outcomes.js";
+import { backoffMs, sleep } from "../retry.js";
 import { DUCKDB_DESCRIPTORS, ensureDescriptors } from "./descriptor-headroom.js";
 import { outputPath, type PlannedOutput } from "./outputs.js";
 
@@ -75,7 +76,13 @@ export async function processFile(ctx: IngestContext, job: ProcessJob): Promise<
   try {
     if (kind === "archive") {
       const { expandArchive } = await loadArchives();
-      const result = await expandArchive(ctx, job, archiveKindOf(basename(job.name)) as ArchiveKind, started);
+      const result = await expandArchive(
+        ctx,
+        job,
+        archiveKindOf(basename(job.name)) as ArchiveKind,
+        started,
+        processWithRetry,
+      );
       if (ctx.config.archive.keep) return { result, outputs: [] };
       return { result: { ...result, record: { ...result.record, rawKept: false }, rawDiscarded: true }, outputs: [] };
     }
@@ -219,4 +226,28 @@ function asProcessingError(err: unknown): unknown {
     return new SluiceError(code, `${err.message}${member}`, { cause: err });
   }
   return err;
+}
+
+/**
+ * A full warehouse (ENOSPC) while writing members or Parquet is waited out,
+ * not held against the file: the processor is simply run again (archive
+ * members already recorded are skipped by the replay).
+ */
+export async function processWithRetry(ctx: IngestContext, job: ProcessJob): Promise<Processed | null> {
+  for (let round = 1; ; round++) {
+    try {
+      return await processFile(ctx, job);
+    } catch (err) {
+      if (!(err instanceof SinkWriteError)) throw err;
+      const delay = backoffMs(round, 100, 30_000);
+      ctx.log.warn({
+        event: "write_retry",
+        what: "warehouse: processing output",
+        code: err.errno,
+        error: err.message,
+        retry_in_ms: Math.round(delay),
+      });
+      await sleep(delay, ctx.signal);
+    }
+  }
 }

@@ -1,8 +1,9 @@
+import { lstatSync, unlinkSync } from "node:fs";
 import { lstat, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { type FileRecord, identityOf, sameIdentity } from "../../core/file-record.js";
 import { MANIFEST_INVALID_ROWS, type ManifestLineV1, type ManifestProcessing } from "../../core/manifest-line.js";
-import type { ProcessingRecordV1 } from "../../core/processing.js";
+import type { ProcessingRecordV1, ProcessingResult } from "../../core/processing.js";
 import { crashPoint } from "../../durable/crash-points.js";
 import type { InvalidRow } from "../../processors/profile.js";
 import type { IngestContext } from "../context.js";
@@ -147,50 +148,147 @@ export async function releaseSource(
   if (touched) await ctx.dirs.sync(dirname(rec.sourcePath));
 }
 
-/**
- * The tail every file shares once its content is safe (stored, or known to
- * be a duplicate): one manifest line, then the source leaves staging, then
- * the terminal state. Each step is idempotent for recovery.
- */
-export async function finishStage(
-  ctx: IngestContext,
+/** A file whose content is safe (stored, or known to be a duplicate), to be finished. */
+export interface Finishing {
   /** The record as the caller knows it (saves a read), or its id to load it (recovery). */
-  record: FileRecord | string,
-  opts: {
-    manifestAlreadyWritten?: boolean;
-    confirm?: (path: string) => Promise<boolean>;
-    /** The source was renamed into the warehouse by this process: nothing left to remove but a sidecar. */
-    sourceMoved?: boolean;
-  } = {},
+  record: FileRecord | string;
+  manifestAlreadyWritten?: boolean;
+  /** Confirms by content that the file in staging is the one recorded (after a restart an inode may be reused). */
+  confirm?: (path: string) => Promise<boolean>;
+  /** The source was renamed into the warehouse by this process: nothing left to remove but a sidecar. */
+  sourceMoved?: boolean;
+}
+
+/**
+ * The tail every file shares once its content is safe: one manifest line, then the source leaves staging,
+ * then the terminal state. Each step is idempotent for recovery. Several files take each step together
+ * (their manifest lines share one fdatasync, their state changes one commit, their staging directory one
+ * fsync) before any takes the next: one file and a batch of small ones run this same code.
+ */
+export async function finishStages(ctx: IngestContext, items: Finishing[]): Promise<FileRecord[]> {
+  const recs = await Promise.all(
+    items.map(async (it) => {
+      const rec = typeof it.record === "string" ? await ctx.store.get(it.record) : it.record;
+      if (!rec?.manifestPath) throw new Error(`internal: ${String(it.record)} has no manifest path at finish`);
+      return rec;
+    }),
+  );
+  const { log, signal } = ctx;
+  const writing = recs.filter((rec, k) => rec.state !== "manifested" && !items[k]?.manifestAlreadyWritten);
+  await Promise.all(
+    writing.map(async (rec) => {
+      // Only a processed original's line carries invalid rows: no query for the rest (most files).
+      const invalid =
+        rec.processing && !rec.duplicateOf ? await ctx.store.invalidRows(rec.ingestId, 0, MANIFEST_INVALID_ROWS) : [];
+      const line = manifestLine(rec, invalid);
+      await retryUntilDone(
+        "manifest: append",
+        () => ctx.manifests.append(rec.manifestPath as string, line),
+        log,
+        signal,
+      );
+    }),
+  );
+  crashPoint("after-manifest", writing.length);
+  // With nothing left in staging to remove, `manifested` would be followed at once by `done`: skip the extra
+  // commit (recovery of a `stored` row looks for its manifest line anyway).
+  const nothingToRelease = (k: number) => items[k]?.sourceMoved === true && !recs[k]?.sidecarPath;
+  const marking = recs.filter((rec, k) => rec.state !== "manifested" && !nothingToRelease(k));
+  await Promise.all(
+    marking.map((rec) =>
+      retryUntilDone("state: manifested", () => ctx.store.markManifested(rec.ingestId), log, signal),
+    ),
+  );
+  crashPoint("after-manifested", marking.length);
+  await releaseSources(
+    ctx,
+    recs.map((rec, k) => ({ rec, confirm: items[k]?.confirm, sourceMoved: items[k]?.sourceMoved === true })),
+  );
+  crashPoint("after-source-removed", recs.length);
+  const terminal = (rec: FileRecord) => (rec.duplicateOf ? "duplicate" : "done");
+  await Promise.all(
+    recs.map((rec) =>
+      retryUntilDone("state: finish", () => ctx.store.finish(rec.ingestId, terminal(rec)), log, signal),
+    ),
+  );
+  return recs.map((rec) => ({ ...rec, state: terminal(rec) }));
+}
+
+/**
+ * `--no-keep-archives`: an expanded archive is recorded as stored (its members are) with what processing made
+ * of it and without its own bytes in the warehouse; its temp copy goes, then the tail every file takes.
+ */
+export async function finishWithoutRaw(
+  ctx: IngestContext,
+  ingestId: string,
+  result: ProcessingResult,
+  opts: Omit<Finishing, "record"> = {},
 ): Promise<FileRecord> {
-  let rec = typeof record === "string" ? await ctx.store.get(record) : record;
-  if (!rec?.manifestPath) throw new Error(`internal: ${String(record)} has no manifest path at finish`);
-  const ingestId = rec.ingestId;
-  if (rec.state !== "manifested" && !opts.manifestAlreadyWritten) {
-    const path = rec.manifestPath;
-    // Only a processed original's line carries invalid rows: no query for the rest (most files).
-    const invalid =
-      rec.processing && !rec.duplicateOf ? await ctx.store.invalidRows(ingestId, 0, MANIFEST_INVALID_ROWS) : [];
-    const line = manifestLine(rec, invalid);
-    await retryUntilDone("manifest: append", () => ctx.manifests.append(path, line), ctx.log, ctx.signal);
-    crashPoint("after-manifest");
-  }
-  // With nothing left in staging to remove, `manifested` would be followed at once by `done`: skip the extra commit
-  // (recovery of a `stored` row looks for its manifest line anyway).
-  const nothingToRelease = opts.sourceMoved && !rec.sidecarPath;
-  if (rec.state !== "manifested" && !nothingToRelease) {
-    await retryUntilDone("state: manifested", () => ctx.store.markManifested(ingestId), ctx.log, ctx.signal);
-    crashPoint("after-manifested");
-  }
+  const at = new Date();
   await retryUntilDone(
-    "staging: release source",
-    () => releaseSource(ctx, rec as FileRecord, opts.confirm, opts.sourceMoved),
+    "state: stored",
+    () => ctx.store.markStored(ingestId, at.toISOString(), ctx.manifests.pathFor(at), result),
     ctx.log,
     ctx.signal,
   );
-  crashPoint("after-source-removed");
-  const terminal = rec.duplicateOf ? "duplicate" : "done";
-  await retryUntilDone("state: finish", () => ctx.store.finish(ingestId, terminal), ctx.log, ctx.signal);
-  rec = { ...rec, state: terminal };
-  return rec;
+  await ctx.warehouse.removeTmp(ingestId);
+  return finishStage(ctx, ingestId, opts);
+}
+
+/** finishStages for one file. */
+export async function finishStage(
+  ctx: IngestContext,
+  record: FileRecord | string,
+  opts: Omit<Finishing, "record"> = {},
+): Promise<FileRecord> {
+  return (await finishStages(ctx, [{ record, ...opts }]))[0] as FileRecord;
+}
+
+/**
+ * releaseSource for many files: the common case (a copied or uploaded source, no sidecar, nothing to confirm
+ * by content) checks and unlinks with synchronous calls and fsyncs each staging directory once; anything else,
+ * or anything that fails, takes releaseSource with its retries.
+ */
+async function releaseSources(
+  ctx: IngestContext,
+  items: { rec: FileRecord; confirm: ((path: string) => Promise<boolean>) | undefined; sourceMoved: boolean }[],
+): Promise<void> {
+  const touched = new Set<string>();
+  const slow: typeof items = [];
+  for (const it of items) {
+    const { rec } = it;
+    if (it.sourceMoved && !rec.sidecarPath) continue;
+    if (it.sourceMoved || it.confirm || rec.sidecarPath) {
+      slow.push(it);
+      continue;
+    }
+    try {
+      const st = lstatSync(rec.sourcePath, { throwIfNoEntry: false });
+      if (st?.isFile() && sameIdentity(identityOf(st), rec)) {
+        unlinkSync(rec.sourcePath);
+        touched.add(dirname(rec.sourcePath));
+      } else if (st) {
+        ctx.log.debug({
+          event: "source_kept",
+          ingest_id: rec.ingestId,
+          path: rec.sourcePath,
+          reason: "a different file now has this name",
+        });
+      }
+    } catch {
+      slow.push(it);
+    }
+  }
+  const { log, signal } = ctx;
+  await Promise.all([
+    ...[...touched].map((d) => retryUntilDone("staging: release source", () => ctx.dirs.sync(d), log, signal)),
+    ...slow.map((it) =>
+      retryUntilDone(
+        "staging: release source",
+        () => releaseSource(ctx, it.rec, it.confirm, it.sourceMoved),
+        log,
+        signal,
+      ),
+    ),
+  ]);
 }
