@@ -1,0 +1,94 @@
+import type { FileRecord } from "../core/file-record.js";
+import type { FileState } from "../core/file-state.js";
+import { hashPath } from "../hashing/hash-path.js";
+import type { IngestContext } from "./context.js";
+import { finishStages } from "./stages/finish.js";
+import { completeQuarantine } from "./stages/quarantine.js";
+import { abandon, recoverHashed } from "./stages/resume-hashed.js";
+
+type ActiveState = Exclude<FileState, "done" | "duplicate" | "failed">;
+
+/** Moves records of one state on to a terminal state; one result per row, in order (null: the row is gone). */
+type Step = (ctx: IngestContext, rows: FileRecord[], linesWritten: Set<string>) => Promise<(FileRecord | null)[]>;
+
+/**
+ * Confirms by content that the file now in staging is the one a row recorded: after a restart an inode may have
+ * been reused. (A member's source is inside its archive: nothing of it is in staging.)
+ */
+const confirmOf = (ctx: IngestContext, row: FileRecord) =>
+  row.archiveIngestId === null ? async (path: string) => (await hashPath(ctx.hasher, path)) === row.sha256 : undefined;
+
+/** The tail (manifest line unless it reached the disk, release, terminal state) for all the rows at once. */
+const finishRows: Step = (ctx, rows, linesWritten) =>
+  finishStages(
+    ctx,
+    rows.map((row) => ({
+      record: row,
+      manifestAlreadyWritten: row.state === "stored" || row.state === "hashed" ? linesWritten.has(row.ingestId) : false,
+      ...(row.archiveIngestId === null ? { confirm: confirmOf(ctx, row) } : { sourceMoved: true }),
+    })),
+  );
+
+/**
+ * What happens next to a record at rest, by its durable state: the one table recovery after a crash, the
+ * adoption of a dead node's files, and the replay of an archive's members all go through. Each state's step
+ * takes every row in that state together; the side effects are idempotent and the disk is checked before each
+ * one (is the content already in the warehouse? is the manifest line already written?), so nothing is done twice.
+ */
+const STEPS: Record<ActiveState, Step> = {
+  // Nothing happened yet; the file (if still there) is found again by the first scan.
+  discovered: (ctx, rows) =>
+    Promise.all(
+      rows.map(async (row) => {
+        await ctx.warehouse.removeTmp(row.ingestId);
+        await ctx.store.forget(row.ingestId);
+        return null;
+      }),
+    ),
+  // A duplicate only needs its tail; an original's content may or may not have landed: one at a time.
+  hashed: async (ctx, rows, linesWritten) => {
+    const dups = rows.filter((r) => r.duplicateOf);
+    const finished = new Map((await finishRows(ctx, dups, linesWritten)).map((rec, k) => [dups[k] as FileRecord, rec]));
+    const out: (FileRecord | null)[] = [];
+    for (const row of rows) {
+      out.push(finished.get(row) ?? (await recoverHashed(ctx, row, confirmOf(ctx, row) ?? (async () => false))));
+    }
+    return out;
+  },
+  stored: finishRows,
+  manifested: finishRows,
+  // Rare (a crash while a file was being moved to the error directory): one at a time.
+  quarantine: async (ctx, rows) => {
+    const out: FileRecord[] = [];
+    for (const row of rows) out.push(await completeQuarantine(ctx, row.ingestId));
+    return out;
+  },
+};
+
+/** The order states are taken in: files nearest their end first. */
+const ORDER: ActiveState[] = ["manifested", "stored", "hashed", "quarantine", "discovered"];
+
+/** Advances records at rest to a terminal state (or forgets them); one result per row, in the rows' order. */
+export async function advance(
+  ctx: IngestContext,
+  rows: FileRecord[],
+  linesWritten: Set<string>,
+): Promise<(FileRecord | null)[]> {
+  const out = new Map<FileRecord, FileRecord | null>();
+  const live: FileRecord[] = [];
+  for (const row of rows) {
+    if (row.archiveIngestId !== null && (row.state === "discovered" || row.state === "hashed")) {
+      // Its archive is finished (failed mid-way): the member's bytes never reached the warehouse.
+      out.set(row, await abandon(ctx, row, "the archive it came from ended before this member was stored"));
+    } else live.push(row);
+  }
+  for (const state of ORDER) {
+    const group = live.filter((r) => r.state === state);
+    if (group.length === 0) continue;
+    const recs = await STEPS[state](ctx, group, linesWritten);
+    group.forEach((row, k) => {
+      out.set(row, recs[k] ?? null);
+    });
+  }
+  return rows.map((row) => out.get(row) ?? null);
+}
