@@ -1,13 +1,12 @@
 import type { Pool, PoolClient } from "pg";
 import type { FileRecord } from "../../core/file-record.js";
-import type { ProcessingResult } from "../../core/processing.js";
-import { Batcher } from "../../durable/batcher.js";
 import type { InvalidRow } from "../../processors/profile.js";
+import { BatchedWrites } from "../batched-writes.js";
 import { type FileRow, toRecord } from "../row-mapping.js";
 import { applyBatchAsync } from "../rules/apply-batch.js";
 import { runAsync } from "../rules/steps.js";
-import type { Decision, ErrorInfo, FileQuery, NewFile, PlacementRequest, StateStore } from "../state-store.js";
-import { isOpError, opErrorToError, type WriteOp } from "../write-op.js";
+import type { FileQuery, StateStore } from "../state-store.js";
+import type { OpError, WriteOp } from "../write-op.js";
 import { isTransient, openPool } from "./connect.js";
 import { postgresDialect } from "./dialect.js";
 import { listFiles } from "./list-files.js";
@@ -37,26 +36,16 @@ export interface PostgresStoreOptions {
  * While the server is away, calls wait and retry (never give up): files stall
  * in place and resume when it is back.
  */
-export class PostgresStateStore implements StateStore {
+export class PostgresStateStore extends BatchedWrites implements StateStore {
   readonly capabilities = { multiWriter: true };
   readonly leases: PostgresNodeLeases;
   private closed = false;
-  /**
-   * Group commit, as the embedded store does: the ops submitted in one turn of the event loop are applied in
-   * one transaction, a few multi-row statements per step however many files take it (a batch of 128 small
-   * files costs about ten round trips and one commit instead of ~500 round trips and ~250 commits).
-   */
-  private readonly batcher = new Batcher<WriteOp, unknown>(async (ops) =>
-    (await applyBatchAsync((rule) => this.tx((c) => runAsync(rule(postgresDialect(c, this.opts.node)))), ops)).map(
-      (r) => (isOpError(r) ? opErrorToError(r) : r),
-    ),
-  );
-
   private constructor(
     private readonly pool: Pool,
     url: string,
     private readonly opts: PostgresStoreOptions,
   ) {
+    super();
     this.leases = new PostgresNodeLeases(
       pool,
       url,
@@ -76,10 +65,6 @@ export class PostgresStateStore implements StateStore {
       throw err;
     }
     return new PostgresStateStore(pool, url, opts);
-  }
-
-  private now(): string {
-    return new Date().toISOString();
   }
 
   /** Retries transient failures with capped exponential backoff until the store is closed. */
@@ -129,65 +114,13 @@ export class PostgresStateStore implements StateStore {
     return this.retrying(async () => (await this.pool.query(sql, params)).rows as T[]);
   }
 
-  /** One op through the group commit; resolves once its batch is committed. */
-  private run<T>(op: WriteOp): Promise<T> {
-    return this.batcher.submit(op) as Promise<T>;
-  }
-
-  recordDiscovered(file: NewFile): Promise<void> {
-    return this.run({ op: "recordDiscovered", file, now: this.now() });
-  }
-
-  forget(ingestId: string): Promise<void> {
-    return this.run({ op: "forget", id: ingestId, now: this.now() });
-  }
-
-  decide(file: NewFile, sha256: string, placement: PlacementRequest): Promise<Decision> {
-    return this.run({ op: "decide", file, sha256, placement, now: this.now() });
-  }
-
-  rehash(
-    ingestId: string,
-    sha256: string,
-    now: { size: number; mtimeMs: number },
-    at: { ingestedAt: string; manifestPath: string },
-  ): Promise<"new" | "duplicate" | "wait"> {
-    return this.run({ op: "rehash", id: ingestId, sha256, ...now, ...at, now: this.now() });
-  }
-
-  reassignPath(ingestId: string, warehousePath: string): Promise<void> {
-    return this.run({ op: "reassignPath", id: ingestId, path: warehousePath, now: this.now() });
-  }
-
-  markStored(ingestId: string, ingestedAt: string, manifestPath: string, processing?: ProcessingResult): Promise<void> {
-    return this.run({
-      op: "markStored",
-      id: ingestId,
-      ingestedAt,
-      manifestPath,
-      now: this.now(),
-      ...(processing ? { processing } : {}),
-    });
-  }
-
-  markManifested(ingestId: string): Promise<void> {
-    return this.setState(ingestId, "manifested");
-  }
-
-  finish(ingestId: string, state: "done" | "duplicate"): Promise<void> {
-    return this.setState(ingestId, state);
-  }
-
-  finishFailed(ingestId: string): Promise<void> {
-    return this.setState(ingestId, "failed");
-  }
-
-  private setState(ingestId: string, state: string): Promise<void> {
-    return this.run({ op: "setState", id: ingestId, state, now: this.now() });
-  }
-
-  beginQuarantine(ingestId: string, error: ErrorInfo, errorPath: string | null): Promise<void> {
-    return this.run({ op: "beginQuarantine", id: ingestId, error, errorPath, now: this.now() });
+  /**
+   * Group commit, as the embedded store does: the ops submitted in one turn of the event loop are applied in
+   * one transaction, a few multi-row statements per step however many files take it (a batch of 128 small
+   * files costs about ten round trips and one commit instead of ~500 round trips and ~250 commits).
+   */
+  protected applyOps(ops: WriteOp[]): Promise<(unknown | OpError)[]> {
+    return applyBatchAsync((rule) => this.tx((c) => runAsync(rule(postgresDialect(c, this.opts.node)))), ops);
   }
 
   async get(ingestId: string): Promise<FileRecord | undefined> {
@@ -244,7 +177,7 @@ export class PostgresStateStore implements StateStore {
   }
 
   async close(): Promise<void> {
-    await this.batcher.drain();
+    await this.drainWrites();
     this.closed = true;
     await this.leases.closeLock();
     await this.pool.end();
