@@ -5,7 +5,7 @@ import type { Outcome } from "./outcomes.js";
 /**
  * Small files that need nothing but the durable move can be ingested many at
  * a time: one pass of system calls and one commit per step for the whole
- * batch, instead of a task per file (see small-batch.ts).
+ * batch, instead of a task per file (forward/driver.ts: the same path as one file).
  */
 export interface BatchLane {
   accepts(c: Candidate): boolean;

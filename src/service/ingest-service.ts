@@ -1,11 +1,11 @@
 import type { Activity } from "../api/deps.js";
 import type { Wired } from "../cli/wire.js";
 import { makeDryRun } from "../pipeline/dry-run.js";
-import { ingestCandidate } from "../pipeline/ingest-file.js";
+import { ingestFiles, smallFileLane } from "../pipeline/forward/driver.js";
 import { recover } from "../pipeline/recovery.js";
 import { sleep } from "../pipeline/retry.js";
 import { type BatchLane, Runner } from "../pipeline/runner.js";
-import { smallBatchLane } from "../pipeline/small-batch.js";
+import type { Candidate } from "../watch/candidate.js";
 import type { CompletionDetector } from "../watch/completion-detector.js";
 import { Discovery } from "../watch/discovery.js";
 import { makeIgnoreRule } from "../watch/ignore-rules.js";
@@ -35,7 +35,8 @@ export class IngestService {
     const config = ctx.config;
     const leases = config.dryRun ? undefined : ctx.store.leases;
     this.member = leases ? new ClusterMember(leases, ctx, () => this.runner) : null;
-    const ingest = (c: Parameters<typeof ingestCandidate>[1]) => ingestCandidate(ctx, c);
+    // A file outside the small-file lane is a batch of one: the same forward path.
+    const ingest = async (c: Candidate) => (await ingestFiles(ctx, [c]))[0] ?? "aborted";
     const work = config.dryRun ? makeDryRun(ctx) : this.member ? this.member.guard(ingest) : ingest;
     this.runner = new Runner(
       config.concurrency,
@@ -81,7 +82,7 @@ export class IngestService {
 
   /** The small-file lane; on a shared state each batch works only the names it claimed (as `guard` per file). */
   private batchLane(): BatchLane {
-    const lane = smallBatchLane(this.wired.ctx);
+    const lane = smallFileLane(this.wired.ctx);
     return this.member ? { ...lane, run: this.member.guardBatch(lane.run) } : lane;
   }
 

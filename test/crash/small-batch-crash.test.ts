@@ -8,7 +8,7 @@ import { type Sandbox, sha256 } from "../support/sandbox.js";
 import { STORES, type StoreKind, storeSandboxes } from "../support/stores.js";
 
 /**
- * The small-file batch lane (src/pipeline/small-batch.ts) takes each step for up to 128 files at once. SIGKILL
+ * The forward path (src/pipeline/forward/driver.ts) takes each step for up to 128 small files at once. SIGKILL
  * in the middle of a batch at every step it protects, then a clean restart: nothing lost, nothing doubled.
  * 300 files, so two lanes run at once (128 + 128, then the rest), with duplicates inside and across batches.
  */

@@ -7,8 +7,9 @@ import { checkExactlyOnce, type Inputs } from "../support/invariants.js";
 import { makeSandbox, readManifest, type Sandbox, sha256 } from "../support/sandbox.js";
 
 /**
- * The small-file batch lane (src/pipeline/small-batch.ts) hands a file that leaves its common case to the
- * per-file path at the point it reached. These runs make each hand-over happen inside a batch.
+ * The forward path (src/pipeline/forward/driver.ts) takes many small files through each step together; a file that
+ * leaves the common case goes on alone from the step it reached. These runs make each such departure happen
+ * inside a batch.
  */
 
 const sandboxes: Sandbox[] = [];

@@ -21,23 +21,31 @@ export type FinalDecision = Exclude<Decision, { kind: "wait" }> & { ingestedAt: 
  * released once its original is safely stored.
  */
 export async function decideStage(ctx: IngestContext, file: NewFile, sha256: string): Promise<FinalDecision> {
-  const { ingestId, name } = file;
   const giveUpAt = Date.now() + MAX_WAIT_MS;
   for (let round = 1; ; round++) {
-    const at = new Date();
-    const p = ctx.objects
-      ? ctx.objects.placement(name, sha256, at)
-      : placementFor(ctx.config.warehouse, name, sha256, at);
-    const placement = { ...p, ingestedAt: at.toISOString(), manifestPath: ctx.manifests.pathFor(at) };
-    const d = await retryUntilDone(
-      "state: decide",
-      () => ctx.store.decide(file, sha256, placement),
-      ctx.log,
-      ctx.signal,
-    );
-    if (d.kind !== "wait") return { ...d, ingestedAt: placement.ingestedAt, manifestPath: placement.manifestPath };
-    ctx.log.debug({ event: "content_in_flight", ingest_id: ingestId, owner: d.ownerId });
+    const d = await decideOnce(ctx, file, sha256);
+    if (d.kind !== "wait") return d;
+    ctx.log.debug({ event: "content_in_flight", ingest_id: file.ingestId, owner: d.ownerId });
     if (Date.now() > giveUpAt) throw new NotReadyError(`the same content has been in flight (${d.ownerId}) too long`);
     await sleep(Math.min(20 * round, 500), ctx.signal);
   }
+}
+
+/**
+ * One round of decideStage: the first round of many files is asked together (their decisions share one group
+ * commit); only a file whose content is in flight for another goes on to wait, on its own.
+ */
+export async function decideOnce(
+  ctx: IngestContext,
+  file: NewFile,
+  sha256: string,
+): Promise<FinalDecision | Extract<Decision, { kind: "wait" }>> {
+  const at = new Date();
+  const p = ctx.objects
+    ? ctx.objects.placement(file.name, sha256, at)
+    : placementFor(ctx.config.warehouse, file.name, sha256, at);
+  const placement = { ...p, ingestedAt: at.toISOString(), manifestPath: ctx.manifests.pathFor(at) };
+  const d = await retryUntilDone("state: decide", () => ctx.store.decide(file, sha256, placement), ctx.log, ctx.signal);
+  if (d.kind === "wait") return d;
+  return { ...d, ingestedAt: placement.ingestedAt, manifestPath: placement.manifestPath };
 }

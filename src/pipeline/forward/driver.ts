@@ -1,0 +1,184 @@
+import { newIngestId } from "../../core/ids.js";
+import { crashPoint } from "../../durable/crash-points.js";
+import type { Candidate } from "../../watch/candidate.js";
+import type { IngestContext } from "../context.js";
+import { emitFinished } from "../file-events.js";
+import type { Outcome } from "../outcomes.js";
+import { processorFor } from "../processing/process-file.js";
+import type { BatchLane } from "../runner.js";
+import { decideOnce, decideStage } from "../stages/decide.js";
+import { finishStages } from "../stages/finish.js";
+import { handleFailure } from "./fail.js";
+import { closeSource, type Item, newItem, srcOf } from "./item.js";
+import { landStep } from "./land.js";
+import { readStep, SMALL_FILE_MAX_BYTES } from "./read.js";
+
+/** Files per batch of the small-file lane, and batches at once (each file still counts against --concurrency). */
+const BATCH_FILES = 128;
+const BATCH_LANES = 2;
+
+/**
+ * The forward path, the one sequence every new file takes: read (open, hash, copy) → decide (claim the content,
+ * reserve the name) → land (into the warehouse, `stored`) → the tail (manifest line, release, terminal state).
+ * Each step takes all of the run's files at once, so that a batch of small files shares its system-call passes,
+ * group commits and fsyncs, and one large file is simply a batch of one: there is no second path for either.
+ * (Records already at rest take advance.ts's table from their durable state; the steps below are the same ones
+ * it ends in.) A file that leaves the common case mid-batch (its content in flight for another file, its name
+ * taken, its source replaced) takes the rest of that step on its own and then the following steps, without
+ * holding up the batch; a file that fails goes to handleFailure, the one place that judges failures.
+ */
+export async function ingestFiles(
+  ctx: IngestContext,
+  cs: Candidate[],
+  /** Called once the run waits for its first commit (the runner then starts the next batch). */
+  waiting: () => void = () => undefined,
+): Promise<Outcome[]> {
+  const run = new ForwardRun(ctx, waiting);
+  const items = cs.map((c, i) => newItem(i, c, ctx.uploads?.idFor(c.identity) ?? newIngestId()));
+  ctx.log.debug({ event: "batch_started", files: cs.length });
+  await run.steps(items, 0);
+  await run.settled();
+  return items.map((it) => {
+    if (it.src) closeSource(it.src);
+    const outcome = it.outcome ?? "aborted";
+    // A final outcome ends an API upload's wait; "not-ready" and "aborted" keep its id for the next attempt.
+    if (ctx.uploads && outcome !== "not-ready" && outcome !== "aborted") ctx.uploads.settled(it.c.identity);
+    return outcome;
+  });
+}
+
+/** The small-file lane of the runner: which files share a run of ingestFiles, and how many runs at once. */
+export function smallFileLane(ctx: IngestContext): BatchLane {
+  const maxBytes = Math.min(SMALL_FILE_MAX_BYTES, ctx.config.inlineHashMaxBytes);
+  // Batched: small files that need only the move. A file with a processor or bound for S3 runs as a batch of one,
+  // so a slow conversion or upload holds up nothing else. On a state shared by several nodes the service wraps
+  // `run` in the cluster member's guardBatch, which claims the batch's staging names first.
+  return {
+    accepts: (c) =>
+      !ctx.objects && c.sidecar === null && c.identity.size <= maxBytes && processorFor(ctx, c.name, 0) === null,
+    run: (cs, waiting) => ingestFiles(ctx, cs, waiting),
+    maxFiles: BATCH_FILES,
+    lanes: BATCH_LANES,
+  };
+}
+
+type Step = [stage: string, run: (items: Item[]) => Promise<Item[]>];
+
+/** One run of the forward path over a set of files, with the files that left it to go on alone. */
+class ForwardRun {
+  private readonly pending: Promise<void>[] = [];
+  /** The steps, in order; a step's index is where a file that leaves it mid-way goes on from (`aloneThen`). */
+  private readonly sequence: Step[];
+
+  constructor(
+    private readonly ctx: IngestContext,
+    private readonly waiting: () => void,
+  ) {
+    this.sequence = [
+      ["hash", (items) => readStep(ctx, items, this.fail)],
+      ["decide", (items) => this.decide(items)],
+      ["store", (items) => landStep(ctx, items, this.fail, this.aloneThen(3))],
+      ["finish", (items) => this.finish(items)],
+    ];
+  }
+
+  /** Takes `items` through the steps from `from` on. An error a step raises for all of them fails each. */
+  async steps(items: Item[], from: number): Promise<void> {
+    let live = items;
+    for (let s = from; s < this.sequence.length && live.length > 0; s++) {
+      const [stage, step] = this.sequence[s] as Step;
+      const t0 = performance.now();
+      try {
+        live = await step(live);
+      } catch (err) {
+        for (const it of live) if (it.outcome === null && !it.detached) this.fail(it, err);
+        return;
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      for (let k = 0; k < live.length; k++) this.ctx.metrics.observeStage(stage, seconds);
+    }
+  }
+
+  /** Every file's outcome is known (the ones that went on alone included). */
+  async settled(): Promise<void> {
+    for (let k = 0; k < this.pending.length; k++) await this.pending[k];
+  }
+
+  /** The file leaves the flow; handleFailure decides its outcome. */
+  readonly fail = (it: Item, err: unknown): void => {
+    if (it.outcome !== null) return;
+    it.outcome = "aborted";
+    this.pending.push(
+      handleFailure(this.ctx, it, err).then(
+        (outcome) => {
+          it.outcome = outcome;
+        },
+        (e: unknown) => {
+          this.ctx.log.error({ event: "file_error", ingest_id: it.file.ingestId, error: (e as Error).message });
+        },
+      ),
+    );
+  };
+
+  /** A file takes `work` (the rest of the current step) on its own, then the steps from `next` on. */
+  private aloneThen(next: number) {
+    return (it: Item, work: () => Promise<void>): void => {
+      it.detached = true;
+      this.pending.push(
+        (async () => {
+          try {
+            await work();
+          } catch (err) {
+            this.fail(it, err);
+            return;
+          }
+          if (it.outcome === null) await this.steps([it], next);
+        })(),
+      );
+    };
+  }
+
+  /**
+   * Claims each content and reserves each name: the first round for all files together (one group commit).
+   * Content in flight for another file (possibly one of this batch) waits on its own.
+   */
+  private async decide(items: Item[]): Promise<Item[]> {
+    const asked = Promise.all(items.map((it) => decideOnce(this.ctx, it.file, srcOf(it).sha256)));
+    this.waiting();
+    const got = await asked;
+    const decided: Item[] = [];
+    const alone = this.aloneThen(2);
+    items.forEach((it, k) => {
+      const d = got[k];
+      if (d?.kind === "wait") {
+        alone(it, async () => {
+          it.decision = await decideStage(this.ctx, it.file, srcOf(it).sha256);
+          crashPoint("after-hash");
+        });
+      } else if (d) {
+        it.decision = d;
+        decided.push(it);
+      }
+    });
+    crashPoint("after-hash", decided.length);
+    return decided;
+  }
+
+  /** The tail for all files whose content is safe (finishStages); each takes its terminal outcome. */
+  private async finish(items: Item[]): Promise<Item[]> {
+    const recs = await finishStages(
+      this.ctx,
+      items.map((it) => ({
+        record: it.known ?? it.file.ingestId,
+        // Only a local rename takes the source out of staging; a copy or an S3 upload leaves it for the tail.
+        sourceMoved: it.stored && !srcOf(it).tmpPath && !this.ctx.objects,
+      })),
+    );
+    recs.forEach((rec, k) => {
+      const it = items[k] as Item;
+      emitFinished(this.ctx, rec, it.startedAt);
+      it.outcome = rec.state === "duplicate" ? "duplicate" : "ingested";
+    });
+    return [];
+  }
+}

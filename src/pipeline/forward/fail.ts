@@ -1,0 +1,100 @@
+import { ERROR_CATALOG, type ErrorCode, SluiceError } from "../../core/errors.js";
+import type { IngestContext } from "../context.js";
+import { emitFinished } from "../file-events.js";
+import { NotReadyError, type Outcome, resourceExhaustion, ShutdownError, VanishedError } from "../outcomes.js";
+import { backoffMs, retryUntilDone, sleep } from "../retry.js";
+import { quarantineStage, removeUnstoredOutputs } from "../stages/quarantine.js";
+import type { Item } from "./item.js";
+import { GaveUpReading } from "./read.js";
+
+function errorInfo(code: ErrorCode, detail: string, attempts: number) {
+  return { code, message: `${detail} (${ERROR_CATALOG[code].hint})`, attempts };
+}
+
+function logFileError(ctx: IngestContext, it: Item, err: unknown): void {
+  ctx.log.error({
+    event: "file_error",
+    ingest_id: it.file.ingestId,
+    path: it.c.path,
+    error: (err as Error).message,
+    stack: (err as Error).stack,
+  });
+}
+
+/**
+ * What becomes of a file a step could not move on, by what went wrong and how far it got: the one place that
+ * decides it, whichever step and however many files the step was taking. Before anything is stored, the file is
+ * handed back (not ready, resources exhausted), failed as vanished, or quarantined with its error; once it is
+ * stored, its row is left for recovery.
+ */
+export async function handleFailure(ctx: IngestContext, it: Item, err: unknown): Promise<Outcome> {
+  const { file, c, stored, startedAt } = it;
+  const ingestId = file.ingestId;
+  if (err instanceof ShutdownError) return "aborted";
+  if ((err as { code?: string }).code === "SLUICE_OWNERSHIP_LOST") {
+    // This node was presumed dead and the file adopted: the adopter finishes it; nothing here may touch it.
+    ctx.log.warn({ event: "file_adopted_elsewhere", ingest_id: ingestId, path: c.path });
+    return "aborted";
+  }
+  // Out of descriptors (EMFILE/ENFILE) or disk wherever it was raised before anything was stored (a name check
+  // hashing a warehouse file, the processor, an archive reader, /proc/self/fd): the machine's state, never the
+  // file's fault. Nothing of it is kept; after a pause it is handed back and taken again from the start. (A
+  // SluiceError is a verdict on the file, whose message may quote its content: never read as exhaustion.)
+  const exhausted = stored || err instanceof SluiceError ? undefined : resourceExhaustion(err);
+  if (exhausted) {
+    const delay = backoffMs(2, 250, 5_000);
+    ctx.log.warn({
+      event: "write_retry",
+      what: "file: resources exhausted",
+      ingest_id: ingestId,
+      path: c.path,
+      code: exhausted,
+      error: (err as Error).message,
+      retry_in_ms: Math.round(delay),
+    });
+    await retryUntilDone("warehouse: remove temp", () => ctx.warehouse.removeTmp(ingestId), ctx.log, ctx.signal);
+    await retryUntilDone("state: forget", () => ctx.store.forget(ingestId), ctx.log, ctx.signal);
+    await sleep(delay, ctx.signal).catch(() => undefined);
+    return "not-ready";
+  }
+  // Failures before the decision may have no row yet: record the file so its fate is in state.
+  if (!stored && !(err instanceof NotReadyError)) {
+    await retryUntilDone("state: discovered", () => ctx.store.recordDiscovered(file), ctx.log, ctx.signal);
+  }
+  if (err instanceof NotReadyError && !stored) {
+    ctx.log.debug({ event: "file_not_ready", path: c.path, reason: err.message });
+    await ctx.warehouse.removeTmp(ingestId);
+    await retryUntilDone("state: forget", () => ctx.store.forget(ingestId), ctx.log, ctx.signal);
+    return "not-ready";
+  }
+  if (err instanceof VanishedError) {
+    await ctx.warehouse.removeTmp(ingestId);
+    await removeUnstoredOutputs(ctx, ingestId);
+    await retryUntilDone(
+      "state: vanished",
+      () => ctx.store.beginQuarantine(ingestId, errorInfo("SLUICE_ERR_VANISHED", err.message, 1), null),
+      ctx.log,
+      ctx.signal,
+    );
+    await retryUntilDone("state: failed", () => ctx.store.finishFailed(ingestId), ctx.log, ctx.signal);
+    const rec = await ctx.store.get(ingestId);
+    if (rec) emitFinished(ctx, rec, startedAt);
+    return "vanished";
+  }
+  if (stored) {
+    // Past the point of no return (the content is in the warehouse): leave the row for recovery.
+    logFileError(ctx, it, err);
+    return "aborted";
+  }
+  let info: { code: string; message: string; attempts: number };
+  if (err instanceof GaveUpReading) info = errorInfo("SLUICE_ERR_SOURCE_UNREADABLE", err.message, err.attempts);
+  else if (err instanceof SluiceError) info = errorInfo(err.code, err.message, 1);
+  else {
+    logFileError(ctx, it, err);
+    info = { code: "SLUICE_ERR_INTERNAL", message: (err as Error).message, attempts: 1 };
+  }
+  await ctx.warehouse.removeTmp(ingestId);
+  const rec = await quarantineStage(ctx, ingestId, c.name, info);
+  emitFinished(ctx, rec, startedAt);
+  return "failed";
+}

@@ -1,0 +1,198 @@
+import { fstatSync, lstatSync, renameSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { dirname } from "node:path";
+import { crashPoint } from "../../durable/crash-points.js";
+import type { IngestContext } from "../context.js";
+import { emitFinished } from "../file-events.js";
+import { NotReadyError } from "../outcomes.js";
+import { processorFor, processWithRetry } from "../processing/process-file.js";
+import { retryUntilDone } from "../retry.js";
+import { finishWithoutRaw } from "../stages/finish.js";
+import { landStage } from "../stages/land.js";
+import { commitStored, freeTarget, landedWrongFile, stillOurs } from "../stages/store.js";
+import { type Item, recordOf, srcOf } from "./item.js";
+
+/** How the land step hands on an item that left the common case: `work` runs for it alone, then its tail. */
+export type Alone = (it: Item, work: () => Promise<void>) => void;
+
+/**
+ * The land step, for decided items: a duplicate only drops its temp copy; new content goes into the warehouse
+ * and `stored` is committed. Content that needs only a local move (no processor, local warehouse) takes the
+ * move together with the others: one pass of rename(2), one fsync per directory, one group commit of `stored`.
+ * Anything else, and any file that leaves that common case (a name taken, a source replaced, a failed rename, a
+ * source written to after it was judged ready), lands on its own through the careful path below (`landOne`):
+ * free the name, process, land with retries. Returns the items ready for the tail.
+ */
+export async function landStep(
+  ctx: IngestContext,
+  items: Item[],
+  fail: (it: Item, err: unknown) => void,
+  alone: Alone,
+): Promise<Item[]> {
+  const next: Item[] = [];
+  const plain: Item[] = [];
+  const careful: Item[] = [];
+  for (const it of items) {
+    const d = it.decision;
+    if (!d) throw new Error(`internal: ${it.file.ingestId} reached the land step undecided`);
+    if (d.kind === "duplicate") {
+      const src = srcOf(it);
+      if (src.tmpPath) await rm(src.tmpPath, { force: true });
+      it.known = recordOf(it.file, src, d);
+      next.push(it);
+    } else if (!ctx.objects && processorFor(ctx, it.c.name, 0) === null) plain.push(it);
+    else careful.push(it);
+  }
+  const landing = Promise.all(
+    careful.map(async (it) => {
+      try {
+        await landOne(ctx, it);
+        if (it.outcome === null) next.push(it);
+      } catch (err) {
+        fail(it, err);
+      }
+    }),
+  );
+  try {
+    next.push(...(await movePlain(ctx, plain, fail, alone)));
+  } catch (err) {
+    for (const it of plain) if (it.outcome === null && !it.detached) fail(it, err);
+  }
+  await landing;
+  return next;
+}
+
+/**
+ * The careful landing of one item: free the reserved name (or move to the collision name), run the processor
+ * from the descriptor that was hashed before anything moves (a file that cannot be processed is quarantined
+ * whole, and the outputs land with the raw file in one step), then land and commit `stored`.
+ */
+export async function landOne(ctx: IngestContext, it: Item): Promise<void> {
+  const src = srcOf(it);
+  const d = it.decision;
+  if (d?.kind !== "new") throw new Error(`internal: ${it.file.ingestId} lands without a new decision`);
+  const { ingestId } = it.file;
+  it.target = await freeTarget(ctx, ingestId, d.warehousePath, src.sha256);
+  const processed = await processWithRetry(ctx, {
+    ingestId,
+    name: it.c.name,
+    inputPath: `/proc/self/fd/${src.fd}`,
+    target: it.target,
+    sha256: src.sha256,
+    depth: 0,
+    sourcePath: it.c.path,
+    mtimeMs: it.c.identity.mtimeMs,
+  });
+  it.stored = true;
+  it.processed = processed;
+  if (processed?.result.rawDiscarded) {
+    const rec = await finishWithoutRaw(ctx, ingestId, processed.result);
+    emitFinished(ctx, rec, it.startedAt);
+    it.outcome = "ingested";
+    return;
+  }
+  let s: Awaited<ReturnType<typeof landStage>>;
+  try {
+    s = await landStage(ctx, ingestId, it.c.path, src, it.target, processed);
+  } catch (err) {
+    // An S3 upload that found the source changing stored nothing: unless members of it were stored (an
+    // archive), the file is simply not ready yet and is looked at again.
+    if (ctx.objects && err instanceof NotReadyError && processed?.result.record.processor !== "archive") {
+      it.stored = false;
+    }
+    throw err;
+  }
+  // After a rehash into a duplicate the row changed under us: it is read back at the tail.
+  it.known =
+    s.outcome === "new"
+      ? {
+          ...recordOf(it.file, src, { warehousePath: it.target, duplicateOf: null, ...s }),
+          processing: processed?.result.record ?? null,
+        }
+      : ingestId;
+}
+
+/**
+ * The common case, for many files at once: the reserved name is free, the source is still the inode hashed,
+ * rename(2) succeeds. Then one fsync per warehouse directory, and `stored` for all in one group commit.
+ */
+async function movePlain(
+  ctx: IngestContext,
+  items: Item[],
+  fail: (it: Item, err: unknown) => void,
+  alone: Alone,
+): Promise<Item[]> {
+  if (items.length === 0) return [];
+  const { log, signal } = ctx;
+  const dirs = new Set(items.map((it) => dirname((it.decision as { warehousePath: string }).warehousePath)));
+  await Promise.all(
+    [...dirs].map((d) => retryUntilDone("warehouse: move in", () => ctx.warehouse.ensureDir(d), log, signal)),
+  );
+  const carefully = (it: Item) => alone(it, () => landOne(ctx, it));
+  let landed: Item[] = [];
+  for (const it of items) {
+    const src = srcOf(it);
+    const target = (it.decision as { warehousePath: string }).warehousePath;
+    const moved = !src.tmpPath;
+    try {
+      if (lstatSync(target, { throwIfNoEntry: false }) !== undefined || (moved && !stillOurs(it.c.path, src))) {
+        carefully(it);
+        continue;
+      }
+      try {
+        ctx.warehouse.seal(src);
+        renameSync(src.tmpPath ?? it.c.path, target);
+      } catch {
+        carefully(it);
+        continue;
+      }
+      it.stored = true;
+      it.target = target;
+      if (moved && !stillOurs(target, src)) {
+        fail(it, landedWrongFile(target, it.c.path));
+        continue;
+      }
+      landed.push(it);
+    } catch (err) {
+      // An lstat that failed: before the rename the careful path meets it again; after it the row is left for
+      // recovery (handleFailure, as the item is stored).
+      if (it.stored) fail(it, err);
+      else carefully(it);
+    }
+  }
+  const synced = new Set(landed.map((it) => dirname(it.target)));
+  await Promise.all([...synced].map((d) => retryUntilDone("warehouse: move in", () => ctx.dirs.sync(d), log, signal)));
+  crashPoint("after-store", landed.length);
+  // A writer that kept writing after the file was judged ready shows in fstat: that file is rehashed on its own.
+  landed = landed.filter((it) => {
+    const src = srcOf(it);
+    if (src.tmpPath) return true;
+    const now = fstatSync(src.fd);
+    if (now.size === src.identity.size && now.mtimeMs === src.identity.mtimeMs) return true;
+    alone(it, async () => {
+      const s = await commitStored(ctx, it.file.ingestId, src, it.target);
+      it.known =
+        s.outcome === "new"
+          ? recordOf(it.file, src, { warehousePath: it.target, duplicateOf: null, ...s })
+          : it.file.ingestId;
+    });
+    return false;
+  });
+  const at = new Date();
+  const storedAt = { ingestedAt: at.toISOString(), manifestPath: ctx.manifests.pathFor(at) };
+  await Promise.all(
+    landed.map((it) =>
+      retryUntilDone(
+        "state: stored",
+        () => ctx.store.markStored(it.file.ingestId, storedAt.ingestedAt, storedAt.manifestPath),
+        log,
+        signal,
+      ),
+    ),
+  );
+  crashPoint("after-stored", landed.length);
+  for (const it of landed) {
+    it.known = recordOf(it.file, srcOf(it), { warehousePath: it.target, duplicateOf: null, ...storedAt });
+  }
+  return landed;
+}
