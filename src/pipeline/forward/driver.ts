@@ -1,15 +1,17 @@
+import { SluiceError } from "../../core/errors.js";
 import { newIngestId } from "../../core/ids.js";
 import { crashPoint } from "../../durable/crash-points.js";
 import type { Candidate } from "../../watch/candidate.js";
 import type { IngestContext } from "../context.js";
 import { emitFinished } from "../file-events.js";
 import type { Outcome } from "../outcomes.js";
+import type { MemberIngest, MemberOutcome } from "../processing/archive-members.js";
 import { processorFor } from "../processing/process-file.js";
 import type { BatchLane } from "../runner.js";
 import { decideOnce, decideStage } from "../stages/decide.js";
 import { finishStages } from "../stages/finish.js";
 import { handleFailure } from "./fail.js";
-import { closeSource, type Item, newItem, srcOf } from "./item.js";
+import { closeSource, type Item, newItem, provenance, srcOf } from "./item.js";
 import { landStep } from "./land.js";
 import { readStep, SMALL_FILE_MAX_BYTES } from "./read.js";
 
@@ -47,6 +49,35 @@ export async function ingestFiles(
   });
 }
 
+/**
+ * An archive member, copied out of its archive and hashed by the archive processor (its read step), through the
+ * same steps from the decision on. A member at fault (its name cannot be placed, its own processor refused it)
+ * fails alone and the archive goes on; anything else (the state store, the warehouse, a shutdown) is the
+ * archive's failure and is thrown to it.
+ */
+export const ingestMember: MemberIngest = async (ctx, m) => {
+  const run = new ForwardRun(ctx, () => undefined);
+  const it: Item = {
+    ...newItem(
+      0,
+      { path: m.file.sourcePath, name: m.file.name, identity: m.src.identity, sidecar: null },
+      m.file.ingestId,
+    ),
+    file: m.file,
+    startedAt: m.startedAt,
+    depth: m.depth,
+    member: true,
+    src: m.src,
+  };
+  await run.steps([it], 1);
+  await run.settled();
+  const thrown = run.archiveErrors.get(it);
+  if (thrown !== undefined) throw thrown;
+  return (
+    it.outcome === "duplicate" ? "duplicate" : it.outcome === "failed" ? "failed" : "ingested"
+  ) satisfies MemberOutcome;
+};
+
 /** The small-file lane of the runner: which files share a run of ingestFiles, and how many runs at once. */
 export function smallFileLane(ctx: IngestContext): BatchLane {
   const maxBytes = Math.min(SMALL_FILE_MAX_BYTES, ctx.config.inlineHashMaxBytes);
@@ -67,6 +98,8 @@ type Step = [stage: string, run: (items: Item[]) => Promise<Item[]>];
 /** One run of the forward path over a set of files, with the files that left it to go on alone. */
 class ForwardRun {
   private readonly pending: Promise<void>[] = [];
+  /** Errors of archive members that are their archive's to answer for (ingestMember throws them). */
+  readonly archiveErrors = new Map<Item, unknown>();
   /** The steps, in order; a step's index is where a file that leaves it mid-way goes on from (`aloneThen`). */
   private readonly sequence: Step[];
 
@@ -77,7 +110,7 @@ class ForwardRun {
     this.sequence = [
       ["hash", (items) => readStep(ctx, items, this.fail)],
       ["decide", (items) => this.decide(items)],
-      ["store", (items) => landStep(ctx, items, this.fail, this.aloneThen(3))],
+      ["store", (items) => landStep(ctx, items, this.fail, this.aloneThen(3), ingestMember)],
       ["finish", (items) => this.finish(items)],
     ];
   }
@@ -108,6 +141,10 @@ class ForwardRun {
   readonly fail = (it: Item, err: unknown): void => {
     if (it.outcome !== null) return;
     it.outcome = "aborted";
+    if (it.member && !(err instanceof SluiceError && it.decision !== null && !it.stored)) {
+      this.archiveErrors.set(it, err);
+      return;
+    }
     this.pending.push(
       handleFailure(this.ctx, it, err).then(
         (outcome) => {
@@ -170,13 +207,14 @@ class ForwardRun {
       this.ctx,
       items.map((it) => ({
         record: it.known ?? it.file.ingestId,
-        // Only a local rename takes the source out of staging; a copy or an S3 upload leaves it for the tail.
-        sourceMoved: it.stored && !srcOf(it).tmpPath && !this.ctx.objects,
+        // Only a local rename takes the source out of staging; a copy or an S3 upload leaves it for the tail. A
+        // member has nothing in staging.
+        sourceMoved: it.member || (it.stored && !srcOf(it).tmpPath && !this.ctx.objects),
       })),
     );
     recs.forEach((rec, k) => {
       const it = items[k] as Item;
-      emitFinished(this.ctx, rec, it.startedAt);
+      emitFinished(this.ctx, rec, it.startedAt, provenance(it));
       it.outcome = rec.state === "duplicate" ? "duplicate" : "ingested";
     });
     return [];

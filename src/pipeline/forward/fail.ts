@@ -1,10 +1,11 @@
+import { basename } from "node:path";
 import { ERROR_CATALOG, type ErrorCode, SluiceError } from "../../core/errors.js";
 import type { IngestContext } from "../context.js";
 import { emitFinished } from "../file-events.js";
 import { NotReadyError, type Outcome, resourceExhaustion, ShutdownError, VanishedError } from "../outcomes.js";
 import { backoffMs, retryUntilDone, sleep } from "../retry.js";
 import { quarantineStage, removeUnstoredOutputs } from "../stages/quarantine.js";
-import type { Item } from "./item.js";
+import { type Item, provenance } from "./item.js";
 import { GaveUpReading } from "./read.js";
 
 function errorInfo(code: ErrorCode, detail: string, attempts: number) {
@@ -78,7 +79,7 @@ export async function handleFailure(ctx: IngestContext, it: Item, err: unknown):
     );
     await retryUntilDone("state: failed", () => ctx.store.finishFailed(ingestId), ctx.log, ctx.signal);
     const rec = await ctx.store.get(ingestId);
-    if (rec) emitFinished(ctx, rec, startedAt);
+    if (rec) emitFinished(ctx, rec, startedAt, provenance(it));
     return "vanished";
   }
   if (stored) {
@@ -93,8 +94,10 @@ export async function handleFailure(ctx: IngestContext, it: Item, err: unknown):
     logFileError(ctx, it, err);
     info = { code: "SLUICE_ERR_INTERNAL", message: (err as Error).message, attempts: 1 };
   }
-  await ctx.warehouse.removeTmp(ingestId);
-  const rec = await quarantineStage(ctx, ingestId, c.name, info);
-  emitFinished(ctx, rec, startedAt);
+  // A member's bytes are its temp copy: kept for the error directory once it was read whole and its processor
+  // ran (a member whose name could not be placed has no bytes worth keeping); a staging file's copy is a copy.
+  if (!(it.member && it.target)) await ctx.warehouse.removeTmp(ingestId);
+  const rec = await quarantineStage(ctx, ingestId, it.member ? basename(file.memberPath ?? file.name) : c.name, info);
+  emitFinished(ctx, rec, startedAt, provenance(it));
   return "failed";
 }

@@ -17,6 +17,11 @@ export interface Item {
   readonly c: Candidate;
   readonly file: NewFile;
   readonly startedAt: number;
+  /** 0 for a staging file, +1 per archive level (picks the processor). */
+  readonly depth: number;
+  /** An archive member: its bytes are its temp copy, it has nothing in staging, and its failures are judged
+   * with its archive's (driver.ts, ingestMember). */
+  readonly member: boolean;
   /** Set by the read step. */
   src: HashedSource | null;
   /** Descriptor of a temp copy written on the main thread until it is synced (-1: none). */
@@ -43,6 +48,8 @@ export function newItem(i: number, c: Candidate, ingestId: string): Item {
     c,
     file: { ingestId, sourcePath: c.path, name: c.name, ...c.identity, sidecarPath: c.sidecar?.path ?? null },
     startedAt: performance.now(),
+    depth: 0,
+    member: false,
     src: null,
     out: -1,
     discovered: null,
@@ -54,6 +61,11 @@ export function newItem(i: number, c: Candidate, ingestId: string): Item {
     detached: false,
     outcome: null,
   };
+}
+
+/** What an item's log events carry besides the record: a member's archive and path. */
+export function provenance(it: Item): Record<string, unknown> {
+  return it.member ? { archive_ingest_id: it.file.archiveIngestId, member_path: it.file.memberPath } : {};
 }
 
 /** The item's source, once read (a step past the read only sees items that have one). */
@@ -94,9 +106,9 @@ export function recordOf(
     attempts: 1,
     discoveredAt: now,
     updatedAt: now,
-    archiveIngestId: null,
-    memberPath: null,
-    memberIndex: null,
+    archiveIngestId: file.archiveIngestId ?? null,
+    memberPath: file.memberPath ?? null,
+    memberIndex: file.memberIndex ?? null,
     processing: null,
   };
 }

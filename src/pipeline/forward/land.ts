@@ -5,12 +5,13 @@ import { crashPoint } from "../../durable/crash-points.js";
 import type { IngestContext } from "../context.js";
 import { emitFinished } from "../file-events.js";
 import { NotReadyError } from "../outcomes.js";
+import type { MemberIngest } from "../processing/archive-members.js";
 import { processorFor, processWithRetry } from "../processing/process-file.js";
 import { retryUntilDone } from "../retry.js";
 import { finishWithoutRaw } from "../stages/finish.js";
 import { landStage } from "../stages/land.js";
 import { commitStored, freeTarget, landedWrongFile, stillOurs } from "../stages/store.js";
-import { type Item, recordOf, srcOf } from "./item.js";
+import { type Item, provenance, recordOf, srcOf } from "./item.js";
 
 /** How the land step hands on an item that left the common case: `work` runs for it alone, then its tail. */
 export type Alone = (it: Item, work: () => Promise<void>) => void;
@@ -28,6 +29,8 @@ export async function landStep(
   items: Item[],
   fail: (it: Item, err: unknown) => void,
   alone: Alone,
+  /** How an archive's members go forward (the driver's ingestMember, passed in: no import cycle). */
+  members: MemberIngest,
 ): Promise<Item[]> {
   const next: Item[] = [];
   const plain: Item[] = [];
@@ -40,13 +43,13 @@ export async function landStep(
       if (src.tmpPath) await rm(src.tmpPath, { force: true });
       it.known = recordOf(it.file, src, d);
       next.push(it);
-    } else if (!ctx.objects && processorFor(ctx, it.c.name, 0) === null) plain.push(it);
+    } else if (!ctx.objects && processorFor(ctx, it.c.name, it.depth) === null) plain.push(it);
     else careful.push(it);
   }
   const landing = Promise.all(
     careful.map(async (it) => {
       try {
-        await landOne(ctx, it);
+        await landOne(ctx, it, members);
         if (it.outcome === null) next.push(it);
       } catch (err) {
         fail(it, err);
@@ -54,7 +57,7 @@ export async function landStep(
     }),
   );
   try {
-    next.push(...(await movePlain(ctx, plain, fail, alone)));
+    next.push(...(await movePlain(ctx, plain, fail, alone, members)));
   } catch (err) {
     for (const it of plain) if (it.outcome === null && !it.detached) fail(it, err);
   }
@@ -67,7 +70,7 @@ export async function landStep(
  * from the descriptor that was hashed before anything moves (a file that cannot be processed is quarantined
  * whole, and the outputs land with the raw file in one step), then land and commit `stored`.
  */
-export async function landOne(ctx: IngestContext, it: Item): Promise<void> {
+export async function landOne(ctx: IngestContext, it: Item, members: MemberIngest): Promise<void> {
   const src = srcOf(it);
   const d = it.decision;
   if (d?.kind !== "new") throw new Error(`internal: ${it.file.ingestId} lands without a new decision`);
@@ -79,15 +82,16 @@ export async function landOne(ctx: IngestContext, it: Item): Promise<void> {
     inputPath: `/proc/self/fd/${src.fd}`,
     target: it.target,
     sha256: src.sha256,
-    depth: 0,
+    depth: it.depth,
     sourcePath: it.c.path,
-    mtimeMs: it.c.identity.mtimeMs,
+    mtimeMs: it.file.mtimeMs,
+    members,
   });
   it.stored = true;
   it.processed = processed;
   if (processed?.result.rawDiscarded) {
-    const rec = await finishWithoutRaw(ctx, ingestId, processed.result);
-    emitFinished(ctx, rec, it.startedAt);
+    const rec = await finishWithoutRaw(ctx, ingestId, processed.result, { sourceMoved: it.member });
+    emitFinished(ctx, rec, it.startedAt, provenance(it));
     it.outcome = "ingested";
     return;
   }
@@ -121,21 +125,33 @@ async function movePlain(
   items: Item[],
   fail: (it: Item, err: unknown) => void,
   alone: Alone,
+  members: MemberIngest,
 ): Promise<Item[]> {
   if (items.length === 0) return [];
   const { log, signal } = ctx;
   const dirs = new Set(items.map((it) => dirname((it.decision as { warehousePath: string }).warehousePath)));
+  // A directory that cannot be made (a file holds its name, a full disk) sends its files the careful way, which
+  // finds out whether that is the name's fault (they fail alone) or the machine's (waited out).
+  const unmade = new Set<string>();
   await Promise.all(
-    [...dirs].map((d) => retryUntilDone("warehouse: move in", () => ctx.warehouse.ensureDir(d), log, signal)),
+    [...dirs].map((d) =>
+      ctx.warehouse.ensureDir(d).catch(() => {
+        unmade.add(d);
+      }),
+    ),
   );
-  const carefully = (it: Item) => alone(it, () => landOne(ctx, it));
+  const carefully = (it: Item) => alone(it, () => landOne(ctx, it, members));
   let landed: Item[] = [];
   for (const it of items) {
     const src = srcOf(it);
     const target = (it.decision as { warehousePath: string }).warehousePath;
     const moved = !src.tmpPath;
     try {
-      if (lstatSync(target, { throwIfNoEntry: false }) !== undefined || (moved && !stillOurs(it.c.path, src))) {
+      if (
+        unmade.has(dirname(target)) ||
+        lstatSync(target, { throwIfNoEntry: false }) !== undefined ||
+        (moved && !stillOurs(it.c.path, src))
+      ) {
         carefully(it);
         continue;
       }

@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, fstatSync, openSync, statSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { basename } from "node:path";
-import { ERROR_CATALOG, type ErrorCode, SluiceError } from "../../core/errors.js";
+import { ERROR_CATALOG } from "../../core/errors.js";
 import type { FileRecord } from "../../core/file-record.js";
 import { newIngestId } from "../../core/ids.js";
 import type { ProcessingResult } from "../../core/processing.js";
@@ -13,16 +13,28 @@ import type { IngestContext } from "../context.js";
 import { emitFinished } from "../file-events.js";
 import { resourceExhaustion } from "../outcomes.js";
 import { retryUntilDone } from "../retry.js";
-import { decideStage } from "../stages/decide.js";
-import { finishStage, finishWithoutRaw } from "../stages/finish.js";
-import { landStage } from "../stages/land.js";
+import { finishStage } from "../stages/finish.js";
 import { quarantineStage } from "../stages/quarantine.js";
-import { freeTarget } from "../stages/store.js";
+import type { HashedSource } from "../stages/read-source.js";
 import { copyStreamHashing } from "./copy-stream.js";
-import type { Processed, ProcessJob } from "./process-file.js";
+import type { ProcessJob } from "./process-file.js";
 
-type MemberOutcome = "ingested" | "duplicate" | "failed";
-type MemberProcessor = (ctx: IngestContext, job: ProcessJob) => Promise<Processed | null>;
+export type MemberOutcome = "ingested" | "duplicate" | "failed";
+
+/** A member read whole into its temp copy, ready for the forward path's steps from the decision on. */
+export interface ReadMember {
+  file: NewFile;
+  src: HashedSource;
+  startedAt: number;
+  /** The archive's depth + 1 (picks the member's own processor). */
+  depth: number;
+}
+
+/**
+ * Takes a member forward (forward/driver.ts `ingestMember`), handed in so that this module drives no pipeline
+ * step itself and imports none. Throws what is the archive's failure rather than the member's.
+ */
+export type MemberIngest = (ctx: IngestContext, member: ReadMember) => Promise<MemberOutcome>;
 
 /**
  * Ingests each member of an archive as a file of its own (own SHA-256,
@@ -37,8 +49,8 @@ export async function expandArchive(
   job: ProcessJob,
   kind: ArchiveKind,
   started: number,
-  /** Runs a member's own processor (an archive in an archive, a CSV): passed in, so this module imports no processor. */
-  processMember: MemberProcessor,
+  /** Takes each member forward: the forward path's member entry, passed in (this module imports no step). */
+  ingestMember: MemberIngest,
 ): Promise<ProcessingResult> {
   const members = { files: 0, ingested: 0, duplicate: 0, failed: 0, rejected: 0 };
   const invalidRows: InvalidRow[] = [];
@@ -58,7 +70,7 @@ export async function expandArchive(
       continue;
     }
     members.files++;
-    const outcome = await ingestMember(ctx, job, entry, processMember);
+    const outcome = await takeMember(ctx, job, entry, ingestMember);
     members[outcome]++;
     if (outcome === "failed") {
       const rec = await ctx.store.member(job.ingestId, entry.index);
@@ -87,11 +99,15 @@ function outcomeOf(rec: FileRecord): MemberOutcome {
   return rec.state === "duplicate" ? "duplicate" : rec.state === "failed" ? "failed" : "ingested";
 }
 
-async function ingestMember(
+/**
+ * One member: a row an earlier attempt left stored only needs its tail; a new one is copied out
+ * of the archive and hashed here (its read step), then taken forward by the same steps as any file.
+ */
+async function takeMember(
   ctx: IngestContext,
   archive: ProcessJob,
   entry: ArchiveFileEntry,
-  processMember: MemberProcessor,
+  ingestMember: MemberIngest,
 ): Promise<MemberOutcome> {
   const startedAt = performance.now();
   const existing = await ctx.store.member(archive.ingestId, entry.index);
@@ -137,7 +153,7 @@ async function ingestMember(
     // A limit breach condemns the whole archive; a damaged member only itself. A reader that ran out of
     // descriptors or disk says so as damage (its cause holds the errno): that is retried, not the member's fault.
     if (!(err instanceof ArchiveError) || err.code === "limit" || resourceExhaustion(err)) throw err;
-    return failMember(ctx, file, startedAt, "SLUICE_ERR_ARCHIVE_CORRUPT", err.message);
+    return failDamaged(ctx, file, startedAt, err.message);
   }
   // A member is readable by no more users than its archive: its copy takes the archive's group/other bits,
   // which its outputs, its stored copy and members of a nested archive inherit in turn.
@@ -149,55 +165,11 @@ async function ingestMember(
     file.size = copied.bytes;
     file.device = st.dev;
     file.inode = st.ino;
-    const decision = await decideStage(ctx, file, copied.sha256);
-    if (decision.kind === "duplicate") {
-      await rm(tmp, { force: true });
-      const rec = await finishStage(ctx, ingestId, { sourceMoved: true });
-      emitFinished(ctx, rec, startedAt, provenance(rec));
-      return "duplicate";
-    }
-    let target: string;
-    try {
-      target = await freeTarget(ctx, ingestId, decision.warehousePath, copied.sha256);
-    } catch (err) {
-      // No usable warehouse name for this member (its directory is a file there, or the path is too long):
-      // it fails alone, like a damaged member, instead of taking the archive down.
-      if (!(err instanceof SluiceError)) throw err;
-      return failMember(ctx, file, startedAt, err.code, err.message);
-    }
-    let processed: Processed | null;
-    try {
-      processed = await processMember(ctx, {
-        ingestId,
-        name: entry.path,
-        inputPath: `/proc/self/fd/${fd}`,
-        target,
-        sha256: copied.sha256,
-        depth: archive.depth + 1,
-        sourcePath: file.sourcePath,
-        mtimeMs: archive.mtimeMs,
-      });
-    } catch (err) {
-      if (!(err instanceof SluiceError)) throw err;
-      return failMember(ctx, file, startedAt, err.code, err.message, true);
-    }
-    if (processed?.result.rawDiscarded) {
-      const rec = await finishWithoutRaw(ctx, ingestId, processed.result, { sourceMoved: true });
-      emitFinished(ctx, rec, startedAt, provenance(rec));
-      return outcomeOf(rec);
-    }
-    const identity = { device: st.dev, inode: st.ino, size: copied.bytes, mtimeMs: st.mtimeMs };
-    await landStage(
-      ctx,
-      ingestId,
-      file.sourcePath,
-      { fd, identity, owner: { uid: st.uid, mode, nlink: 1 }, sha256: copied.sha256, tmpPath: tmp },
-      target,
-      processed,
-    );
-    const rec = await finishStage(ctx, ingestId, { sourceMoved: true });
-    emitFinished(ctx, rec, startedAt, provenance(rec));
-    return outcomeOf(rec);
+    // A member's time is its archive's (as recorded and in its manifest line); its copy is never checked for
+    // change by time (it was hashed as it was written).
+    const identity = { device: st.dev, inode: st.ino, size: copied.bytes, mtimeMs: archive.mtimeMs };
+    const src = { fd, identity, owner: { uid: st.uid, mode, nlink: 1 }, sha256: copied.sha256, tmpPath: tmp };
+    return await ingestMember(ctx, { file, src, startedAt, depth: archive.depth + 1 });
   } finally {
     closeSync(fd);
   }
@@ -208,19 +180,16 @@ function provenance(rec: { archiveIngestId?: string | null; memberPath?: string 
 }
 
 /**
- * A member that cannot be ingested goes to the error directory like any
- * file (its bytes, if they were read whole, with the reason beside them);
- * the archive carries on with the next member.
+ * A member that cannot be read whole goes to the error directory like any file, with the reason and without
+ * its bytes; the archive carries on with the next member.
  */
-async function failMember(
+async function failDamaged(
   ctx: IngestContext,
   file: NewFile,
   startedAt: number,
-  code: ErrorCode,
   detail: string,
-  keepBytes = false,
 ): Promise<MemberOutcome> {
-  if (!keepBytes) await rm(ctx.warehouse.tmpPathFor(file.ingestId), { force: true });
+  const code = "SLUICE_ERR_ARCHIVE_CORRUPT";
   await retryUntilDone("state: discovered", () => ctx.store.recordDiscovered(file), ctx.log, ctx.signal);
   const info = { code, message: `${detail} (${ERROR_CATALOG[code].hint})`, attempts: 1 };
   const rec = await quarantineStage(ctx, file.ingestId, basename(file.memberPath ?? file.name), info);

@@ -14,6 +14,7 @@ import { OUTPUT_SUFFIX } from "../../warehouse/warehouse-paths.js";
 import type { IngestContext } from "../context.js";
 import { resourceExhaustion, SinkWriteError } from "../outcomes.js";
 import { backoffMs, sleep } from "../retry.js";
+import type { MemberIngest } from "./archive-members.js";
 import { DUCKDB_DESCRIPTORS, ensureDescriptors } from "./descriptor-headroom.js";
 import { outputPath, type PlannedOutput } from "./outputs.js";
 
@@ -37,6 +38,8 @@ export interface ProcessJob {
   /** Shown as members' provenance. */
   sourcePath: string;
   mtimeMs: number;
+  /** How an archive's members go forward: the forward path's member entry, handed in (no import cycle). */
+  members: MemberIngest;
 }
 
 export interface Processed {
@@ -81,7 +84,7 @@ export async function processFile(ctx: IngestContext, job: ProcessJob): Promise<
         job,
         archiveKindOf(basename(job.name)) as ArchiveKind,
         started,
-        processWithRetry,
+        job.members,
       );
       if (ctx.config.archive.keep) return { result, outputs: [] };
       return { result: { ...result, record: { ...result.record, rawKept: false }, rawDiscarded: true }, outputs: [] };

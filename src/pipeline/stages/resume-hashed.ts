@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import { ERROR_CATALOG, SluiceError } from "../../core/errors.js";
 import type { FileRecord } from "../../core/file-record.js";
 import type { IngestContext } from "../context.js";
+import { ingestMember } from "../forward/driver.js";
 import { NotReadyError, VanishedError } from "../outcomes.js";
 import { placeOutputs } from "../processing/outputs.js";
 import { type Processed, processWithRetry } from "../processing/process-file.js";
@@ -129,6 +130,7 @@ async function reprocess(
     depth: 0,
     sourcePath: row.sourcePath,
     mtimeMs: row.mtimeMs,
+    members: ingestMember,
   });
 }
 
