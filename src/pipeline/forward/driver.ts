@@ -81,12 +81,12 @@ export const ingestMember: MemberIngest = async (ctx, m) => {
 /** The small-file lane of the runner: which files share a run of ingestFiles, and how many runs at once. */
 export function smallFileLane(ctx: IngestContext): BatchLane {
   const maxBytes = Math.min(SMALL_FILE_MAX_BYTES, ctx.config.inlineHashMaxBytes);
-  // Batched: small files that need only the move. A file with a processor or bound for S3 runs as a batch of one,
-  // so a slow conversion or upload holds up nothing else. On a state shared by several nodes the service wraps
-  // `run` in the cluster member's guardBatch, which claims the batch's staging names first.
+  // Batched: small files without a processor, to a local warehouse (the plain move) or to S3 (each uploads on its
+  // own, through the request limiter, inside the batch's land step; the batch shares the decide and tail commits).
+  // A file with a processor runs as a batch of one, so a slow conversion holds up nothing else. On a state shared
+  // by several nodes the service wraps `run` in the cluster member's guardBatch, which claims the names first.
   return {
-    accepts: (c) =>
-      !ctx.objects && c.sidecar === null && c.identity.size <= maxBytes && processorFor(ctx, c.name, 0) === null,
+    accepts: (c) => c.sidecar === null && c.identity.size <= maxBytes && processorFor(ctx, c.name, 0) === null,
     run: (cs, waiting) => ingestFiles(ctx, cs, waiting),
     maxFiles: BATCH_FILES,
     lanes: BATCH_LANES,
