@@ -64,7 +64,7 @@ function makeInstruments() {
     }),
     stageSeconds: new Histogram({
       name: "sluice_stage_duration_seconds",
-      help: "Time spent per pipeline stage, per file (read, hash, decide, process, store, manifest, finish)",
+      help: "Time spent per pipeline stage, per file (hash, decide, process: naming and processor, store: includes process, finish)",
       labelNames: ["stage"] as const,
       buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
       registers: [registry],

@@ -75,6 +75,7 @@ export async function landOne(ctx: IngestContext, it: Item, members: MemberInges
   const d = it.decision;
   if (d?.kind !== "new") throw new Error(`internal: ${it.file.ingestId} lands without a new decision`);
   const { ingestId } = it.file;
+  const t0 = performance.now();
   it.target = await freeTarget(ctx, ingestId, d.warehousePath, src.sha256);
   const processed = await processWithRetry(ctx, {
     ingestId,
@@ -87,6 +88,7 @@ export async function landOne(ctx: IngestContext, it: Item, members: MemberInges
     mtimeMs: it.file.mtimeMs,
     members,
   });
+  ctx.metrics.observeStage("process", (performance.now() - t0) / 1000);
   it.stored = true;
   it.processed = processed;
   if (processed?.result.rawDiscarded) {
