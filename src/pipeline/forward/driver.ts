@@ -110,7 +110,7 @@ class ForwardRun {
     this.sequence = [
       ["hash", (items) => readStep(ctx, items, this.fail)],
       ["decide", (items) => this.decide(items)],
-      ["store", (items) => landStep(ctx, items, this.fail, this.aloneThen(3), ingestMember)],
+      ["store", (items) => landStep(ctx, items, { fail: this.fail, alone: this.aloneThen(3), members: ingestMember })],
       ["finish", (items) => this.finish(items)],
     ];
   }
@@ -121,10 +121,13 @@ class ForwardRun {
     for (let s = from; s < this.sequence.length && live.length > 0; s++) {
       const [stage, step] = this.sequence[s] as Step;
       const t0 = performance.now();
+      const legs = live.map((it) => it.leg);
       try {
         live = await step(live);
       } catch (err) {
-        for (const it of live) if (it.outcome === null && !it.detached) this.fail(it, err);
+        live.forEach((it, k) => {
+          if (it.outcome === null && it.leg === legs[k]) this.fail(it, err);
+        });
         return;
       }
       const seconds = (performance.now() - t0) / 1000;
@@ -160,7 +163,7 @@ class ForwardRun {
   /** A file takes `work` (the rest of the current step) on its own, then the steps from `next` on. */
   private aloneThen(next: number) {
     return (it: Item, work: () => Promise<void>): void => {
-      it.detached = true;
+      it.leg++;
       this.pending.push(
         (async () => {
           try {

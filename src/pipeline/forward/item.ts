@@ -36,8 +36,11 @@ export interface Item {
   stored: boolean;
   /** What the tail finishes: the record as known, or its id when the row changed under this run (a rehash). */
   known: FileRecord | string | null;
-  /** Left its batch to take a step on its own (driver.ts `alone`): the batch's step no longer answers for it. */
-  detached: boolean;
+  /**
+   * How many times it left a run to go on alone (driver.ts `aloneThen`). A step answers for the files whose leg
+   * is still the one they entered it with: one that left meanwhile is its own run's to answer for.
+   */
+  leg: number;
   /** Set when it leaves the flow: by handleFailure, or by the tail. */
   outcome: Outcome | null;
 }
@@ -58,7 +61,7 @@ export function newItem(i: number, c: Candidate, ingestId: string): Item {
     processed: null,
     stored: false,
     known: null,
-    detached: false,
+    leg: 0,
     outcome: null,
   };
 }

@@ -13,8 +13,15 @@ import { landStage } from "../stages/land.js";
 import { commitStored, freeTarget, landedWrongFile, stillOurs } from "../stages/store.js";
 import { type Item, provenance, recordOf, srcOf } from "./item.js";
 
-/** How the land step hands on an item that left the common case: `work` runs for it alone, then its tail. */
-export type Alone = (it: Item, work: () => Promise<void>) => void;
+/** Where the land step sends a file that does not go on with its batch. */
+export interface Routes {
+  /** It failed: handleFailure judges it. */
+  fail: (it: Item, err: unknown) => void;
+  /** It left the common case: `work` runs for it alone, then its tail. */
+  alone: (it: Item, work: () => Promise<void>) => void;
+  /** How an archive's members go forward (the driver's ingestMember, passed in: no import cycle). */
+  members: MemberIngest;
+}
 
 /**
  * The land step, for decided items: a duplicate only drops its temp copy; new content goes into the warehouse
@@ -24,14 +31,8 @@ export type Alone = (it: Item, work: () => Promise<void>) => void;
  * source written to after it was judged ready), lands on its own through the careful path below (`landOne`):
  * free the name, process, land with retries. Returns the items ready for the tail.
  */
-export async function landStep(
-  ctx: IngestContext,
-  items: Item[],
-  fail: (it: Item, err: unknown) => void,
-  alone: Alone,
-  /** How an archive's members go forward (the driver's ingestMember, passed in: no import cycle). */
-  members: MemberIngest,
-): Promise<Item[]> {
+export async function landStep(ctx: IngestContext, items: Item[], routes: Routes): Promise<Item[]> {
+  const { fail, members } = routes;
   const next: Item[] = [];
   const plain: Item[] = [];
   const careful: Item[] = [];
@@ -56,10 +57,13 @@ export async function landStep(
       }
     }),
   );
+  const legs = plain.map((it) => it.leg);
   try {
-    next.push(...(await movePlain(ctx, plain, fail, alone, members)));
+    next.push(...(await movePlain(ctx, plain, routes)));
   } catch (err) {
-    for (const it of plain) if (it.outcome === null && !it.detached) fail(it, err);
+    plain.forEach((it, k) => {
+      if (it.outcome === null && it.leg === legs[k]) fail(it, err);
+    });
   }
   await landing;
   return next;
@@ -122,14 +126,9 @@ export async function landOne(ctx: IngestContext, it: Item, members: MemberInges
  * The common case, for many files at once: the reserved name is free, the source is still the inode hashed,
  * rename(2) succeeds. Then one fsync per warehouse directory, and `stored` for all in one group commit.
  */
-async function movePlain(
-  ctx: IngestContext,
-  items: Item[],
-  fail: (it: Item, err: unknown) => void,
-  alone: Alone,
-  members: MemberIngest,
-): Promise<Item[]> {
+async function movePlain(ctx: IngestContext, items: Item[], routes: Routes): Promise<Item[]> {
   if (items.length === 0) return [];
+  const { fail, alone, members } = routes;
   const { log, signal } = ctx;
   const dirs = new Set(items.map((it) => dirname((it.decision as { warehousePath: string }).warehousePath)));
   // A directory that cannot be made (a file holds its name, a full disk) sends its files the careful way, which
