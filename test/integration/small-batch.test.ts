@@ -69,4 +69,32 @@ describe("small-file batches", () => {
     expect(sha256(readFileSync(f7?.warehouse_path as string))).toBe(sha);
     expect(readManifest(s.manifests)).toHaveLength(20);
   });
+
+  it("a directory the batch cannot make (a foreign file holds its name): its files fail alone, the rest land", async () => {
+    const s = sandbox();
+    const inputs: Inputs = new Map();
+    mkdirSync(join(s.input, "sub"));
+    for (let i = 0; i < 20; i++) {
+      const data = Buffer.from(`file ${i} ${randomBytes(8).toString("hex")}\n`);
+      const name = i < 5 ? `sub/x${i}.txt` : `f${i}.txt`;
+      writeFileSync(join(s.input, name), data);
+      if (i >= 5) inputs.set(name, sha256(data));
+    }
+    // Something not recorded by sluice holds the name the directory of sub/x*.txt needs today.
+    const day = `ingest_date=${new Date().toISOString().slice(0, 10)}`;
+    mkdirSync(join(s.warehouse, day), { recursive: true });
+    writeFileSync(join(s.warehouse, day, "sub"), "foreign\n");
+
+    const r = await runOnce([...s.args, "--recursive", ...FLAGS], { timeoutMs: 30_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.events.some((e) => e.event === "batch_started" && (e.files as number) > 5)).toBe(true);
+    expect(readFileSync(join(s.warehouse, day, "sub"), "utf8")).toBe("foreign\n");
+    const failed = r.events.filter((e) => e.event === "file_failed");
+    expect(failed.map((e) => e.name).sort()).toEqual([0, 1, 2, 3, 4].map((i) => `sub/x${i}.txt`));
+    for (const e of failed) expect(e.code).toBe("SLUICE_ERR_NAME_COLLISION");
+    expect(r.events.filter((e) => e.event === "file_ingested")).toHaveLength(15);
+    // The foreign file and the emptied staging directory are all the checker finds besides the 15 files.
+    const foreign = `unknown content ${sha256(Buffer.from("foreign\n")).slice(0, 12)} in warehouse`;
+    expect(checkExactlyOnce(s, inputs).problems.sort()).toEqual(["left in staging: sub", foreign].sort());
+  });
 });
