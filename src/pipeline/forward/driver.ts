@@ -73,9 +73,9 @@ export const ingestMember: MemberIngest = async (ctx, m) => {
   await run.settled();
   const thrown = run.archiveErrors.get(it);
   if (thrown !== undefined) throw thrown;
-  return (
-    it.outcome === "duplicate" ? "duplicate" : it.outcome === "failed" ? "failed" : "ingested"
-  ) satisfies MemberOutcome;
+  const outcome = it.outcome;
+  if (outcome === "ingested" || outcome === "duplicate" || outcome === "failed") return outcome satisfies MemberOutcome;
+  throw new Error(`internal: archive member ${it.file.ingestId} ended ${outcome ?? "unfinished"}`);
 };
 
 /** The small-file lane of the runner: which files share a run of ingestFiles, and how many runs at once. */
@@ -154,7 +154,9 @@ class ForwardRun {
           it.outcome = outcome;
         },
         (e: unknown) => {
-          this.ctx.log.error({ event: "file_error", ingest_id: it.file.ingestId, error: (e as Error).message });
+          // Failing the file failed too (a shutdown mid-quarantine): a member's archive answers for it.
+          if (it.member) this.archiveErrors.set(it, e);
+          else this.ctx.log.error({ event: "file_error", ingest_id: it.file.ingestId, error: (e as Error).message });
         },
       ),
     );
