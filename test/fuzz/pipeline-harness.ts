@@ -91,7 +91,7 @@ export async function runOnceInProcess(
   d: PipelineDirs,
   flags: Partial<Record<keyof RawRunOptions, unknown>> = {},
   timeoutMs = 30_000,
-): Promise<{ events: Record<string, unknown>[]; timedOut: boolean }> {
+): Promise<{ events: Record<string, unknown>[]; timedOut: boolean; metrics: string }> {
   const config = resolveRunConfig(
     {
       input: d.input,
@@ -115,6 +115,7 @@ export async function runOnceInProcess(
   mkdirSync(d.root, { recursive: true });
   const fd = openSync(d.logPath, "a");
   let timedOut = false;
+  let metrics = "";
   try {
     const wired = await wireInProcess(config, createLogger(config.logLevel, fd));
     const service = new IngestService(wired);
@@ -128,6 +129,7 @@ export async function runOnceInProcess(
     // A run that did not drain is stopped the way a second SIGTERM stops it: files in flight are abandoned.
     if (timedOut) service.abortInFlight();
     await service.stop();
+    metrics = await wired.ctx.metrics.registry.metrics();
   } finally {
     closeSync(fd);
   }
@@ -135,5 +137,5 @@ export async function runOnceInProcess(
     .split("\n")
     .filter((l) => l.trim() !== "")
     .map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { events, timedOut };
+  return { events, timedOut, metrics };
 }

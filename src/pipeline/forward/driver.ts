@@ -121,6 +121,7 @@ class ForwardRun {
     for (let s = from; s < this.sequence.length && live.length > 0; s++) {
       const [stage, step] = this.sequence[s] as Step;
       const t0 = performance.now();
+      const entered = live.length;
       const legs = live.map((it) => it.leg);
       try {
         live = await step(live);
@@ -131,7 +132,7 @@ class ForwardRun {
         return;
       }
       const seconds = (performance.now() - t0) / 1000;
-      for (let k = 0; k < live.length; k++) this.ctx.metrics.observeStage(stage, seconds);
+      for (let k = 0; k < entered; k++) this.ctx.metrics.observeStage(stage, seconds);
     }
   }
 

@@ -36,14 +36,21 @@ export async function landStep(ctx: IngestContext, items: Item[], routes: Routes
   const next: Item[] = [];
   const plain: Item[] = [];
   const careful: Item[] = [];
+  const dropping: Promise<unknown>[] = [];
   for (const it of items) {
     const d = it.decision;
     if (!d) throw new Error(`internal: ${it.file.ingestId} reached the land step undecided`);
     if (d.kind === "duplicate") {
       const src = srcOf(it);
-      if (src.tmpPath) await rm(src.tmpPath, { force: true });
       it.known = recordOf(it.file, src, d);
-      next.push(it);
+      if (!src.tmpPath) next.push(it);
+      else
+        dropping.push(
+          rm(src.tmpPath, { force: true }).then(
+            () => next.push(it),
+            (err: unknown) => fail(it, err),
+          ),
+        );
     } else if (!ctx.objects && processorFor(ctx, it.c.name, it.depth) === null) plain.push(it);
     else careful.push(it);
   }
@@ -65,7 +72,7 @@ export async function landStep(ctx: IngestContext, items: Item[], routes: Routes
       if (it.outcome === null && it.leg === legs[k]) fail(it, err);
     });
   }
-  await landing;
+  await Promise.all([landing, ...dropping]);
   return next;
 }
 
