@@ -3,7 +3,7 @@ import { bearerAuth } from "./auth.js";
 import { dashboardRoutes } from "./dashboard.js";
 import type { ApiDeps } from "./deps.js";
 import { handleClientError, handleError, handleNotFound } from "./errors.js";
-import { openApiRoutes } from "./openapi.js";
+import { openApiRoutes, registerOpenApi } from "./openapi.js";
 import { decimalIntegersOnly } from "./query-numbers.js";
 import { filesReadRoutes } from "./routes/files-read.js";
 import { healthRoutes } from "./routes/health.js";
@@ -78,6 +78,8 @@ export function buildApp(deps: ApiDeps, opts: BuildAppOptions = {}): FastifyInst
     deps.metrics.observeHttp(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
   });
 
+  // Before any route: the document is generated from the routes as they are added.
+  registerOpenApi(app);
   // On the root instance, before the routes: it guards the dashboard, the probes and the 404 handler as well.
   app.addHook("onRequest", siteGuard(opts.hosts ?? null));
   app.register(healthRoutes(deps));
@@ -92,7 +94,7 @@ export function buildApp(deps: ApiDeps, opts: BuildAppOptions = {}): FastifyInst
         async (v1) => {
           await v1.register(filesReadRoutes(deps));
           await v1.register(statsRoutes(deps));
-          await v1.register(openApiRoutes());
+          await v1.register(openApiRoutes);
           for (const plugin of opts.plugins ?? []) await v1.register(plugin);
         },
         { prefix: "/v1" },

@@ -45,7 +45,7 @@ export function defaultDashboardDir(): string {
 export function dashboardRoutes(dir: string): FastifyPluginAsync {
   return async (app) => {
     if (!existsSync(join(dir, "index.html"))) {
-      app.get("/", async (_req, reply) =>
+      app.get("/", { schema: { hide: true } }, async (_req, reply) =>
         reply
           .code(503)
           .type("text/plain; charset=utf-8")

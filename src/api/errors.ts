@@ -13,7 +13,9 @@ export interface ErrorBody {
   statusCode: number;
 }
 
+/** Registered once on the app (`Error` in the OpenAPI document); routes refer to it through `errorResponses`. */
 export const errorResponseSchema = {
+  $id: "Error",
   type: "object",
   description: "Every error: a short title, a stable code (docs/errors.md), what to do, and the HTTP status",
   required: ["error", "code", "message", "statusCode"],
@@ -25,6 +27,33 @@ export const errorResponseSchema = {
   },
   additionalProperties: false,
 } as const;
+
+/** What the statuses every route shares mean; a route adds its own (404, 413, ...) next to them. */
+export const COMMON_ERRORS = {
+  400: "a parameter or the URL does not match the route (SLUICE_ERR_BAD_REQUEST); the message names it",
+  401: "missing or wrong bearer token, when sluice serve has one (SLUICE_ERR_UNAUTHORIZED)",
+  421: "the Host header does not name this server (SLUICE_ERR_HOST_NOT_ALLOWED)",
+  500: "an unexpected error (SLUICE_ERR_INTERNAL); the detail is in sluice's log (event api_error)",
+  503: "the state store cannot be read right now (SLUICE_ERR_STATE_STORE); try again shortly",
+} as const;
+
+type ErrorResponse = { $ref: "Error#"; description: string };
+
+/**
+ * Response schemas for a route's error statuses, in the error shape: the
+ * `common` ones with their usual meaning, and `own` statuses (or a sharper
+ * meaning of a common one) for this route. The route serializes its errors
+ * with them and the OpenAPI document shows them, so the two cannot disagree.
+ */
+export function errorResponses(
+  common: readonly (keyof typeof COMMON_ERRORS)[],
+  own: Record<number, string> = {},
+): Record<number, ErrorResponse> {
+  const out: Record<number, ErrorResponse> = {};
+  for (const status of common) out[status] = { $ref: "Error#", description: COMMON_ERRORS[status] };
+  for (const [status, description] of Object.entries(own)) out[Number(status)] = { $ref: "Error#", description };
+  return out;
+}
 
 /** Thrown by routes; the app's error handler renders it in the error shape. */
 export class ApiError extends Error {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { ApiDeps } from "../deps.js";
-import { ApiError, errorResponseSchema } from "../errors.js";
+import { ApiError, errorResponses } from "../errors.js";
 import { fileDetail, invalidRowsOf, listFilePage } from "../file-listing.js";
 import { API_STATUSES, type ApiStatus } from "../file-view.js";
 
@@ -8,6 +8,7 @@ const nullable = (type: string) => ({ type: [type, "null"] });
 const profileValue = { type: ["string", "number", "boolean", "null"] } as const;
 
 export const invalidRowsPageSchema = {
+  $id: "InvalidRowsPage",
   type: "object",
   description: "A page of invalid rows: `row` is the 1-based data-row number (header excluded)",
   required: ["total", "items", "next_offset"],
@@ -25,7 +26,11 @@ export const invalidRowsPageSchema = {
   },
 } as const;
 
+// The same page inside a file's view, where it may be null: inline, as a schema registered once has one $id.
+const { $id: _pageId, ...invalidRowsPageBody } = invalidRowsPageSchema;
+
 export const fileViewSchema = {
+  $id: "FileView",
   type: "object",
   description: "A file and where it is",
   required: [
@@ -86,7 +91,7 @@ export const fileViewSchema = {
       },
     },
     invalid_rows: {
-      ...invalidRowsPageSchema,
+      ...invalidRowsPageBody,
       type: ["object", "null"],
       description:
         "GET /files/{id}: the first 100 invalid rows; GET /files: the count only (items empty). Null while waiting",
@@ -108,10 +113,12 @@ export const fileViewSchema = {
 } as const;
 
 export const filePageSchema = {
+  $id: "FilePage",
   type: "object",
+  description: "A page of files, newest first",
   required: ["items", "next_cursor"],
   properties: {
-    items: { type: "array", items: fileViewSchema },
+    items: { type: "array", items: { $ref: "FileView#" } },
     next_cursor: { ...nullable("string"), description: "pass as `cursor` for the next page; null on the last" },
   },
 } as const;
@@ -119,8 +126,12 @@ export const filePageSchema = {
 const idParams = {
   type: "object",
   required: ["id"],
-  properties: { id: { type: "string", minLength: 1, maxLength: 200 } },
+  properties: { id: { type: "string", minLength: 1, maxLength: 200, description: "the file's ingest id" } },
 } as const;
+
+const ALL_COMMON = [400, 401, 421, 500, 503] as const;
+const NO_FILE = "no file and no waiting upload has this id (SLUICE_ERR_NOT_FOUND)";
+const BAD_ID = "an id longer than 200 characters, or badly percent-encoded (SLUICE_ERR_BAD_REQUEST)";
 
 export const listFilesSchema = {
   summary: "List files, newest first",
@@ -137,18 +148,28 @@ export const listFilesSchema = {
       cursor: { type: "string", maxLength: 1024, description: "`next_cursor` of the previous page" },
     },
   },
-  response: { 200: filePageSchema, 400: errorResponseSchema, 401: errorResponseSchema },
+  response: {
+    200: { $ref: "FilePage#", description: "a page of files, newest first" },
+    ...errorResponses(ALL_COMMON, { 400: "a bad `status`, `limit`, `q` or `cursor` (SLUICE_ERR_BAD_REQUEST)" }),
+  },
 } as const;
 
 export const getFileSchema = {
   summary: "One file, with its first 100 invalid rows",
+  description:
+    "A recorded file, or an upload still waiting for the pipeline (`status: waiting`). The id is the one the " +
+    "upload answered with, or any `id` of GET /files.",
   tags: ["files"],
   params: idParams,
-  response: { 200: fileViewSchema, 401: errorResponseSchema, 404: errorResponseSchema },
+  response: {
+    200: { $ref: "FileView#", description: "the file, with its first 100 invalid rows" },
+    ...errorResponses(ALL_COMMON, { 400: BAD_ID, 404: NO_FILE }),
+  },
 } as const;
 
 export const invalidRowsSchema = {
   summary: "A page of a file's invalid rows, in row order",
+  description: "The rows validation refused, with why; a file with none answers an empty page.",
   tags: ["files"],
   params: idParams,
   querystring: {
@@ -160,10 +181,8 @@ export const invalidRowsSchema = {
     },
   },
   response: {
-    200: invalidRowsPageSchema,
-    400: errorResponseSchema,
-    401: errorResponseSchema,
-    404: errorResponseSchema,
+    200: { $ref: "InvalidRowsPage#", description: "a page of invalid rows" },
+    ...errorResponses(ALL_COMMON, { 400: `${BAD_ID}; or a bad \`offset\` or \`limit\``, 404: NO_FILE }),
   },
 } as const;
 

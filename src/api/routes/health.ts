@@ -3,9 +3,16 @@ import type { ApiDeps, Readiness } from "../deps.js";
 
 export const healthzSchema = {
   summary: "Liveness: the process answers",
+  description: "Open (no token) and answered under any Host name, for probes.",
   tags: ["operations"],
+  security: [],
   response: {
-    200: { type: "object", required: ["status"], properties: { status: { type: "string", enum: ["ok"] } } },
+    200: {
+      type: "object",
+      description: "the process is alive",
+      required: ["status"],
+      properties: { status: { type: "string", enum: ["ok"] } },
+    },
   },
 } as const;
 
@@ -22,8 +29,13 @@ const readiness = {
 
 export const readyzSchema = {
   summary: "Readiness: state store and warehouse usable",
+  description: "Open (no token) and answered under any Host name, for probes. Not ready answers 503 in this shape.",
   tags: ["operations"],
-  response: { 200: readiness, 503: { ...readiness, description: "something is not ready; `detail` says what" } },
+  security: [],
+  response: {
+    200: { ...readiness, description: "the state store and the warehouse can be used" },
+    503: { ...readiness, description: "something is not ready; `detail` says what" },
+  },
 } as const;
 
 /** `/healthz` and `/readyz`: open (no token), for probes. */

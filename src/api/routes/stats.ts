@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { ApiDeps, Readiness } from "../deps.js";
-import { errorResponseSchema } from "../errors.js";
+import { errorResponses } from "../errors.js";
 
 const count = { type: "integer", minimum: 0 } as const;
 
@@ -13,6 +13,7 @@ export const statsSchema = {
   response: {
     200: {
       type: "object",
+      description: "counts, activity, health and throughput",
       required: ["counts", "activity", "health", "throughput"],
       properties: {
         counts: {
@@ -68,7 +69,7 @@ export const statsSchema = {
         },
       },
     },
-    401: errorResponseSchema,
+    ...errorResponses([401, 421, 500, 503]),
   },
 } as const;
 

@@ -11,7 +11,7 @@ import {
   stagingNameFor,
   UnacceptableNameError,
 } from "../../service/receive-upload.js";
-import { ApiError } from "../errors.js";
+import { ApiError, errorResponses } from "../errors.js";
 import { lingeringClose, RequestDied, requestDied, UploadGate, type UploadLimits } from "../upload-limits.js";
 
 /** Used when a caller gives none (tests of other things): generous, but never unbounded. */
@@ -26,16 +26,82 @@ export interface UploadRouteDeps extends ReceiveDeps {
 
 const accepted = {
   type: "object",
-  properties: { id: { type: "string" }, name: { type: "string" }, status: { type: "string", enum: ["waiting"] } },
+  properties: {
+    id: { type: "string", description: "ingest id: follow the file with GET /api/v1/files/{id}" },
+    name: { type: "string", description: "the name it was given in staging (made safe, and distinct if taken)" },
+    status: { type: "string", enum: ["waiting"] },
+  },
   required: ["id", "name", "status"],
 } as const;
 
-/** The response schema of POST /api/v1/files, shared with the OpenAPI document. */
+/** The response schema of POST /api/v1/files. */
 export const uploadResponseSchema = {
   type: "object",
+  description:
+    "The files were received and handed to the pipeline, one entry per file part in order. With exactly one " +
+    "file, its `id`, `name` and `status` are also given at the top level.",
   properties: { files: { type: "array", items: accepted }, ...accepted.properties },
   required: ["files"],
 } as const;
+
+/**
+ * The route's whole contract. The body and the header are documented here but
+ * checked elsewhere: the body is a stream the handler reads part by part (it
+ * answers MISSING_FILE, INVALID_PARAMETER_TYPE, PAYLOAD_TOO_LARGE itself), and
+ * `X-Sluice-Request` is required by the site guard before validation runs, so
+ * the route's validator compiler passes both (`documentedOnly`).
+ */
+export const uploadSchema = {
+  summary: "Upload one or more files (all or nothing)",
+  description:
+    "Every `file` part of a multipart/form-data body is streamed to staging; once the whole body is in, all are " +
+    "handed to the pipeline and the answer is 202 with an id per file. If any part is refused, none is ingested.",
+  tags: ["files"],
+  headers: {
+    type: "object",
+    required: ["X-Sluice-Request"],
+    properties: {
+      "X-Sluice-Request": {
+        type: "string",
+        description: "any value; required on every POST, as a cross-site form post cannot send it (403 without)",
+      },
+    },
+  },
+  body: {
+    content: {
+      "multipart/form-data": {
+        schema: {
+          type: "object",
+          required: ["file"],
+          properties: {
+            file: {
+              type: "array",
+              description: "one part per file, each named `file` and carrying a filename",
+              items: { type: "string", contentMediaType: "application/octet-stream" },
+            },
+          },
+        },
+      },
+    },
+  },
+  response: {
+    202: uploadResponseSchema,
+    ...errorResponses([401, 421, 500], {
+      400:
+        "no `file` part (SLUICE_ERR_MISSING_FILE); a body that is not multipart/form-data, a file field not named " +
+        "`file` or an unacceptable file name (SLUICE_ERR_INVALID_PARAMETER_TYPE); a malformed or cut-off body " +
+        "(SLUICE_ERR_BAD_REQUEST). No file of the request is ingested",
+      403: "no X-Sluice-Request header (SLUICE_ERR_REQUEST_HEADER_MISSING), or a cross-site request (SLUICE_ERR_CROSS_SITE)",
+      408: "the body stalled or came too slowly (SLUICE_ERR_REQUEST_TIMEOUT); no file of the request is ingested",
+      413: "a file, or the count of files or parts, exceeds the limit (SLUICE_ERR_PAYLOAD_TOO_LARGE); none is ingested",
+      415: "a body type sluice does not read (SLUICE_ERR_UNSUPPORTED_MEDIA_TYPE): send multipart/form-data",
+      503: "too many uploads in flight from this client or in all (SLUICE_ERR_TOO_MANY_UPLOADS); see Retry-After",
+    }),
+  },
+} as const;
+
+/** For the schemas that document what the route checks itself (see `uploadSchema`). */
+const documentedOnly = () => () => true;
 
 /**
  * A body that ends (or a client that goes away) inside a file part leaves the
@@ -110,7 +176,7 @@ export function uploadRoutes(deps: UploadRouteDeps): FastifyPluginAsync {
       limits: { fileSize: deps.maxUploadBytes, files: 100, fields: 20, parts: 200, headerPairs: 100 },
     });
     app.addHook("onRequest", gate.hook);
-    app.post("/files", { schema: { response: { 202: uploadResponseSchema } } }, async (req, reply) => {
+    app.post("/files", { schema: uploadSchema, validatorCompiler: documentedOnly }, async (req, reply) => {
       if (!req.isMultipart()) {
         throw new ApiError(
           "SLUICE_ERR_INVALID_PARAMETER_TYPE",
