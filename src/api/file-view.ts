@@ -1,6 +1,6 @@
 import type { FileRecord } from "../core/file-record.js";
 import type { FileState } from "../core/file-state.js";
-import type { InvalidRow, ProfileValue } from "../processors/profile.js";
+import type { InvalidRow, ProfileValue } from "../core/profile.js";
 import type { FileQuery } from "../store/state-store.js";
 import type { WaitingUpload } from "./deps.js";
 

@@ -1,4 +1,4 @@
-import type { InvalidRow, TableProfile } from "../processors/profile.js";
+import type { InvalidRow, TableProfile } from "./profile.js";
 
 /** How a processed file came out: the vocabulary for tabular files and archives. */
 export type ProcessingStatus = "processed" | "partial" | "failed";

@@ -1,7 +1,7 @@
 import type { FileRecord } from "../core/file-record.js";
 import type { FileState } from "../core/file-state.js";
 import type { ProcessingResult } from "../core/processing.js";
-import type { InvalidRow } from "../processors/profile.js";
+import type { InvalidRow } from "../core/profile.js";
 
 /** A file as first seen ready, before anything durable happened to it. */
 export interface NewFile {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { FastifyInstance, InjectOptions } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../src/api/app.js";
+import { defaultDashboardDir } from "../../src/api/dashboard.js";
 import type { ApiDeps } from "../../src/api/deps.js";
 import { API_STATUSES } from "../../src/api/file-view.js";
 import { generateOpenApiDocument } from "../../src/api/openapi-document.js";
@@ -39,7 +40,7 @@ let app: FastifyInstance;
 let checker: OpenApiChecker;
 const closers: (() => Promise<unknown>)[] = [];
 
-/** The app as `sluice serve` builds it: token, Host rule, the upload route. */
+/** The app as `sluice serve` builds it: token, Host rule, the dashboard (hidden from the document), the upload route. */
 function serveLike(opts: { store?: StateStore; input?: string; limits?: UploadLimits } = {}): FastifyInstance {
   const registry = new UploadRegistry();
   const base = fx.deps(TOKEN);
@@ -52,6 +53,7 @@ function serveLike(opts: { store?: StateStore; input?: string; limits?: UploadLi
   const input = opts.input ?? join(root, `staging-${closers.length}`);
   if (!opts.input) mkdirSync(input);
   const built = buildApp(deps, {
+    dashboardDir: defaultDashboardDir(),
     hosts: { listenHost: HOST, loopback: false, allowed: [HOST] },
     plugins: [
       uploadRoutes({

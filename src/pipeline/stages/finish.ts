@@ -4,8 +4,8 @@ import { dirname } from "node:path";
 import { type FileRecord, identityOf, sameIdentity } from "../../core/file-record.js";
 import { MANIFEST_INVALID_ROWS, type ManifestLineV1, type ManifestProcessing } from "../../core/manifest-line.js";
 import type { ProcessingRecordV1, ProcessingResult } from "../../core/processing.js";
+import type { InvalidRow } from "../../core/profile.js";
 import { crashPoint } from "../../durable/crash-points.js";
-import type { InvalidRow } from "../../processors/profile.js";
 import type { IngestContext } from "../context.js";
 import { retryUntilDone } from "../retry.js";
 

@@ -2,7 +2,7 @@ import { mkdir, open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import type { TableProfile } from "../profile.js";
+import type { TableProfile } from "../../core/profile.js";
 import { type DuckOptions, openDuck, profileParquet, sqlIdent, sqlString } from "../tabular/duckdb-session.js";
 import { type Charset, charsetFor, DEFAULT_CHARSET } from "./charset.js";
 import { readSqlDump } from "./reader.js";

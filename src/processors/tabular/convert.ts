@@ -1,7 +1,7 @@
 import { rm, stat } from "node:fs/promises";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { CsvDialectSummary } from "../../core/processing.js";
-import type { InvalidRow, TableProfile } from "../profile.js";
+import type { InvalidRow, TableProfile } from "../../core/profile.js";
 import { aggregateParquet } from "../validate/aggregate.js";
 import { collectInvalidRows, syncAndRename } from "../validate/invalid-rows.js";
 import { statusOf, type ValidationResult } from "../validate/result.js";

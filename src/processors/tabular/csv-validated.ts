@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import type { InvalidRow } from "../profile.js";
+import type { InvalidRow } from "../../core/profile.js";
 import { bindSchema } from "../validate/bind.js";
 import { blankSql, type StageLayout } from "../validate/rules-sql.js";
 import type { ColumnRule, FeedSchema } from "../validate/schema.js";

@@ -1,5 +1,5 @@
 import { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
-import type { ColumnProfile, ProfileValue, TableProfile } from "../profile.js";
+import type { ColumnProfile, ProfileValue, TableProfile } from "../../core/profile.js";
 
 export interface DuckOptions {
   /** DuckDB `memory_limit`, e.g. "512MB": bounds what a conversion may hold before spilling. */

@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import type { InvalidRow } from "../profile.js";
+import type { InvalidRow } from "../../core/profile.js";
 import { bindSchema } from "../validate/bind.js";
 import { collectInvalidRows } from "../validate/invalid-rows.js";
 import type { FeedSchema } from "../validate/schema.js";

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
-import type { ColumnProfile, ProfileValue, TableProfile } from "../profile.js";
+import type { ColumnProfile, ProfileValue, TableProfile } from "../../core/profile.js";
 import { sqlIdent, sqlString } from "./duckdb-session.js";
 
 const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL)/;

@@ -1,8 +1,8 @@
 import { open, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
+import type { InvalidRow } from "../../core/profile.js";
 import { fsyncDir } from "../../durable/fsync.js";
-import type { InvalidRow } from "../profile.js";
 import { sqlIdent, sqlString } from "../tabular/duckdb-session.js";
 import { MAX_INVALID_ROWS_IN_MEMORY } from "./result.js";
 

@@ -1,4 +1,4 @@
-import type { InvalidRow } from "../profile.js";
+import type { InvalidRow } from "../../core/profile.js";
 
 export type ValidationStatus = "processed" | "partial" | "failed";
 

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
-import type { InvalidRow } from "../profile.js";
+import type { InvalidRow } from "../../core/profile.js";
 import { sqlIdent, sqlString } from "../tabular/duckdb-session.js";
 import { collectInvalidRows } from "./invalid-rows.js";
 import { lineSql, reasonSql, type StageLayout, typedSelectSql, validSql } from "./rules-sql.js";

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from "pg";
 import type { FileRecord } from "../../core/file-record.js";
-import type { InvalidRow } from "../../processors/profile.js";
+import type { InvalidRow } from "../../core/profile.js";
 import { BatchedWrites } from "../batched-writes.js";
 import { type FileRow, toRecord } from "../row-mapping.js";
 import { applyBatchAsync } from "../rules/apply-batch.js";
