@@ -1,9 +1,9 @@
-import { closeSync, fsyncSync, openSync } from "node:fs";
-import { mkdir, open } from "node:fs/promises";
-import { dirname } from "node:path";
+import { closeSync, type Dirent, fsyncSync, openSync } from "node:fs";
+import { mkdir, open, readdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { Batcher } from "./batcher.js";
 
-/** fsync a directory so the renames and creates inside it survive a power loss. */
+/** fsync a directory so the renames and creates inside it survive a power loss (or a file, its data). */
 export async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, "r");
   try {
@@ -19,6 +19,26 @@ export function fsyncDirSync(dir: string): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * fsync each of `paths`: a file's data, or a directory's every file and
+ * subdirectory and then its own entries. The pipeline calls it on what a
+ * processor wrote (plain files, no fsync of their own) before anything records
+ * them; renaming them into place and syncing the destination directory is the
+ * caller's next step.
+ */
+export async function fsyncTrees(paths: readonly string[]): Promise<void> {
+  for (const path of paths) {
+    let entries: Dirent[] | null = null;
+    try {
+      entries = await readdir(path, { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOTDIR") throw err;
+    }
+    if (entries) await fsyncTrees(entries.map((e) => join(path, e.name)));
+    await fsyncDir(path);
   }
 }
 

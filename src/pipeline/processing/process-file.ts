@@ -4,6 +4,7 @@ import { basename, join } from "node:path";
 import { SluiceError } from "../../core/errors.js";
 import type { ProcessingOutput, ProcessingResult } from "../../core/processing.js";
 import { crashPoint } from "../../durable/crash-points.js";
+import { fsyncTrees } from "../../durable/fsync.js";
 import { ArchiveError } from "../../processors/archive/errors.js";
 import { type ArchiveKind, archiveKindOf } from "../../processors/archive/kind.js";
 import type { DuckOptions } from "../../processors/tabular/duckdb-session.js";
@@ -99,6 +100,8 @@ export async function processFile(ctx: IngestContext, job: ProcessJob): Promise<
             ensureDescriptors(DUCKDB_DESCRIPTORS);
             return convertSqlDump(ctx, job, started);
           });
+    // Processors write plain files: they are made durable here, before anything records them.
+    await fsyncTrees(processed.outputs.map((o) => o.tmp));
     crashPoint("after-convert");
     return processed;
   } catch (err) {

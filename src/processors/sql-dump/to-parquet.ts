@@ -1,4 +1,4 @@
-import { mkdir, open, rename, rm } from "node:fs/promises";
+import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import type { DuckDBConnection } from "@duckdb/node-api";
@@ -30,7 +30,8 @@ type RowsEvent = Extract<SqlEvent, { kind: "rows" }>;
 /**
  * Writes one ZSTD Parquet per table into outDir as `${safeName(table)}.parquet`
  * (the table as the dump qualifies it: `public.film.parquet`), via
- * `${…}.parquet.tmp` then rename, fsync of each file and of outDir.
+ * `${…}.parquet.tmp` then rename (plain files: the pipeline makes what a
+ * processor wrote durable before it records it).
  *
  * Rows stream into DuckDB tables through appenders (bounded by the session's
  * memory_limit, spilling to its temp directory), never into JS arrays for the
@@ -64,7 +65,6 @@ export async function sqlDumpToParquet(input: Readable, outDir: string, opts: Du
       }
       await session.conn.run(`DROP TABLE ${sqlIdent(sink.duckName)}`);
     }
-    await fsyncPath(outDir);
     return result;
   } finally {
     // Appenders left open by a failure must go before the connection they belong to.
@@ -169,19 +169,9 @@ async function writeParquet(
   const tmp = `${parquetPath}.tmp`;
   tmpFiles.add(tmp);
   await conn.run(`COPY (${select}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
-  await fsyncPath(tmp);
   // Profiled before it is published, so a file that does not read back is never renamed into place.
   const profile = await profileParquet(conn, tmp);
   await rename(tmp, parquetPath);
   tmpFiles.delete(tmp);
   return profile;
-}
-
-async function fsyncPath(path: string): Promise<void> {
-  const handle = await open(path, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

@@ -1,9 +1,9 @@
-import { rm, stat } from "node:fs/promises";
+import { rename, rm, stat } from "node:fs/promises";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { CsvDialectSummary } from "../../core/processing.js";
 import type { InvalidRow, TableProfile } from "../../core/profile.js";
 import { aggregateParquet } from "../validate/aggregate.js";
-import { collectInvalidRows, syncAndRename } from "../validate/invalid-rows.js";
+import { collectInvalidRows } from "../validate/invalid-rows.js";
 import { statusOf, type ValidationResult } from "../validate/result.js";
 import type { FeedSchema } from "../validate/schema.js";
 import { type CsvHead, readCsvHead } from "./csv-head.js";
@@ -53,7 +53,8 @@ interface Converted {
 
 /**
  * Converts `inputPath` to ZSTD Parquet at `outPath` (written as `outPath.tmp`,
- * fsynced, renamed, directory fsynced). DuckDB reads the file itself under the
+ * renamed once it reads back; plain files: the pipeline makes what a processor
+ * wrote durable before it records it). DuckDB reads the file itself under the
  * session's memory limit; JS only ever sees the first MiB of a CSV, streams a
  * JSON file through a syntax check, and receives the invalid rows.
  *
@@ -190,7 +191,7 @@ async function finish(
   const profile = { ...read, columns };
   const aggregations =
     needsValidation && schema ? await aggregateParquet(conn, tmp, schema) : { row_count: c.rowCount };
-  await syncAndRename(tmp, outPath);
+  await rename(tmp, outPath);
   if (!needsValidation) return { parquetPath: outPath, profile, ...c.facts };
   const validation: ValidationResult = {
     status,

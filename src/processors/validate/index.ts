@@ -1,5 +1,5 @@
 export { aggregateParquet } from "./aggregate.js";
-export { collectInvalidRows, syncAndRename } from "./invalid-rows.js";
+export { collectInvalidRows } from "./invalid-rows.js";
 export { MAX_INVALID_ROWS_IN_MEMORY, statusOf, type ValidationResult, type ValidationStatus } from "./result.js";
 export {
   type ColumnRule,

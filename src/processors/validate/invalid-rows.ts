@@ -1,8 +1,6 @@
-import { open, rename, rm } from "node:fs/promises";
-import { dirname } from "node:path";
+import { rename, rm } from "node:fs/promises";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { InvalidRow } from "../../core/profile.js";
-import { fsyncDir } from "../../durable/fsync.js";
 import { sqlIdent, sqlString } from "../tabular/duckdb-session.js";
 import { MAX_INVALID_ROWS_IN_MEMORY } from "./result.js";
 
@@ -45,7 +43,8 @@ function mergedSql(src: InvalidSources): string {
 
 /**
  * Builds the invalid-row table `name`, writes it as JSONL ({row, error, line})
- * to `rejectsPath` (tmp, fsync, rename, directory fsync) when there is any,
+ * to `rejectsPath` (as a tmp file, then renamed: never a partial file at that
+ * path; the pipeline makes it durable) when there is any,
  * and returns the count and the rows in row order.
  */
 export async function collectInvalidRows(
@@ -70,17 +69,5 @@ async function writeRejects(conn: DuckDBConnection, table: string, path: string)
   const tmp = `${path}.tmp`;
   await rm(tmp, { force: true });
   await conn.run(`COPY (SELECT row, error, line FROM ${table} ORDER BY row) TO ${sqlString(tmp)} (FORMAT json)`);
-  await syncAndRename(tmp, path);
-}
-
-/** fsync the file, rename it into place, fsync the directory: the file exists whole or not at all. */
-export async function syncAndRename(tmp: string, path: string): Promise<void> {
-  const fh = await open(tmp, "r+");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
   await rename(tmp, path);
-  await fsyncDir(dirname(path));
 }
