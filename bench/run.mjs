@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // sluice benchmark harness: `npm run bench` (full) or `npm run bench -- --quick` (CI smoke run).
 // See bench/README.md. Measures sluice and the tools a user would pick instead, in the same run,
-// pair by pair, and prints one table; writes it as JSON to bench/results/.
+// pair by pair, and prints one table; writes it as JSON to bench/results/ (latest.json is the committed reference;
+// every full run's timestamped copy goes to bench/results/history/, which git ignores).
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, statfsSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -19,6 +20,8 @@ import { summarize } from "./lib/stats.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const RESULTS = join(HERE, "results");
+// The run-by-run history stays on the machine that ran it: only latest.json is kept in the repository.
+const HISTORY = join(RESULTS, "history");
 
 const USAGE = `usage: npm run bench [-- options]
   --quick          smoke mode (tiny sizes, 1 pair; reports, never asserts targets; < 60 s)
@@ -335,21 +338,21 @@ async function main() {
     targets_missed: missed.map((r) => r.id),
     scenarios: results,
   };
-  mkdirSync(RESULTS, { recursive: true });
+  mkdirSync(HISTORY, { recursive: true });
   const json = `${JSON.stringify(doc, null, 2)}\n`;
   /** @type {string[]} */
   const written = [];
-  const put = (/** @type {string} */ name) => {
-    const p = join(RESULTS, name);
+  const put = (/** @type {string} */ dir, /** @type {string} */ name) => {
+    const p = join(dir, name);
     writeFileSync(`${p}.tmp.json`, json);
     renameSync(`${p}.tmp.json`, p);
     written.push(p);
   };
-  if (opts.quick) put("quick.json");
+  if (opts.quick) put(RESULTS, "quick.json");
   else {
-    put(`${stamp}.json`);
+    put(HISTORY, `${stamp}.json`);
     // latest.json is the reference: only a run of every scenario with at least 3 pairs replaces it.
-    if (!opts.only && pairs >= 3) put("latest.json");
+    if (!opts.only && pairs >= 3) put(RESULTS, "latest.json");
   }
   log(`results: ${written.join(", ")}`);
   if (opts.quick) {
