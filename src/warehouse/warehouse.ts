@@ -36,7 +36,7 @@ export interface PutOptions {
  * re-processes it). Object stores have none of this; they are {@link Warehouse.put} only.
  */
 export interface WarehouseDirectory {
-  /** The permission bits of what is stored from a source with `sourceMode` (see LocalWarehouse.modeFor). */
+  /** The permission bits of what is stored from a source with `sourceMode` (see local/local-warehouse.ts). */
   modeFor(sourceMode: number): number;
   /** Gives the temp copy (by path) or the open source (by descriptor) its warehouse mode, before the rename. */
   seal(src: { fd: number; tmpPath: string | null; owner: { mode: number } }): void;
