@@ -3,6 +3,7 @@ import { access, constants, mkdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { SluiceError } from "../../core/errors.js";
 import { type DirSyncer, mkdirDurable } from "../../durable/fsync.js";
+import { walkFiles } from "../walk.js";
 import type {
   PutOptions,
   PutSource,
@@ -175,7 +176,9 @@ export class LocalWarehouse implements Warehouse, WarehouseDirectory {
   }
 
   list(): AsyncIterable<string> {
-    return this.view(this.tmpDir).objects();
+    // The whole `.sluice-tmp` is work area, every node's (a cluster node's own is a directory below it).
+    const work = join(this.root, ".sluice-tmp");
+    return walkFiles(this.root, (p) => p === work || p === this.tmpDir);
   }
 
   view(workArea: string): WarehouseView {
