@@ -1,7 +1,7 @@
-import type { ResolvedS3Config } from "../sinks/s3-config.js";
-import { describeS3Error, S3Sink, withS3Retries } from "../sinks/s3-sink.js";
 import type { Logger } from "../telemetry/logger.js";
-import { S3Warehouse } from "../warehouse/s3-warehouse.js";
+import type { ResolvedS3Config } from "../warehouse/s3/config.js";
+import { S3Warehouse } from "../warehouse/s3/s3-warehouse.js";
+import { describeS3Error, S3Sink, withS3Retries } from "../warehouse/s3/sink.js";
 
 /**
  * Opens the S3 warehouse at start: the bucket must exist and the credentials

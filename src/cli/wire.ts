@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { RunConfig } from "../config/config.js";
 import { Limiter } from "../core/limiter.js";
 import { DirSyncer } from "../durable/fsync.js";
+import { hashPath } from "../hashing/hash-path.js";
 import { Hasher } from "../hashing/hasher.js";
 import { HashWorkerPool } from "../hashing/worker-pool.js";
 import { ManifestWriter } from "../manifest/manifest-writer.js";
@@ -10,7 +11,9 @@ import type { IngestContext } from "../pipeline/context.js";
 import { ErrorDirectory } from "../quarantine/error-directory.js";
 import type { Logger } from "../telemetry/logger.js";
 import { Metrics } from "../telemetry/metrics.js";
-import { LocalWarehouse } from "../warehouse/local-warehouse.js";
+import { LocalWarehouse } from "../warehouse/local/local-warehouse.js";
+import type { Warehouse } from "../warehouse/warehouse.js";
+import { WorkArea } from "../warehouse/work-area.js";
 import { openState } from "./open-state.js";
 
 export interface Wired {
@@ -31,20 +34,26 @@ export async function wire(
   setMaxListeners(0, abort.signal);
   // First, before anything holds the process open: a refused bucket or key is a clean exit.
   // Imported only for an S3 warehouse: the AWS SDK takes ~80 ms to load, a tenth of a small-file `--once` run.
-  const objects = config.s3
+  const remote = config.s3
     ? await (await import("./open-s3.js")).openS3Warehouse(config.s3, log, abort.signal, { dryRun: config.dryRun })
     : null;
   const dirs = new DirSyncer();
   const store = await openState(config, log);
   const pool = new HashWorkerPool(config.hashWorkers);
-  // With S3 the local warehouse is only the work area; files are read where they are, never copied there first.
+  const hasher = new Hasher(pool, config.inlineHashMaxBytes);
+  // With S3 the work area is the scratch directory; files are read where they are, never copied there first.
   // Nodes sharing a warehouse (or a host's scratch directory) each get a work area of their own: recovery empties
   // its node's area at start, which must never touch another node's files in flight.
   const tmpBase = config.s3 ? config.scratch : join(config.warehouse, ".sluice-tmp");
-  const tmpDir = store.capabilities.multiWriter ? join(tmpBase, config.nodeId) : tmpBase;
-  const warehouse = config.s3
-    ? new LocalWarehouse(config.scratch, dirs, { tmpDir, copies: false })
-    : new LocalWarehouse(config.warehouse, dirs, { tmpDir, mode: config.warehouseMode });
+  const work = new WorkArea(store.capabilities.multiWriter ? join(tmpBase, config.nodeId) : tmpBase);
+  const local = remote
+    ? null
+    : new LocalWarehouse(config.warehouse, dirs, {
+        tmpDir: work.tmpDir,
+        mode: config.warehouseMode,
+        hash: (path) => hashPath(hasher, path),
+      });
+  const warehouse: Warehouse = remote ?? (local as LocalWarehouse);
   const errorsDir = new ErrorDirectory(config.errors, dirs);
   // One manifest file per node and hour when several nodes share the state (and so the manifest tree).
   const manifests = new ManifestWriter(
@@ -53,15 +62,16 @@ export async function wire(
     store.capabilities.multiWriter ? `manifest.${config.nodeId}.jsonl` : "manifest.jsonl",
   );
   if (!config.dryRun) {
-    await warehouse.open();
+    await work.open();
+    await local?.open();
     await errorsDir.open();
   }
   const ctx: IngestContext = {
     config,
     store,
-    hasher: new Hasher(pool, config.inlineHashMaxBytes),
+    hasher,
     warehouse,
-    objects,
+    work,
     manifests,
     errorsDir,
     dirs,
@@ -78,11 +88,7 @@ export async function wire(
       await manifests.close();
       await store.close();
       await pool.close();
-      if (objects) {
-        // Uploads cut off by faults during the run: aborted now rather than left to the next start.
-        await objects.sink.abortOrphans().catch(() => undefined);
-        objects.sink.close();
-      }
+      await warehouse.close();
     },
   };
 }

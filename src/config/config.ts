@@ -1,5 +1,5 @@
 import type { FeedSchema } from "../processors/validate/schema.js";
-import type { ResolvedS3Config } from "../sinks/s3-config.js";
+import type { ResolvedS3Config } from "../warehouse/s3/config.js";
 
 /** The resolved, validated, frozen configuration every module receives. */
 export interface RunConfig {

@@ -4,7 +4,7 @@ import { resolve as resolvePath } from "node:path";
 import { parseEnv } from "node:util";
 import { SluiceError } from "../core/errors.js";
 import { type FeedSchema, loadSchemaOption } from "../processors/validate/schema.js";
-import { isS3Url, resolveS3Config } from "../sinks/s3-config.js";
+import { isS3Url, resolveS3Config } from "../warehouse/s3/config.js";
 import type { RunConfig } from "./config.js";
 import { type OptionSpec, type RawRunOptions, RUN_OPTIONS } from "./options.js";
 import { runOptionsSchema } from "./schema.js";

@@ -40,7 +40,7 @@ const STEPS: Record<ActiveState, Step> = {
   discovered: (ctx, rows) =>
     Promise.all(
       rows.map(async (row) => {
-        await ctx.warehouse.removeTmp(row.ingestId);
+        await ctx.work.removeTmp(row.ingestId);
         await ctx.store.forget(row.ingestId);
         return null;
       }),

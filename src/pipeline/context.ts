@@ -8,18 +8,18 @@ import type { UploadRegistry } from "../service/upload-registry.js";
 import type { StateStore } from "../store/state-store.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { Metrics } from "../telemetry/metrics.js";
-import type { LocalWarehouse } from "../warehouse/local-warehouse.js";
-import type { S3Warehouse } from "../warehouse/s3-warehouse.js";
+import type { Warehouse } from "../warehouse/warehouse.js";
+import type { WorkArea } from "../warehouse/work-area.js";
 
 /** Everything a pipeline stage may use; wired once in cli/wire.ts. */
 export interface IngestContext {
   config: RunConfig;
   store: StateStore;
   hasher: Hasher;
-  /** The local warehouse, or (with {@link objects}) only the local work area: temp copies, members, outputs. */
-  warehouse: LocalWarehouse;
-  /** Set when the warehouse is S3: raw files and outputs are uploaded there instead of renamed into `warehouse`. */
-  objects: S3Warehouse | null;
+  /** Where stored content lives: only the interface (the wiring root picks the implementation). */
+  warehouse: Warehouse;
+  /** The local work area, whatever the warehouse: temp copies, archive members, outputs being built. */
+  work: WorkArea;
   manifests: ManifestWriter;
   errorsDir: ErrorDirectory;
   dirs: DirSyncer;

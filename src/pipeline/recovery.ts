@@ -98,6 +98,6 @@ async function manifestLinesPresent(ctx: IngestContext, rows: FileRecord[]): Pro
 
 /** Temp copies belong to in-flight files; after recovery none is in flight. */
 async function clearTempArea(ctx: IngestContext): Promise<void> {
-  const names = await readdir(ctx.warehouse.tmpDir).catch(() => [] as string[]);
-  await Promise.all(names.map((n) => rm(join(ctx.warehouse.tmpDir, n), { recursive: true, force: true })));
+  const names = await readdir(ctx.work.tmpDir).catch(() => [] as string[]);
+  await Promise.all(names.map((n) => rm(join(ctx.work.tmpDir, n), { recursive: true, force: true })));
 }

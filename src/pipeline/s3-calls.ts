@@ -1,6 +1,6 @@
-// From the SDK-free modules, not s3-sink.ts: a local-warehouse run never loads the AWS SDK (~80 ms of start-up).
-import { withS3Retries } from "../sinks/retry.js";
-import { describeS3Error, S3PermanentError } from "../sinks/s3-errors.js";
+// From the SDK-free modules, not sink.ts: a local-warehouse run never loads the AWS SDK (~80 ms of start-up).
+import { describeS3Error, S3PermanentError } from "../warehouse/s3/errors.js";
+import { withS3Retries } from "../warehouse/s3/retry.js";
 import type { IngestContext } from "./context.js";
 import { ShutdownError } from "./outcomes.js";
 import { sleep } from "./retry.js";
@@ -37,7 +37,7 @@ export async function s3Call<T>(
     for (;;) {
       try {
         // A slot per attempt, never held through a backoff wait.
-        const limiter = ctx.objects?.requests;
+        const limiter = ctx.warehouse.requests;
         const once = () => fn(++attempt);
         return await withS3Retries(() => (limiter ? limiter.run(once) : once()), {
           signal: ctx.signal,

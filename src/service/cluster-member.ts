@@ -85,7 +85,8 @@ export class ClusterMember {
     // a peer's death costs its files about a second. (One indexed query per node and second.)
     timers.push(setInterval(() => void this.adopt(), Math.min(ADOPT_EVERY_MS, Math.max(200, leaseMs / 2))));
     // Uploads orphaned by a node that died mid-upload (kept at the sweeps of nodes starting within its lease).
-    if (this.ctx.objects) timers.push(setInterval(() => void this.sweep(), Math.max(SWEEP_EVERY_MS, leaseMs * 2)));
+    // A warehouse that never lands content in pieces (a directory) answers at once with nothing aborted.
+    timers.push(setInterval(() => void this.sweep(), Math.max(SWEEP_EVERY_MS, leaseMs * 2)));
     for (const t of timers) t.unref();
     this.timers.push(...timers);
   }

@@ -1,5 +1,6 @@
 import type { IngestContext } from "../pipeline/context.js";
-import { describeS3Error, withS3Retries } from "../sinks/s3-sink.js";
+import { describeS3Error } from "../warehouse/s3/errors.js";
+import { withS3Retries } from "../warehouse/s3/retry.js";
 
 /**
  * Aborts the multipart uploads left under the warehouse prefix by work that is gone, so storage is not held by
@@ -11,14 +12,9 @@ import { describeS3Error, withS3Retries } from "../sinks/s3-sink.js";
  * node (embedded state) owns every upload under its prefix.
  */
 export async function sweepStaleUploads(ctx: IngestContext, includeSelf = false): Promise<void> {
-  const objects = ctx.objects;
-  if (!objects) return;
   const leases = ctx.store.leases;
   const aborted = await withS3Retries(
-    () =>
-      objects.sink.abortStaleUploads(async ({ key }) =>
-        leases ? leases.uploadMayBeLive(objects.uriOf(key), includeSelf) : false,
-      ),
+    () => ctx.warehouse.abortStaleUploads(async (path) => (leases ? leases.uploadMayBeLive(path, includeSelf) : false)),
     {
       signal: ctx.signal,
       onRetry: (err, attempt, delayMs) =>

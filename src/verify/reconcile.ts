@@ -2,9 +2,9 @@ import { join } from "node:path";
 import type { FileRecord } from "../core/file-record.js";
 import { Limiter } from "../core/limiter.js";
 import type { StateStore } from "../store/state-store.js";
+import type { WarehouseView } from "../warehouse/warehouse.js";
 import { collisionName, lastSegment, OUTPUT_SUFFIX, placementFor, siblingPath } from "../warehouse/warehouse-paths.js";
 import type { ManifestIndex } from "./manifest-index.js";
-import type { WarehouseView } from "./warehouse-view.js";
 
 export type ProblemKind =
   | "object_missing"

@@ -15,7 +15,8 @@ import { IngestService } from "../../src/service/ingest-service.js";
 import { SqliteStateStore } from "../../src/store/sqlite/sqlite-store.js";
 import { createLogger, type Logger } from "../../src/telemetry/logger.js";
 import { Metrics } from "../../src/telemetry/metrics.js";
-import { LocalWarehouse } from "../../src/warehouse/local-warehouse.js";
+import { LocalWarehouse } from "../../src/warehouse/local/local-warehouse.js";
+import { WorkArea } from "../../src/warehouse/work-area.js";
 
 /** The directories of one in-process sluice run, all below `root`. */
 export interface PipelineDirs {
@@ -51,9 +52,11 @@ async function wireInProcess(config: RunConfig, log: Logger): Promise<Wired> {
   const dirs = new DirSyncer();
   const store = new SqliteStateStore(config.statePath, { writerThread: false });
   const pool = new HashWorkerPool(1);
-  const warehouse = new LocalWarehouse(config.warehouse, dirs, { tmpDir: join(config.warehouse, ".sluice-tmp") });
+  const work = new WorkArea(join(config.warehouse, ".sluice-tmp"));
+  const warehouse = new LocalWarehouse(config.warehouse, dirs, { tmpDir: work.tmpDir });
   const errorsDir = new ErrorDirectory(config.errors, dirs);
   const manifests = new ManifestWriter(config.manifests, dirs, "manifest.jsonl");
+  await work.open();
   await warehouse.open();
   await errorsDir.open();
   return {
@@ -62,7 +65,7 @@ async function wireInProcess(config: RunConfig, log: Logger): Promise<Wired> {
       store,
       hasher: new Hasher(pool, config.inlineHashMaxBytes),
       warehouse,
-      objects: null,
+      work,
       manifests,
       errorsDir,
       dirs,

@@ -93,7 +93,7 @@ describe("S3 warehouse", () => {
     const t: WarehouseTarget = { ...lake(), args: (x) => lake().args({ ...x, root: s.root }) };
     const again = await runOnce(args(t, fresh, "--log-level", "debug"), { env: lake().env() });
     expect(again.code, again.stderr).toBe(0);
-    expect(again.events.some((e) => e.event === "s3_object_exists" && e.key === key)).toBe(true);
+    expect(again.events.some((e) => e.event === "s3_object_exists" && e.key === `s3://lake/${key}`)).toBe(true);
     const after = await server.client().send(new HeadObjectCommand({ Bucket: "lake", Key: key }));
     expect(after.LastModified?.getTime()).toBe(before.LastModified?.getTime());
     expect(readManifest(fresh.manifests)).toMatchObject([{ status: "ingested", sha256: sha256(data) }]);

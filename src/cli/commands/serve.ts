@@ -1,4 +1,3 @@
-import { access, constants } from "node:fs/promises";
 import { buildApp } from "../../api/app.js";
 import { defaultDashboardDir } from "../../api/dashboard.js";
 import { uploadRoutes } from "../../api/routes/upload.js";
@@ -17,14 +16,10 @@ export { SERVE_OPTIONS };
 async function warehouseReady(wired: Wired): Promise<boolean> {
   const { ctx } = wired;
   try {
-    if (ctx.objects) {
-      await Promise.race([
-        ctx.objects.sink.check(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), 2000).unref()),
-      ]);
-    } else {
-      await access(ctx.config.warehouse, constants.W_OK);
-    }
+    await Promise.race([
+      ctx.warehouse.check(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), 2000).unref()),
+    ]);
     return true;
   } catch {
     return false;

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { RunConfig } from "../../config/config.js";
 import { readDotEnv, resolveRunConfig } from "../../config/resolve.js";
 import { SluiceError } from "../../core/errors.js";
@@ -11,8 +12,8 @@ import { createLogger } from "../../telemetry/logger.js";
 import { indexManifests } from "../../verify/manifest-index.js";
 import { type Problem, reconcile } from "../../verify/reconcile.js";
 import { renderReport } from "../../verify/report-text.js";
-import { LocalWarehouseView, S3WarehouseView, type WarehouseView } from "../../verify/warehouse-view.js";
-import { openS3Warehouse } from "../open-s3.js";
+import { LocalWarehouse } from "../../warehouse/local/local-warehouse.js";
+import type { WarehouseView } from "../../warehouse/warehouse.js";
 import { openState } from "../open-state.js";
 
 export interface VerifyFlags extends Record<string, unknown> {
@@ -50,11 +51,12 @@ export async function verifyCommand(flags: VerifyFlags): Promise<number> {
     store = await openState(config, log);
     if (config.s3) {
       // dryRun: opening must not abort uploads or touch anything; the bucket is checked right after.
+      const { openS3Warehouse } = await import("../open-s3.js");
       const s3 = await openS3Warehouse(config.s3, log, new AbortController().signal, { dryRun: true });
-      await s3.sink.check();
-      view = new S3WarehouseView(s3, config.scratch);
+      await s3.check();
+      view = s3.view(config.scratch);
     } else {
-      view = new LocalWarehouseView(config.warehouse);
+      view = new LocalWarehouse(config.warehouse, new DirSyncer()).view(join(config.warehouse, ".sluice-tmp"));
     }
   } catch (err) {
     process.stderr.write(`sluice: cannot verify: ${(err as Error).message}\n`);

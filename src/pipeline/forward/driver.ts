@@ -213,9 +213,9 @@ class ForwardRun {
       this.ctx,
       items.map((it) => ({
         record: it.known ?? it.file.ingestId,
-        // Only a local rename takes the source out of staging; a copy or an S3 upload leaves it for the tail. A
-        // member has nothing in staging.
-        sourceMoved: it.member || (it.stored && !srcOf(it).tmpPath && !this.ctx.objects),
+        // Only a rename into a directory warehouse takes the source out of staging; a copy or an upload leaves it
+        // for the tail. A member has nothing in staging.
+        sourceMoved: it.member || (it.stored && !srcOf(it).tmpPath && this.ctx.warehouse.directory !== null),
       })),
     );
     recs.forEach((rec, k) => {

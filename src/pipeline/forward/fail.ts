@@ -53,7 +53,7 @@ export async function handleFailure(ctx: IngestContext, it: Item, err: unknown):
       error: (err as Error).message,
       retry_in_ms: Math.round(delay),
     });
-    await retryUntilDone("warehouse: remove temp", () => ctx.warehouse.removeTmp(ingestId), ctx.log, ctx.signal);
+    await retryUntilDone("warehouse: remove temp", () => ctx.work.removeTmp(ingestId), ctx.log, ctx.signal);
     await retryUntilDone("state: forget", () => ctx.store.forget(ingestId), ctx.log, ctx.signal);
     await sleep(delay, ctx.signal).catch(() => undefined);
     return "not-ready";
@@ -64,12 +64,12 @@ export async function handleFailure(ctx: IngestContext, it: Item, err: unknown):
   }
   if (err instanceof NotReadyError && !stored) {
     ctx.log.debug({ event: "file_not_ready", path: c.path, reason: err.message });
-    await ctx.warehouse.removeTmp(ingestId);
+    await ctx.work.removeTmp(ingestId);
     await retryUntilDone("state: forget", () => ctx.store.forget(ingestId), ctx.log, ctx.signal);
     return "not-ready";
   }
   if (err instanceof VanishedError) {
-    await ctx.warehouse.removeTmp(ingestId);
+    await ctx.work.removeTmp(ingestId);
     await removeUnstoredOutputs(ctx, ingestId);
     await retryUntilDone(
       "state: vanished",
@@ -96,7 +96,7 @@ export async function handleFailure(ctx: IngestContext, it: Item, err: unknown):
   }
   // A member's bytes are its temp copy: kept for the error directory once it was read whole and its processor
   // ran (a member whose name could not be placed has no bytes worth keeping); a staging file's copy is a copy.
-  if (!(it.member && it.target)) await ctx.warehouse.removeTmp(ingestId);
+  if (!(it.member && it.target)) await ctx.work.removeTmp(ingestId);
   const rec = await quarantineStage(ctx, ingestId, it.member ? basename(file.memberPath ?? file.name) : c.name, info);
   emitFinished(ctx, rec, startedAt, provenance(it));
   return "failed";

@@ -51,7 +51,7 @@ export async function landStep(ctx: IngestContext, items: Item[], routes: Routes
             (err: unknown) => fail(it, err),
           ),
         );
-    } else if (!ctx.objects && processorFor(ctx, it.c.name, it.depth) === null) plain.push(it);
+    } else if (ctx.warehouse.directory && processorFor(ctx, it.c.name, it.depth) === null) plain.push(it);
     else careful.push(it);
   }
   const landing = Promise.all(
@@ -114,7 +114,7 @@ export async function landOne(ctx: IngestContext, it: Item, members: MemberInges
   } catch (err) {
     // An S3 upload that found the source changing stored nothing: unless members of it were stored (an
     // archive), the file is simply not ready yet and is looked at again.
-    if (ctx.objects && err instanceof NotReadyError && processed?.result.record.processor !== "archive") {
+    if (!ctx.warehouse.directory && err instanceof NotReadyError && processed?.result.record.processor !== "archive") {
       it.stored = false;
     }
     throw err;
@@ -134,7 +134,9 @@ export async function landOne(ctx: IngestContext, it: Item, members: MemberInges
  * rename(2) succeeds. Then one fsync per warehouse directory, and `stored` for all in one group commit.
  */
 async function movePlain(ctx: IngestContext, items: Item[], routes: Routes): Promise<Item[]> {
+  const dir = ctx.warehouse.directory;
   if (items.length === 0) return [];
+  if (!dir) throw new Error("internal: movePlain renames into a directory warehouse");
   const { fail, alone, members } = routes;
   const { log, signal } = ctx;
   const dirs = new Set(items.map((it) => dirname((it.decision as { warehousePath: string }).warehousePath)));
@@ -143,7 +145,7 @@ async function movePlain(ctx: IngestContext, items: Item[], routes: Routes): Pro
   const unmade = new Set<string>();
   await Promise.all(
     [...dirs].map((d) =>
-      ctx.warehouse.ensureDir(d).catch(() => {
+      dir.ensureDir(d).catch(() => {
         unmade.add(d);
       }),
     ),
@@ -164,7 +166,7 @@ async function movePlain(ctx: IngestContext, items: Item[], routes: Routes): Pro
         continue;
       }
       try {
-        ctx.warehouse.seal(src);
+        dir.seal(src);
         renameSync(src.tmpPath ?? it.c.path, target);
       } catch {
         carefully(it);

@@ -93,7 +93,7 @@ function readQuickly(ctx: IngestContext, it: Item): boolean {
     return false;
   }
   const { fd, identity, owner } = opened;
-  const tmpPath = ctx.warehouse.needsCopy(identity.device, owner) ? ctx.warehouse.tmpPathFor(it.file.ingestId) : null;
+  const tmpPath = ctx.warehouse.needsCopy(identity.device, owner) ? ctx.work.tmpPathFor(it.file.ingestId) : null;
   let out = -1;
   try {
     if (tmpPath) out = openSync(tmpPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);

@@ -130,7 +130,7 @@ async function takeMember(
     }
   }
   const ingestId = existing?.ingestId ?? newIngestId();
-  const tmp = ctx.warehouse.tmpPathFor(ingestId);
+  const tmp = ctx.work.tmpPathFor(ingestId);
   await rm(tmp, { force: true });
   const file: NewFile = {
     ingestId,

@@ -45,10 +45,11 @@ export async function placeOutputs(
   /** The permission bits of the file they were derived from: an output is never readable by more users. */
   sourceMode: number,
 ): Promise<void> {
-  if (ctx.objects) {
+  const dir = ctx.warehouse.directory;
+  if (!dir) {
     await uploadOutputs(ctx, outputs);
   } else {
-    const mode = ctx.warehouse.modeFor(sourceMode);
+    const mode = dir.modeFor(sourceMode);
     // Each step that opens a descriptor (a directory to list or fsync) is retried on its own: a full descriptor
     // table (EMFILE) or disk pauses here instead of failing a file whose raw copy may be about to land.
     const retry = (what: string, fn: () => Promise<unknown>) => retryUntilDone(what, fn, ctx.log, ctx.signal);
@@ -57,7 +58,7 @@ export async function placeOutputs(
       // (A directory of tables is listed for it, which takes a descriptor.)
       if (o.dir) await retry("warehouse: output mode", async () => sealOutput(o.tmp, true, mode));
       else sealOutput(o.tmp, false, mode);
-      await retry("warehouse: make directory", () => ctx.warehouse.ensureDir(dirname(o.final)));
+      await retry("warehouse: make directory", () => dir.ensureDir(dirname(o.final)));
       // rename() cannot replace a non-empty directory: an earlier attempt's tables go first.
       if (o.dir) await retry("warehouse: replace tables", () => rm(o.final, { recursive: true, force: true }));
       renameSync(o.tmp, o.final);
@@ -65,7 +66,7 @@ export async function placeOutputs(
     }
   }
   // What a processor wrote but did not hand over (a scratch file, DuckDB's spill) goes with the temp area.
-  const outDir = ctx.warehouse.outDirFor(ingestId);
+  const outDir = ctx.work.outDirFor(ingestId);
   await retryUntilDone(
     "warehouse: clear temp",
     () => rm(outDir, { recursive: true, force: true }),
@@ -86,19 +87,21 @@ function sealOutput(path: string, dir: boolean, mode: number): void {
  * Removes whatever outputs a file placed beside `rawTarget` when it ends without its raw file stored (vanished
  * or failed: W5, a Parquet left for a file recorded as "nothing was stored"). The paths are those
  * {@link outputPath} gave when they were placed: called before the commit that ends the row (and releases its
- * name), the same call names the same paths, and never a path another file reserved. Local warehouse only.
+ * name), the same call names the same paths, and never a path another file reserved. Directory warehouse only:
+ * an object store's outputs stay (a replay replaces them).
  */
 export async function removeOutputs(ctx: IngestContext, rawTarget: string, sha256: string): Promise<void> {
-  if (ctx.objects) return;
+  const dir = ctx.warehouse.directory;
+  if (!dir) return;
   const removed = new Set<string>();
   for (const suffix of Object.values(OUTPUT_SUFFIX)) {
     const path = await outputPath(ctx, rawTarget, suffix, sha256);
-    if ((await ctx.warehouse.occupant(path)) === null) continue;
+    if ((await dir.occupant(path)) === null) continue;
     await rm(path, { recursive: true, force: true });
     removed.add(dirname(path));
     ctx.log.info({ event: "output_removed", path, reason: "its file was not stored" });
   }
-  for (const dir of removed) await ctx.dirs.sync(dir);
+  for (const d of removed) await ctx.dirs.sync(d);
 }
 
 /** Outputs not placed (the file failed or turned out a duplicate) are removed from the temp area. */

@@ -64,7 +64,7 @@ function duckOptions(ctx: IngestContext): DuckOptions {
   return {
     memoryLimit: ctx.config.duckdbMemoryLimit,
     threads: ctx.config.convertThreads,
-    tempDirectory: join(ctx.warehouse.tmpDir, "duckdb"),
+    tempDirectory: join(ctx.work.tmpDir, "duckdb"),
   };
 }
 
@@ -113,7 +113,7 @@ async function convertOne(ctx: IngestContext, job: ProcessJob, started: number):
   const format = tabularFormatOf(basename(job.name));
   if (!format) throw new Error(`internal: ${job.name} is not tabular`);
   const schema = schemaFor(basename(job.name), [...ctx.config.schemas]);
-  const outDir = ctx.warehouse.outDirFor(job.ingestId);
+  const outDir = ctx.work.outDirFor(job.ingestId);
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
   const tmp = join(outDir, "table.parquet");
@@ -166,7 +166,7 @@ async function convertOne(ctx: IngestContext, job: ProcessJob, started: number):
 }
 
 async function convertSqlDump(ctx: IngestContext, job: ProcessJob, started: number): Promise<Processed> {
-  const outDir = ctx.warehouse.outDirFor(job.ingestId);
+  const outDir = ctx.work.outDirFor(job.ingestId);
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
   const tmpDir = join(outDir, "tables");

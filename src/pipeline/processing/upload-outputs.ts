@@ -13,22 +13,19 @@ async function filesOf(o: PlannedOutput): Promise<{ path: string; uri: string }[
 }
 
 /**
- * Uploads processing outputs to the S3 warehouse, each with its own SHA-256
- * in metadata and checked by HEAD like a raw file. Outputs are derived from
+ * Puts processing outputs into an object-store warehouse, each with its own SHA-256
+ * and checked like a raw file. Outputs are derived from
  * the file, so a replay after a crash replaces whatever an earlier attempt
  * left at the same key (`replace`); identical bytes are not sent again.
  */
 export async function uploadOutputs(ctx: IngestContext, outputs: readonly PlannedOutput[]): Promise<void> {
-  const objects = ctx.objects;
-  if (!objects) throw new Error("internal: uploadOutputs without an S3 warehouse");
   for (const o of outputs) {
     for (const f of await filesOf(o)) {
       const size = (await stat(f.path)).size;
       const sha256 = await hashPath(ctx.hasher, f.path);
       if (!sha256) throw new Error(`internal: cannot read the output ${f.path} just written`);
-      const key = objects.keyOf(f.uri);
-      await s3Call(ctx, "put output", key, () =>
-        objects.sink.put(key, { path: f.path }, { sha256, size }, { signal: ctx.signal, replace: true }),
+      await s3Call(ctx, "put output", f.uri, () =>
+        ctx.warehouse.put(f.uri, { path: f.path }, { sha256, size }, { signal: ctx.signal, replace: true }),
       );
     }
   }

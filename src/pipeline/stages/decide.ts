@@ -1,5 +1,4 @@
 import type { Decision, NewFile } from "../../store/state-store.js";
-import { placementFor } from "../../warehouse/warehouse-paths.js";
 import type { IngestContext } from "../context.js";
 import { NotReadyError } from "../outcomes.js";
 import { retryUntilDone, sleep } from "../retry.js";
@@ -41,9 +40,7 @@ export async function decideOnce(
   sha256: string,
 ): Promise<FinalDecision | Extract<Decision, { kind: "wait" }>> {
   const at = new Date();
-  const p = ctx.objects
-    ? ctx.objects.placement(file.name, sha256, at)
-    : placementFor(ctx.config.warehouse, file.name, sha256, at);
+  const p = ctx.warehouse.placement(file.name, sha256, at);
   const placement = { ...p, ingestedAt: at.toISOString(), manifestPath: ctx.manifests.pathFor(at) };
   const d = await retryUntilDone("state: decide", () => ctx.store.decide(file, sha256, placement), ctx.log, ctx.signal);
   if (d.kind === "wait") return d;

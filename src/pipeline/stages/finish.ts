@@ -231,7 +231,7 @@ export async function finishWithoutRaw(
     ctx.log,
     ctx.signal,
   );
-  await ctx.warehouse.removeTmp(ingestId);
+  await ctx.work.removeTmp(ingestId);
   return finishStage(ctx, ingestId, opts);
 }
 

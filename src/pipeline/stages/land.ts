@@ -4,12 +4,12 @@ import { placeOutputs } from "../processing/outputs.js";
 import type { Processed } from "../processing/process-file.js";
 import type { HashedSource } from "./read-source.js";
 import { storeStage } from "./store.js";
-import { storeInS3 } from "./store-s3.js";
+import { storeByPut } from "./store-put.js";
 
 /**
  * Puts a processed file and its outputs into the warehouse and commits
- * `stored`. Locally the outputs are renamed in first, so the raw file never
- * appears without them; in S3 the raw object goes first (an upload that finds
+ * `stored`. In a directory warehouse the outputs are renamed in first, so the raw file never
+ * appears without them; in an object store the raw object goes first (an upload that finds
  * the source changed must leave nothing behind), and the manifest line is
  * the signal that a file and its outputs are complete.
  */
@@ -21,7 +21,7 @@ export async function landStage(
   target: string,
   processed: Processed | null,
 ): Promise<{ outcome: "new" | "duplicate"; ingestedAt: string; manifestPath: string }> {
-  if (ctx.objects) return storeInS3(ctx, ingestId, src, target, processed);
+  if (!ctx.warehouse.directory) return storeByPut(ctx, ingestId, src, target, processed);
   if (processed) {
     await placeOutputs(ctx, ingestId, processed.outputs, src.owner.mode);
     crashPoint("after-outputs-placed");

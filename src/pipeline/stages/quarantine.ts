@@ -39,7 +39,9 @@ export async function quarantineStage(
 export async function removeUnstoredOutputs(ctx: IngestContext, ingestId: string): Promise<void> {
   const rec = await ctx.store.get(ingestId);
   if (!rec?.warehousePath || !rec.sha256 || rec.duplicateOf) return;
-  const occupied = await ctx.warehouse.occupant(rec.warehousePath).catch((err: unknown) => {
+  // In an object store nothing sits at a path before its put; removeOutputs has nothing to do there either.
+  const dir = ctx.warehouse.directory;
+  const occupied = await (dir ? dir.occupant(rec.warehousePath) : Promise.resolve(null)).catch((err: unknown) => {
     // A path no file can have (a directory on it is a file, too long: BUGS 1, 2) has no outputs beside it either.
     const code = (err as { code?: string }).code;
     if (code === "SLUICE_ERR_NAME_COLLISION" || code === "SLUICE_ERR_NAME_TOO_LONG") return "impossible" as const;
@@ -73,7 +75,7 @@ export async function completeQuarantine(ctx: IngestContext, ingestId: string): 
         if (!(await ctx.errorsDir.exists(errorPath))) {
           // An archive member has no staging file: its bytes, if kept, are in the warehouse temp area.
           const member = rec.archiveIngestId !== null;
-          const from = member ? ctx.warehouse.tmpPathFor(rec.ingestId) : rec.sourcePath;
+          const from = member ? ctx.work.tmpPathFor(rec.ingestId) : rec.sourcePath;
           const st = await lstat(from).catch(() => null);
           if (st?.isFile() && (member || (st.ino === rec.inode && st.dev === rec.device))) {
             await ctx.errorsDir.moveIn(from, st.dev, errorPath);
@@ -89,7 +91,7 @@ export async function completeQuarantine(ctx: IngestContext, ingestId: string): 
     );
     crashPoint("after-quarantine-move");
   }
-  await ctx.warehouse.removeTmp(ingestId);
+  await ctx.work.removeTmp(ingestId);
   await retryUntilDone("state: failed", () => ctx.store.finishFailed(ingestId), ctx.log, ctx.signal);
   return { ...rec, state: "failed" };
 }

@@ -52,7 +52,7 @@ export function openSource(path: string, expected: FileIdentity): OpenedSource {
  */
 export async function hashSource(ctx: IngestContext, src: OpenedSource, ingestId: string): Promise<HashedSource> {
   const copy = ctx.warehouse.needsCopy(src.identity.device, src.owner);
-  const tmpPath = copy ? ctx.warehouse.tmpPathFor(ingestId) : null;
+  const tmpPath = copy ? ctx.work.tmpPathFor(ingestId) : null;
   let result: { sha256: string; bytes: number };
   try {
     if (tmpPath) {

@@ -2,6 +2,7 @@ import { closeSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { ERROR_CATALOG, SluiceError } from "../../core/errors.js";
 import type { FileRecord } from "../../core/file-record.js";
+import type { WarehouseDirectory } from "../../warehouse/warehouse.js";
 import type { IngestContext } from "../context.js";
 import { ingestMember } from "../forward/driver.js";
 import { NotReadyError, VanishedError } from "../outcomes.js";
@@ -26,7 +27,8 @@ export async function recoverHashed(
   confirm: (p: string) => Promise<boolean>,
 ): Promise<FileRecord> {
   const target = row.warehousePath as string;
-  if (!ctx.objects && (await landedLocally(ctx, row, target, confirm))) {
+  // Only a directory warehouse holds a stored copy that can be read in place (and processed again).
+  if (ctx.warehouse.directory && (await landedLocally(ctx.warehouse.directory, row, target, confirm))) {
     // The raw file is in place but `stored` (and the processing result) was not committed: process the
     // stored copy again, which rewrites the same outputs.
     const processed = await reprocess(ctx, row, target, target);
@@ -35,7 +37,7 @@ export async function recoverHashed(
     await ctx.dirs.sync(dirname(target));
     return markStoredAndFinish(ctx, row, processed, confirm);
   }
-  // Not in the warehouse (or in S3, where an upload is simply repeated or found done): from the source again.
+  // Not in the warehouse (or in an object store, where a put is simply repeated or found done): from the source again.
   try {
     const opened = openSource(row.sourcePath, row);
     try {
@@ -46,7 +48,7 @@ export async function recoverHashed(
         processed = await reprocess(ctx, row, `/proc/self/fd/${opened.fd}`, target);
       } catch (err) {
         if (!(err instanceof SluiceError)) throw err;
-        await ctx.warehouse.removeTmp(row.ingestId);
+        await ctx.work.removeTmp(row.ingestId);
         const info = { code: err.code, message: `${err.message} (${ERROR_CATALOG[err.code].hint})`, attempts: 1 };
         return await quarantineStage(ctx, row.ingestId, row.name, info);
       }
@@ -58,7 +60,7 @@ export async function recoverHashed(
     }
   } catch (err) {
     if (!(err instanceof VanishedError || err instanceof NotReadyError)) throw err;
-    if (ctx.objects && (await landedInS3(ctx, row, target))) {
+    if (!ctx.warehouse.directory && (await landedRemotely(ctx, row, target))) {
       // Uploaded and verified, then the source was taken away before `stored`: the content is safe, but its
       // outputs cannot be made again without it.
       ctx.log.warn({
@@ -79,22 +81,21 @@ export async function recoverHashed(
 }
 
 async function landedLocally(
-  ctx: IngestContext,
+  dir: WarehouseDirectory,
   row: FileRecord,
   target: string,
   confirm: (p: string) => Promise<boolean>,
 ): Promise<boolean> {
-  const there = await ctx.warehouse.occupant(target);
+  const there = await dir.occupant(target);
   return (
     there !== null &&
     ((there.dev === row.device && there.ino === row.inode) || (there.size === row.size && (await confirm(target))))
   );
 }
 
-async function landedInS3(ctx: IngestContext, row: FileRecord, target: string): Promise<boolean> {
-  const objects = ctx.objects as NonNullable<IngestContext["objects"]>;
-  const key = objects.keyOf(target);
-  const there = await s3Call(ctx, "head", key, () => objects.sink.head(key, { signal: ctx.signal }));
+/** Is the object at `target` the recorded content (its stored SHA-256 and size)? */
+async function landedRemotely(ctx: IngestContext, row: FileRecord, target: string): Promise<boolean> {
+  const there = await s3Call(ctx, "head", target, () => ctx.warehouse.head(target, { signal: ctx.signal }));
   return there !== null && there.sha256 === row.sha256 && there.size === row.size;
 }
 
@@ -136,7 +137,7 @@ async function reprocess(
 
 /** Nothing of this row reached the warehouse: it ends failed (vanished), its content claim released. */
 export async function abandon(ctx: IngestContext, row: FileRecord, message: string): Promise<FileRecord> {
-  await ctx.warehouse.removeTmp(row.ingestId);
+  await ctx.work.removeTmp(row.ingestId);
   // Outputs an earlier attempt placed before the crash go before the row ends failed (W5).
   await removeUnstoredOutputs(ctx, row.ingestId);
   await ctx.store.beginQuarantine(row.ingestId, { code: "SLUICE_ERR_VANISHED", message, attempts: row.attempts }, null);

@@ -3,7 +3,6 @@ import { rm } from "node:fs/promises";
 import { SluiceError } from "../../core/errors.js";
 import type { ProcessingResult } from "../../core/processing.js";
 import { crashPoint } from "../../durable/crash-points.js";
-import { hashPath } from "../../hashing/hash-path.js";
 import { collisionName, lastSegment, siblingPath } from "../../warehouse/warehouse-paths.js";
 import type { IngestContext } from "../context.js";
 import { VanishedError } from "../outcomes.js";
@@ -35,9 +34,8 @@ export async function freeTarget(
   // An object or file holding these very bytes is an earlier attempt's landing (a replay after a crash, e.g. an
   // archive member copied in before `stored` was committed): the name is ours, and the rename replaces it with the
   // same bytes. Treating it as foreign would move this file to the collision name and leave that copy orphaned.
-  const taken = ctx.objects
-    ? (uri: string) => objectTakenByOther(ctx, uri, sha256)
-    : (path: string) => fileTakenByOther(ctx, path, sha256);
+  const taken = (path: string) =>
+    s3Call(ctx, "head", path, () => ctx.warehouse.heldByOther(path, sha256, { signal: ctx.signal }));
   if (!(await taken(reserved))) return reserved;
   const alt = siblingPath(reserved, collisionName(lastSegment(reserved), sha256));
   if (alt !== reserved && !(await taken(alt))) {
@@ -45,19 +43,6 @@ export async function freeTarget(
     return alt;
   }
   throw new SluiceError("SLUICE_ERR_NAME_COLLISION", `foreign files occupy ${reserved} and ${alt}`);
-}
-
-async function fileTakenByOther(ctx: IngestContext, path: string, sha256: string): Promise<boolean> {
-  if ((await ctx.warehouse.occupant(path)) === null) return false;
-  return (await hashPath(ctx.hasher, path)) !== sha256;
-}
-
-async function objectTakenByOther(ctx: IngestContext, uri: string, sha256: string): Promise<boolean> {
-  const objects = ctx.objects as NonNullable<IngestContext["objects"]>;
-  const key = objects.keyOf(uri);
-  const there = await s3Call(ctx, "head", key, () => objects.sink.head(key, { signal: ctx.signal }));
-  if (!there) objects.noteAbsent(key);
-  return there !== null && there.sha256 !== sha256;
 }
 
 /**
@@ -77,6 +62,8 @@ export async function storeStage(
   /** What processing produced: committed with `stored`, so the record and the outputs appear together. */
   processing?: ProcessingResult,
 ): Promise<{ outcome: "new" | "duplicate"; ingestedAt: string; manifestPath: string }> {
+  const dir = ctx.warehouse.directory;
+  if (!dir) throw new Error("internal: storeStage renames into a directory warehouse");
   const from = src.tmpPath ?? sourcePath;
   if (!src.tmpPath) {
     // rename() moves whatever has the name now: make sure it is still the inode we hashed.
@@ -88,13 +75,13 @@ export async function storeStage(
     "warehouse: move in",
     async () => {
       try {
-        // Owner and mode are final before the name appears in the warehouse (see LocalWarehouse.seal).
-        ctx.warehouse.seal(src);
-        await ctx.warehouse.moveIn(from, target);
+        // Owner and mode are final before the name appears in the warehouse (see WarehouseDirectory.seal).
+        dir.seal(src);
+        await dir.moveIn(from, target);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
         // A previous attempt may have renamed it before failing on the directory fsync.
-        const there = await ctx.warehouse.occupant(target);
+        const there = await dir.occupant(target);
         if (there && (src.tmpPath || there.ino === src.identity.inode)) return;
         throw new VanishedError(`${sourcePath} left staging before it was stored`);
       }

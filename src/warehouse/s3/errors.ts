@@ -15,37 +15,10 @@ export class S3PermanentError extends Error {
   }
 }
 
-/**
- * The bytes do not match what they were said to be: either the source changed
- * since it was hashed (`where: "source"`, nothing was stored), or the object
- * read back after the upload has another size or SHA-256 (`where: "object"`).
- * Not retried: the caller must look at the file again.
- */
-export class S3IntegrityError extends Error {
-  constructor(
-    message: string,
-    readonly where: "source" | "object",
-  ) {
-    super(message);
-    this.name = "S3IntegrityError";
-  }
-}
+// The store-independent errors, under the names the S3 code and its tests have always used.
+import { IntegrityError as S3IntegrityError, OccupiedError as S3KeyOccupiedError } from "../warehouse.js";
 
-/**
- * The key already holds other content (another SHA-256, or none recorded).
- * Objects are never written over, as in the local warehouse: the caller picks
- * the collision key instead.
- */
-export class S3KeyOccupiedError extends Error {
-  constructor(
-    message: string,
-    readonly key: string,
-    readonly existing: { size: number; sha256: string | null },
-  ) {
-    super(message);
-    this.name = "S3KeyOccupiedError";
-  }
-}
+export { S3IntegrityError, S3KeyOccupiedError };
 
 interface SdkErrorShape {
   name?: unknown;
@@ -249,4 +222,9 @@ export function describeS3Error(err: unknown): string {
   const code = errno ?? s3ErrorCode(err) ?? "Error";
   const status = s3HttpStatus(err);
   return status === undefined ? code : `${code} (HTTP ${status})`;
+}
+
+/** `err` as the caller should see it: its permanent form (one line saying what to fix) if it has one, else itself. */
+export function classifyS3Error(err: unknown, ctx: S3ErrorContext): unknown {
+  return toS3PermanentError(err, ctx) ?? err;
 }

@@ -1,4 +1,4 @@
-import { isRetriableS3Error } from "./s3-errors.js";
+import { isRetriableS3Error } from "./errors.js";
 
 /** How {@link withS3Retries} waits and reports. */
 export interface S3RetryOptions {
@@ -16,7 +16,7 @@ function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException("This operation was aborted", "AbortError");
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(abortReason(signal));
     const onAbort = () => {

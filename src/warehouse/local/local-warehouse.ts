@@ -1,16 +1,34 @@
 import { chmodSync, fchmodSync, lstatSync, renameSync } from "node:fs";
-import { mkdir, rm, stat } from "node:fs/promises";
+import { access, constants, mkdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { SluiceError } from "../core/errors.js";
-import { type DirSyncer, mkdirDurable } from "../durable/fsync.js";
+import { SluiceError } from "../../core/errors.js";
+import { type DirSyncer, mkdirDurable } from "../../durable/fsync.js";
+import { walkFiles } from "../walk.js";
+import type {
+  PutOptions,
+  PutSource,
+  StoredObject,
+  Warehouse,
+  WarehouseDirectory,
+  WarehouseView,
+} from "../warehouse.js";
+import { OccupiedError } from "../warehouse.js";
+import { type Placement, placementFor } from "../warehouse-paths.js";
+import { LocalWarehouseView, sha256OfFile } from "./local-view.js";
+import { putFile } from "./put-file.js";
 
 /**
  * The warehouse on a local filesystem. Files arrive either by rename (same
  * filesystem as staging) or from a temp copy written in `.sluice-tmp/`
  * (another filesystem), and are never written over.
  */
-export class LocalWarehouse {
+export class LocalWarehouse implements Warehouse, WarehouseDirectory {
+  /** Where temp files are written before they are renamed in (on ROOT's filesystem). */
   readonly tmpDir: string;
+  /** Nothing to bound: local calls are not requests to a server. */
+  readonly requests = null;
+  /** This warehouse is itself the directory content is renamed into. */
+  readonly directory = this;
   /** Partition directories made (or being made): the first file of a day creates it, the rest wait on that. */
   private readonly knownDirs = new Map<string, Promise<void>>();
   private device = -1;
@@ -21,28 +39,29 @@ export class LocalWarehouse {
     opts: {
       /** Where temp files live; default ROOT/.sluice-tmp (it must be on ROOT's filesystem for the renames). */
       tmpDir?: string;
-      /**
-       * False when this is only the work area of a remote warehouse (S3): files are then read where
-       * they are, never copied here first.
-       */
-      copies?: boolean;
       /** --warehouse-mode: permission bits of what is stored (see {@link modeFor}). */
       mode?: number;
+      /** SHA-256 of a stored file, null when it is no regular file (the pipeline passes its worker pool's). */
+      hash?: (path: string) => Promise<string | null>;
     } = {},
   ) {
     this.tmpDir = opts.tmpDir ?? join(root, ".sluice-tmp");
-    this.copies = opts.copies ?? true;
     this.mode = opts.mode ?? 0o444;
+    this.hash = opts.hash ?? ((path) => sha256OfFile(path).catch(() => null));
   }
 
-  private readonly copies: boolean;
   private readonly mode: number;
+  private readonly hash: (path: string) => Promise<string | null>;
   /** sluice's own user: only a file it already owns may be renamed in. */
   private readonly uid = process.geteuid?.() ?? -1;
 
   async open(): Promise<void> {
     await mkdir(this.tmpDir, { recursive: true });
     this.device = (await stat(this.root)).dev;
+  }
+
+  placement(name: string, sha256: string, at: Date): Placement {
+    return placementFor(this.root, name, sha256, at);
   }
 
   /**
@@ -54,7 +73,7 @@ export class LocalWarehouse {
    * warehouse. Only sluice's own single-named files are renamed: the common case costs nothing more.
    */
   needsCopy(dev: number, owner: { uid: number; nlink: number }): boolean {
-    return this.copies && (dev !== this.device || owner.uid !== this.uid || owner.nlink > 1);
+    return dev !== this.device || owner.uid !== this.uid || owner.nlink > 1;
   }
 
   /**
@@ -77,10 +96,6 @@ export class LocalWarehouse {
     const mode = this.modeFor(src.owner.mode);
     if (src.tmpPath) chmodSync(src.tmpPath, mode);
     else fchmodSync(src.fd, mode);
-  }
-
-  tmpPathFor(ingestId: string): string {
-    return join(this.tmpDir, ingestId);
   }
 
   /** Is something already at `path`? Returns its (dev, ino) if so. */
@@ -120,6 +135,11 @@ export class LocalWarehouse {
     return made;
   }
 
+  /** fsync of a warehouse directory: the names just made in it survive a crash. */
+  dirSync(dir: string): Promise<void> {
+    return this.dirs.sync(dir);
+  }
+
   /** rename() + fsync of the directory: after this resolves the move survives a crash. */
   async moveIn(from: string, to: string): Promise<void> {
     await this.ensureDir(dirname(to));
@@ -127,13 +147,52 @@ export class LocalWarehouse {
     await this.dirs.sync(dirname(to));
   }
 
-  /** Where a file's processing outputs are written before they are placed beside it. */
-  outDirFor(ingestId: string): string {
-    return join(this.tmpDir, `${ingestId}.out`);
+  /** Copies the source into the temp area (hashing it on the way), then links it in; see {@link Warehouse.put}. */
+  async put(
+    path: string,
+    source: PutSource,
+    meta: { sha256: string; size: number },
+    opts: PutOptions = {},
+  ): Promise<"uploaded" | "exists"> {
+    const existing = await this.head(path);
+    if (existing) {
+      if (existing.sha256 === meta.sha256 && existing.size === meta.size) return "exists";
+      if (!opts.replace) {
+        throw new OccupiedError(`${path} already holds other content (${existing.size} bytes)`, path, existing);
+      }
+    }
+    await putFile(this, path, source, meta, opts);
+    return "uploaded";
   }
 
-  async removeTmp(ingestId: string): Promise<void> {
-    await rm(this.tmpPathFor(ingestId), { force: true });
-    await rm(this.outDirFor(ingestId), { recursive: true, force: true });
+  async head(path: string): Promise<StoredObject | null> {
+    const there = await this.occupant(path);
+    return there && { size: there.size, sha256: await this.hash(path) };
   }
+
+  async heldByOther(path: string, sha256: string): Promise<boolean> {
+    if ((await this.occupant(path)) === null) return false;
+    return (await this.hash(path)) !== sha256;
+  }
+
+  list(): AsyncIterable<string> {
+    // The whole `.sluice-tmp` is work area, every node's (a cluster node's own is a directory below it).
+    const work = join(this.root, ".sluice-tmp");
+    return walkFiles(this.root, (p) => p === work || p === this.tmpDir);
+  }
+
+  view(workArea: string): WarehouseView {
+    return new LocalWarehouseView(this.root, workArea);
+  }
+
+  /** Content lands whole by rename: no upload is ever left unfinished here. */
+  async abortStaleUploads(): Promise<string[]> {
+    return [];
+  }
+
+  async check(): Promise<void> {
+    await access(this.root, constants.W_OK);
+  }
+
+  async close(): Promise<void> {}
 }

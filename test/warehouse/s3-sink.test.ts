@@ -20,7 +20,7 @@ import {
   S3Sink,
   type S3SinkOptions,
   withS3Retries,
-} from "../../src/sinks/s3-sink.js";
+} from "../../src/warehouse/s3/sink.js";
 import { radosGwUnavailable, type S3TestServer, startRadosGw, startS3rver } from "../support/s3-servers.js";
 
 const MiB = 1024 * 1024;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { fullJitterMs } from "../../src/sinks/retry.js";
-import { describeS3Error, toS3PermanentError } from "../../src/sinks/s3-errors.js";
-import { isRetriableS3Error, S3PermanentError, S3Sink, withS3Retries } from "../../src/sinks/s3-sink.js";
+import { describeS3Error, toS3PermanentError } from "../../src/warehouse/s3/errors.js";
+import { fullJitterMs } from "../../src/warehouse/s3/retry.js";
+import { isRetriableS3Error, S3PermanentError, S3Sink, withS3Retries } from "../../src/warehouse/s3/sink.js";
 
 /** Errors shaped the way SDK v3 and Node produce them (seen against s3rver and RGW). */
 const sdk = (name: string, status?: number) =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SluiceError } from "../../src/core/errors.js";
-import { isS3Url, parseS3Url, resolveS3Config } from "../../src/sinks/s3-config.js";
+import { isS3Url, parseS3Url, resolveS3Config } from "../../src/warehouse/s3/config.js";
 
 describe("parseS3Url", () => {
   it("splits s3://BUCKET/PREFIX and trims the prefix's slashes", () => {

@@ -1,5 +1,5 @@
-import { SluiceError } from "../core/errors.js";
-import type { S3Location, S3SinkOptions } from "./s3-sink.js";
+import { SluiceError } from "../../core/errors.js";
+import type { S3Location, S3SinkOptions } from "./client.js";
 
 const SCHEME = /^s3:\/\//i;
 // S3's rule, with upper case and "_" let through for buckets made before it (RGW, legacy us-east-1).

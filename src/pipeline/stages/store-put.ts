@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import { crashPoint } from "../../durable/crash-points.js";
-import { S3IntegrityError, S3KeyOccupiedError } from "../../sinks/s3-errors.js";
+import { IntegrityError, OccupiedError } from "../../warehouse/warehouse.js";
 import type { IngestContext } from "../context.js";
 import { NotReadyError } from "../outcomes.js";
 import { placeOutputs } from "../processing/outputs.js";
@@ -11,10 +11,11 @@ import type { HashedSource } from "./read-source.js";
 import { freeTarget } from "./store.js";
 
 /**
- * The S3 form of the store step. The raw file is uploaded from the
+ * The store step of a warehouse without a directory to rename into (an
+ * object store). The raw file is put from the
  * descriptor that was hashed (or from its temp copy, for an archive member),
- * with its SHA-256 in metadata; the upload re-hashes the bytes it sends and
- * the sink HEADs the object afterwards, so `stored` is only committed for an
+ * with its SHA-256; the put re-hashes the bytes it sends and
+ * checks the stored object afterwards, so `stored` is only committed for an
  * object proven to hold exactly the hashed content. Then the outputs, then
  * `stored`. The source stays in staging throughout: it is removed by the
  * finish step, after the manifest line. The key is deterministic, so a
@@ -22,26 +23,22 @@ import { freeTarget } from "./store.js";
  * uploads it again to the same key; a multipart upload cut off by the crash
  * is aborted at the next start.
  */
-export async function storeInS3(
+export async function storeByPut(
   ctx: IngestContext,
   ingestId: string,
   src: HashedSource,
   target: string,
   processed: Processed | null,
 ): Promise<{ outcome: "new"; ingestedAt: string; manifestPath: string }> {
-  const objects = ctx.objects as NonNullable<IngestContext["objects"]>;
   const meta = { sha256: src.sha256, size: src.identity.size };
   const source = src.tmpPath ? { path: src.tmpPath } : { fd: src.fd };
   let uri = target;
   let replace = false;
   for (let round = 1; ; round++) {
-    const key = objects.keyOf(uri);
-    const knownAbsent = objects.takeAbsent(key);
     try {
-      const how = await s3Call(ctx, "put", key, (attempt) =>
-        objects.sink.put(key, source, meta, {
+      const how = await s3Call(ctx, "put", uri, () =>
+        ctx.warehouse.put(uri, source, meta, {
           signal: ctx.signal,
-          knownAbsent: knownAbsent && attempt === 1,
           replace,
           onProgress: (sent) => {
             if (sent > 0 && sent < meta.size) crashPoint("mid-upload");
@@ -49,20 +46,20 @@ export async function storeInS3(
         }),
       );
       // Already there with these bytes: an earlier attempt's upload, or the same content stored before this state.
-      if (how === "exists") ctx.log.debug({ event: "s3_object_exists", ingest_id: ingestId, key });
+      if (how === "exists") ctx.log.debug({ event: "s3_object_exists", ingest_id: ingestId, key: uri });
       break;
     } catch (err) {
-      if (err instanceof S3IntegrityError && err.where === "source") {
+      if (err instanceof IntegrityError && err.where === "source") {
         // The bytes read for the upload are not the bytes hashed: a writer is still at it. Nothing was stored.
         throw new NotReadyError(`changed while being uploaded (${err.message})`);
       }
-      if (err instanceof S3IntegrityError && round < 5) {
+      if (err instanceof IntegrityError && round < 5) {
         // The server kept something else than was sent (a proxy mangled it, a torn write): send it again.
-        ctx.log.warn({ event: "s3_object_mismatch", ingest_id: ingestId, key, error: err.message });
+        ctx.log.warn({ event: "s3_object_mismatch", ingest_id: ingestId, key: uri, error: err.message });
         replace = true;
         continue;
       }
-      if (err instanceof S3KeyOccupiedError && round < 3) {
+      if (err instanceof OccupiedError && round < 3) {
         // Another writer took the key since freeTarget looked: move to the content-tagged key, as locally.
         uri = await freeTarget(ctx, ingestId, uri, meta.sha256);
         continue;

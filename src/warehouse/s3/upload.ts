@@ -8,7 +8,8 @@ import {
   type S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { S3IntegrityError } from "./s3-errors.js";
+import { isRetriableS3Error, S3IntegrityError } from "./errors.js";
+import { fullJitterMs, sleep } from "./retry.js";
 
 /** What to upload and how. */
 export interface UploadJob {
@@ -22,6 +23,8 @@ export interface UploadJob {
   partSizeBytes: number;
   /** Parts in flight at once. */
   queueSize: number;
+  /** Attempts per part (a retriable failure sends that part again, alone) before the upload is given up. */
+  partAttempts: number;
   signal?: AbortSignal;
   onProgress?: (bytesSent: number) => void;
   /** Called with the id of a multipart upload this call could not abort, for a later attempt. */
@@ -63,7 +66,9 @@ async function expectEnd(job: UploadJob, fd: number, hash: Hash): Promise<void> 
  * whatever the file's size) and hashed on the way; if the bytes are not the
  * recorded SHA-256 the object is never completed (`S3IntegrityError`,
  * `where: "source"`). Up to one part: a single PUT. Above: a multipart
- * upload with `queueSize` parts in flight, aborted on any failure.
+ * upload with `queueSize` parts in flight; a part that fails retriably is
+ * sent again on its own ({@link sendPart}), and the upload is aborted once a
+ * part fails for good, so the caller's retry starts a new one.
  */
 export async function uploadFile(job: UploadJob): Promise<void> {
   const owned = "path" in job.source;
@@ -131,20 +136,9 @@ async function putMultipart(job: UploadJob, fd: number): Promise<void> {
       // Parts are read in order, so the whole file's hash is built as they go.
       hash.update(body);
       const number = partNumber;
-      const p: Promise<void> = client
-        .send(
-          new UploadPartCommand({
-            Bucket: bucket,
-            Key: key,
-            UploadId: uploadId,
-            PartNumber: number,
-            Body: body,
-            ContentLength: length,
-          }),
-          sendOpts(job),
-        )
-        .then((out) => {
-          parts.push({ PartNumber: number, ETag: out.ETag ?? "" });
+      const p: Promise<void> = sendPart(job, uploadId, number, body)
+        .then((etag) => {
+          parts.push({ PartNumber: number, ETag: etag });
           sent += length;
           job.onProgress?.(sent);
         })
@@ -179,5 +173,37 @@ async function putMultipart(job: UploadJob, fd: number): Promise<void> {
       job.onOrphan(uploadId);
     }
     throw err;
+  }
+}
+
+/** First and largest backoff ceiling between attempts at one part: short, the other parts are waiting on it. */
+const PART_RETRY_BASE_MS = 200;
+const PART_RETRY_CAP_MS = 5_000;
+
+/**
+ * Sends one part, again and again while it fails retriably (a reset, a timeout, a 5xx), up to
+ * `job.partAttempts` times with full-jitter backoff: a blip costs this part's bytes, not the whole upload's.
+ * The buffer is the caller's until this settles, so every attempt sends the very bytes that were hashed. The
+ * last error (or the first one that retrying cannot cure) is thrown, and the caller aborts the upload.
+ */
+async function sendPart(job: UploadJob, uploadId: string, partNumber: number, body: Buffer): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const out = await job.client.send(
+        new UploadPartCommand({
+          Bucket: job.bucket,
+          Key: job.key,
+          UploadId: uploadId,
+          PartNumber: partNumber,
+          Body: body,
+          ContentLength: body.length,
+        }),
+        sendOpts(job),
+      );
+      return out.ETag ?? "";
+    } catch (err) {
+      if (attempt >= job.partAttempts || job.signal?.aborted || !isRetriableS3Error(err)) throw err;
+      await sleep(fullJitterMs(attempt, PART_RETRY_BASE_MS, PART_RETRY_CAP_MS), job.signal);
+    }
   }
 }

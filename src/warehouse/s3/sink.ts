@@ -1,0 +1,220 @@
+import {
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import type { PutOptions, PutSource } from "../warehouse.js";
+import { createS3Client, type S3Location, type S3SinkOptions } from "./client.js";
+import { DEFAULT_PART_SIZE_BYTES, DEFAULT_QUEUE_SIZE, MIN_PART_SIZE_BYTES } from "./config.js";
+import { classifyS3Error, S3IntegrityError, S3KeyOccupiedError, s3HttpStatus } from "./errors.js";
+import { joinKey, keyFor, placementKeys } from "./keys.js";
+import { OpenUploads } from "./open-uploads.js";
+import { uploadFile } from "./upload.js";
+
+export type { S3Location, S3SinkLog, S3SinkOptions } from "./client.js";
+export {
+  describeS3Error,
+  isRetriableS3Error,
+  S3IntegrityError,
+  S3KeyOccupiedError,
+  S3PermanentError,
+} from "./errors.js";
+export { type S3RetryOptions, withS3Retries } from "./retry.js";
+
+/** An object as HEAD shows it; `sha256` is the `x-amz-meta-sha256` metadata, null when absent. */
+export interface StoredS3Object {
+  key: string;
+  size: number;
+  sha256: string | null;
+}
+
+/** Per-call options of {@link S3Sink.put}. */
+export interface S3PutOptions extends PutOptions {
+  /**
+   * The caller has just seen the key free (its own HEAD): skip the HEAD before
+   * uploading. Only for a first attempt; a retry must look again.
+   */
+  knownAbsent?: boolean;
+}
+
+/** A file to upload: by path, or an open descriptor (read with pread from offset 0, left open). */
+export type S3Source = PutSource;
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/**
+ * The object operations of the S3 warehouse, by key: streams files into `s3://BUCKET/PREFIX/...` with their
+ * SHA-256 in object metadata, multipart above one part, and checks each object with a HEAD afterwards. ETags
+ * are never used for integrity: multipart ETags are not MD5s of the content. Every method is safe to repeat,
+ * so callers wrap them in withS3Retries.
+ */
+export class S3Sink {
+  readonly location: S3Location;
+  readonly partSizeBytes: number;
+  readonly queueSize: number;
+  private readonly partAttempts: number;
+  private readonly client: S3Client;
+  private readonly endpointLabel: string;
+  private readonly uploads: OpenUploads;
+
+  constructor(opts: S3SinkOptions) {
+    this.location = { bucket: opts.location.bucket, prefix: joinKey(opts.location.prefix) };
+    this.partSizeBytes = opts.partSizeBytes ?? DEFAULT_PART_SIZE_BYTES;
+    this.queueSize = opts.queueSize ?? DEFAULT_QUEUE_SIZE;
+    this.partAttempts = opts.partAttempts ?? 4;
+    if (this.partSizeBytes < MIN_PART_SIZE_BYTES) throw new RangeError("S3 part size must be at least 5 MiB");
+    if (!(this.queueSize >= 1)) throw new RangeError("S3 queue size must be at least 1");
+    if (!(this.partAttempts >= 1)) throw new RangeError("S3 part attempts must be at least 1");
+    ({ client: this.client, endpointLabel: this.endpointLabel } = createS3Client(opts));
+    this.uploads = new OpenUploads(this.client, this.location, this.partSizeBytes, this.endpointLabel, opts.log);
+  }
+
+  /** `PREFIX/<relPath>`: `keyFor("ingest_date=2026-11-23/a/b.csv")` with prefix `raw` → `raw/ingest_date=2026-11-23/a/b.csv`. */
+  keyFor(relPath: string): string {
+    return keyFor(this.location, relPath);
+  }
+
+  /** The key of `name` ingested at `at`, and its content-tagged alternative (see keys.ts). */
+  placementKeys(name: string, sha256: string, at: Date): { key: string; collisionKey: string } {
+    return placementKeys(this.location, name, sha256, at);
+  }
+
+  private classify(err: unknown, op: string, key?: string): unknown {
+    const where = { op, bucket: this.location.bucket, endpoint: this.endpointLabel };
+    return classifyS3Error(err, key === undefined ? where : { ...where, key });
+  }
+
+  /** Confirms the bucket exists and the credentials may use it; throws S3PermanentError saying which is wrong. */
+  async check(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.location.bucket }));
+    } catch (err) {
+      throw this.classify(err, "HeadBucket");
+    }
+  }
+
+  /** The object at `key`, or null if there is none. */
+  async head(key: string, opts: { signal?: AbortSignal } = {}): Promise<StoredS3Object | null> {
+    try {
+      const out = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.location.bucket, Key: key }),
+        opts.signal ? { abortSignal: opts.signal } : {},
+      );
+      return { key, size: out.ContentLength ?? 0, sha256: out.Metadata?.sha256 ?? null };
+    } catch (err) {
+      if (s3HttpStatus(err) === 404) return null;
+      throw this.classify(err, "HeadObject", key);
+    }
+  }
+
+  /** Every object under the prefix, page by page (ListObjectsV2): for `sluice verify`'s orphan check. */
+  async *listObjects(): AsyncGenerator<{ key: string; size: number }> {
+    let token: string | undefined;
+    const prefix = this.location.prefix ? `${this.location.prefix}/` : undefined;
+    do {
+      let out: ListObjectsV2CommandOutput;
+      try {
+        out = await this.client.send(
+          new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: prefix, ContinuationToken: token }),
+        );
+      } catch (err) {
+        throw this.classify(err, "ListObjectsV2");
+      }
+      for (const o of out.Contents ?? []) if (o.Key) yield { key: o.Key, size: o.Size ?? 0 };
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  /**
+   * Stores the file at `key` with metadata `sha256=<hex>`, streamed from disk
+   * (one PUT up to a part's size, multipart above), then HEADs it and throws
+   * S3IntegrityError unless size and SHA-256 match. If the key already
+   * holds these bytes (same SHA-256 and size) nothing is sent: `"exists"`. If
+   * it holds other content, S3KeyOccupiedError: objects are not
+   * written over (unless `opts.replace`). The source is re-read from its start on every call, so a
+   * retry after any failure is safe. `signal` abandons the upload in flight;
+   * `onProgress` hears the bytes acknowledged so far (per part, for multipart).
+   */
+  async put(
+    key: string,
+    source: S3Source,
+    meta: { sha256: string; size: number },
+    opts: S3PutOptions = {},
+  ): Promise<"uploaded" | "exists"> {
+    if (!SHA256_HEX.test(meta.sha256)) throw new TypeError(`sha256 must be 64 lower-case hex digits: ${meta.sha256}`);
+    const existing = opts.knownAbsent ? null : await this.head(key, opts);
+    if (existing) {
+      if (existing.sha256 === meta.sha256 && existing.size === meta.size) {
+        this.uploads.stored(key, meta.size);
+        return "exists";
+      }
+      if (!opts.replace)
+        throw new S3KeyOccupiedError(
+          `s3://${this.location.bucket}/${key} already holds other content (${existing.size} bytes, sha256 ${existing.sha256 ?? "not recorded"})`,
+          key,
+          existing,
+        );
+    }
+    await this.upload(key, source, meta, opts);
+    const stored = await this.head(key, opts);
+    if (!stored || stored.size !== meta.size || stored.sha256 !== meta.sha256) {
+      const got = stored ? `${stored.size} bytes sha256 ${stored.sha256 ?? "not recorded"}` : "no object";
+      throw new S3IntegrityError(
+        `s3://${this.location.bucket}/${key} after upload: expected ${meta.size} bytes sha256 ${meta.sha256}, found ${got}`,
+        "object",
+      );
+    }
+    this.uploads.stored(key, meta.size);
+    await this.abortOrphans();
+    return "uploaded";
+  }
+
+  private async upload(
+    key: string,
+    source: S3Source,
+    meta: { sha256: string; size: number },
+    { signal, onProgress }: S3PutOptions,
+  ): Promise<void> {
+    signal?.throwIfAborted();
+    try {
+      await uploadFile({
+        client: this.client,
+        bucket: this.location.bucket,
+        key,
+        source,
+        sha256: meta.sha256,
+        size: meta.size,
+        partSizeBytes: this.partSizeBytes,
+        queueSize: this.queueSize,
+        partAttempts: this.partAttempts,
+        ...(signal ? { signal } : {}),
+        ...(onProgress ? { onProgress } : {}),
+        onOrphan: (uploadId) => this.uploads.orphaned(uploadId, key),
+      });
+    } catch (err) {
+      this.uploads.failed(key, meta.size);
+      // A source that changed or cannot be read is the caller's to judge; the rest is classified for retrying.
+      if (err instanceof S3IntegrityError || (err as NodeJS.ErrnoException).syscall) throw err;
+      throw this.classify(err, "PutObject", key);
+    }
+  }
+
+  /** Aborts what failed uploads left behind (see OpenUploads.abortOrphans). Best effort. */
+  abortOrphans(): Promise<void> {
+    return this.uploads.abortOrphans();
+  }
+
+  /** Aborts the multipart uploads under the prefix that `keep` does not claim (see OpenUploads.abortStale). */
+  abortStaleUploads(
+    keep?: (upload: { key: string; initiated: Date | undefined }) => Promise<boolean>,
+  ): Promise<string[]> {
+    return this.uploads.abortStale(keep);
+  }
+
+  /** Releases the HTTP connections. */
+  close(): void {
+    this.client.destroy();
+  }
+}
