@@ -4,14 +4,12 @@ import { defaultDashboardDir } from "../../api/dashboard.js";
 import { uploadRoutes } from "../../api/routes/upload.js";
 import { checkListen, isLoopbackAddress, type ListenExposure } from "../../config/listen-check.js";
 import { readDotEnv } from "../../config/resolve.js";
-import { resolveServeConfig, SERVE_OPTIONS } from "../../config/serve-options.js";
+import { resolveServeConfig } from "../../config/serve-options.js";
 import { SluiceError } from "../../core/errors.js";
 import { UploadRegistry } from "../../service/upload-registry.js";
 import { makeIgnoreRule } from "../../watch/ignore-rules.js";
 import type { Wired } from "../wire.js";
 import { loadRunConfig, runService } from "./run.js";
-
-export { SERVE_OPTIONS };
 
 /** Is the warehouse usable right now? A directory must be writable; an S3 bucket must answer HeadBucket. */
 async function warehouseReady(wired: Wired): Promise<boolean> {
@@ -38,7 +36,8 @@ export async function serveCommand(flags: Record<string, unknown>): Promise<numb
   let serve: ReturnType<typeof resolveServeConfig>;
   let exposure: ListenExposure;
   try {
-    serve = resolveServeConfig(flags, process.env, readDotEnv(process.cwd()));
+    const cwd = process.cwd();
+    serve = resolveServeConfig(flags, process.env, readDotEnv(cwd), cwd);
     exposure = await checkListen(serve);
   } catch (err) {
     process.stderr.write(`sluice: ${err instanceof SluiceError ? err.message : (err as Error).message}\n`);
