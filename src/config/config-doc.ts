@@ -35,9 +35,9 @@ Relative paths are relative to the working directory, wherever they are written 
 
 **Environment names** are \`SLUICE_\` and the option's name in upper snake case, for every option. Before this
 scheme the S3 settings had names of their own (\`S3_ENDPOINT\`, \`S3_REGION\`, \`S3_FORCE_PATH_STYLE\`, \`S3_BUCKET\`,
-\`S3_ACCESS_KEY\`, \`S3_SECRET_KEY\`): they still work, listed below as old names, and each use prints one line
-\`sluice: warning: S3_ENDPOINT is an old name: use SLUICE_S3_ENDPOINT\` on stderr. When both are set the new name
-wins. The AWS SDK's own variables (\`AWS_ACCESS_KEY_ID\`, \`AWS_REGION\`, …) keep their names: they belong to the SDK.
+\`S3_ACCESS_KEY\`, \`S3_SECRET_KEY\`): they still work, listed below as old names, and each use is logged at start
+(\`{"level":"warn","event":"config_warning","warning":"S3_ENDPOINT is an old name: use SLUICE_S3_ENDPOINT"}\`;
+the client commands print it on stderr). When both are set the new name wins. The AWS SDK's own variables (\`AWS_ACCESS_KEY_ID\`, \`AWS_REGION\`, …) keep their names: they belong to the SDK.
 
 **The config file** is TOML. Its keys are the options' names in snake case, all at the top level (the
 \`File key\` column below); \`deploy/sluice.toml\` is a commented sample. A key sluice does not know is an error

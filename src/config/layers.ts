@@ -3,7 +3,7 @@ import { resolve as resolvePath } from "node:path";
 import { parseEnv } from "node:util";
 import { parse as parseToml } from "smol-toml";
 import { SluiceError } from "../core/errors.js";
-import { envName, fileKey } from "./option.js";
+import { envName, fileKey, flagAttribute } from "./option.js";
 import { decl, FILE_KEYS, namesOf, OPTION_KEYS, type OptionKey, type Options } from "./schema.js";
 
 /**
@@ -140,11 +140,13 @@ type Found = { value: unknown; from: string; typed: boolean };
 /** Where `key`'s value comes from, in precedence order, and any old names seen on the way. */
 function find(key: OptionKey, layers: Layers, warnings: string[]): Found | null {
   const names = namesOf(key);
-  const flagValue = layers.flags[key];
-  if (flagValue !== undefined && names.flag)
+  // In-process callers name an option by its key; commander by its flag (`--allowed-host` → allowedHost).
+  const flagValue = names.flag ? (layers.flags[key] ?? layers.flags[flagAttribute(names.flag)]) : undefined;
+  if (flagValue !== undefined && names.flag) {
     return { value: flagValue, from: names.flag, typed: typeof flagValue !== "string" };
+  }
   for (const old of names.oldFlags) {
-    const v = layers.flags[old.replace(/^--/, "").replace(/-(.)/g, (_, c: string) => c.toUpperCase())];
+    const v = layers.flags[flagAttribute(old)];
     if (v !== undefined) {
       warnings.push(`${old} is the old name of ${names.flag}`);
       return { value: v, from: old, typed: typeof v !== "string" };

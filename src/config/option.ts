@@ -60,3 +60,8 @@ export function option<T>(decl: OptionDecl<T>): OptionDecl<T> {
 export function settable(decl: OptionDecl<unknown>, layer: Layer): boolean {
   return decl.from === undefined || decl.from.includes(layer);
 }
+
+/** The property commander stores a flag's value under: `--allowed-host` → `allowedHost`, `--no-convert` → `convert`. */
+export function flagAttribute(flag: string): string {
+  return flag.replace(/^--(no-)?/, "").replace(/-(.)/g, (_, c: string) => c.toUpperCase());
+}

@@ -33,22 +33,20 @@ function loadSchemas(value: string, from: string, abs: (p: string) => string): F
 /**
  * The configuration of `sluice run` from flags, the environment, `.env` and the config file they name (see
  * layers.ts for the precedence). Relative paths are relative to `cwd`, wherever they were written. Throws
- * SluiceError on the first problem, naming where the bad value came from; `warn` gets one line per old name in use.
+ * SluiceError on the first problem, naming where the bad value came from.
  */
 export function resolveRunConfig(
   flags: Record<string, unknown>,
   env: NodeJS.ProcessEnv,
   dotEnv: Record<string, string>,
   cwd: string,
-  warn: (line: string) => void = () => undefined,
 ): RunConfig {
-  return runConfigFrom(gatherLayers(flags, env, dotEnv, cwd), cwd, warn);
+  return runConfigFrom(gatherLayers(flags, env, dotEnv, cwd), cwd);
 }
 
 /** The resolved, validated, frozen configuration every module receives: absolute paths, durations in ms. */
-export function runConfigFrom(layers: Layers, cwd: string, warn: (line: string) => void = () => undefined) {
+export function runConfigFrom(layers: Layers, cwd: string) {
   const resolved = resolveOptions(RUN_KEYS, layers);
-  for (const line of resolved.warnings) warn(line);
   const o = resolved.values;
   const abs = (p: string) => resolvePath(cwd, p);
   const s3 = isS3Url(o.warehouse) ? resolveS3Settings(resolved, layers) : null;
@@ -109,6 +107,11 @@ export function runConfigFrom(layers: Layers, cwd: string, warn: (line: string) 
     /** Files up to this size are hashed on the main thread; larger ones in a worker. */
     inlineHashMaxBytes: 1 << 20,
     hashWorkers: Math.max(1, Math.min(4, availableParallelism())),
+    /**
+     * Old names in use (`S3_ENDPOINT is an old name: use SLUICE_S3_ENDPOINT`): logged once the log is open, since
+     * stderr before it is for the one line of a refused start.
+     */
+    warnings: Object.freeze(resolved.warnings) as readonly string[],
   });
 }
 

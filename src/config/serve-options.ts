@@ -27,6 +27,8 @@ export interface ServeConfig {
   /** Lower-case names, without port. */
   allowedHosts: string[];
   limits: HttpLimits;
+  /** Old names in use, for the log (as RunConfig's). */
+  warnings: readonly string[];
 }
 
 function resolveLimits(v: Pick<Options, ServeKey>): HttpLimits {
@@ -62,7 +64,7 @@ export function resolveServeConfig(
 }
 
 export function serveConfigFrom(layers: Layers): ServeConfig {
-  const { values: v, from } = resolveOptions(SERVE_KEYS, layers);
+  const { values: v, from, warnings } = resolveOptions(SERVE_KEYS, layers);
   const listen = String(v.listen);
   const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(listen);
   const host = m?.[1]?.replace(/^\[|\]$/g, "") ?? "";
@@ -97,5 +99,6 @@ export function serveConfigFrom(layers: Layers): ServeConfig {
     maxUploadBytes: v.maxUploadBytes,
     allowedHosts,
     limits: resolveLimits(v),
+    warnings,
   };
 }

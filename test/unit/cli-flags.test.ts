@@ -5,8 +5,10 @@ import { describe, expect, it } from "vitest";
 import { buildProgram } from "../../src/cli/main.js";
 import { runFlagsVerifyAccepts } from "../../src/config/cli-flags.js";
 import { gatherLayers, resolveOptions } from "../../src/config/layers.js";
-import { COMMANDS } from "../../src/config/option.js";
+import { COMMANDS, flagAttribute } from "../../src/config/option.js";
+import { resolveRunConfig } from "../../src/config/resolve.js";
 import { namesOf, optionsOf } from "../../src/config/schema.js";
+import { resolveServeConfig } from "../../src/config/serve-options.js";
 import { SLUICE_BIN } from "../support/cli.js";
 
 /** Each command's flags come from the schema, and its `--help` lists its own and no others. */
@@ -40,6 +42,23 @@ describe("flags per command", () => {
     const flags = [...stdout.matchAll(/^ {2}(--[a-z0-9-]+)/gm)].map((m) => m[1]);
     expect(flags.sort()).toEqual(ownFlags("verify").sort());
     expect(stdout.replace(/\s+/g, " ")).toContain("[env SLUICE_STUCK_MINUTES; default 10min]");
+  });
+
+  it("every flag's value reaches its option: commander's property is the one the resolver reads", () => {
+    for (const name of COMMANDS) {
+      for (const o of command(name).options) {
+        if (!o.long) continue;
+        expect(flagAttribute(o.long), o.long).toBe(o.attributeName());
+      }
+    }
+    const serve = command("serve");
+    serve.parseOptions(["--allowed-host", "a.example", "--allowed-host", "b.example,c.example", "--no-convert"]);
+    expect(resolveServeConfig(serve.opts(), {}, {}, "/tmp").allowedHosts).toEqual([
+      "a.example",
+      "b.example",
+      "c.example",
+    ]);
+    expect(resolveRunConfig(serve.opts(), {}, {}, "/tmp").convert).toBe(false);
   });
 
   it("the client commands' old --token still sets the API token, with a warning", () => {

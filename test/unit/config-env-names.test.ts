@@ -10,11 +10,10 @@ import { namesOf, OPTION_KEYS } from "../../src/config/schema.js";
 const S3 = { warehouse: "s3://bucket/prefix" };
 
 function resolve(env: Record<string, string>, dotEnv: Record<string, string> = {}, toml = "") {
-  const warnings: string[] = [];
   const cwd = mkdtempSync(join(tmpdir(), "sluice-env-"));
   writeFileSync(join(cwd, "sluice.toml"), toml);
-  const config = resolveRunConfig({ ...S3, config: "sluice.toml" }, env, dotEnv, cwd, (w) => warnings.push(w));
-  return { s3: config.s3, warnings };
+  const config = resolveRunConfig({ ...S3, config: "sluice.toml" }, env, dotEnv, cwd);
+  return { s3: config.s3, warnings: config.warnings };
 }
 
 describe("environment names", () => {

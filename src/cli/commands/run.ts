@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { checkDirectories, createDirectories } from "../../config/check-dirs.js";
 import type { RunConfig } from "../../config/config.js";
-import { readDotEnv, warnLine } from "../../config/layers.js";
+import { readDotEnv } from "../../config/layers.js";
 import { resolveRunConfig } from "../../config/resolve.js";
 import { SluiceError } from "../../core/errors.js";
 import { IngestService } from "../../service/ingest-service.js";
@@ -12,7 +12,7 @@ import { type Wired, wire } from "../wire.js";
 export function loadRunConfig(flags: Record<string, unknown>): RunConfig | number {
   try {
     const cwd = process.cwd();
-    const config = resolveRunConfig(flags, process.env, readDotEnv(cwd), cwd, warnLine);
+    const config = resolveRunConfig(flags, process.env, readDotEnv(cwd), cwd);
     checkDirectories(config);
     if (config.dryRun && !existsSync(config.input)) {
       throw new SluiceError(
@@ -51,6 +51,7 @@ function redactUrl(url: string): string {
 export async function runService(config: RunConfig, attach: Attachment | null): Promise<number> {
   if (!config.dryRun) createDirectories(config);
   const log = createLogger(config.logLevel);
+  for (const warning of config.warnings) log.warn({ event: "config_warning", warning });
   let wired: Awaited<ReturnType<typeof wire>>;
   try {
     // Only an attachment (the HTTP server of `sluice serve`) reads the Prometheus registry.

@@ -97,6 +97,7 @@ export async function serveCommand(flags: Record<string, unknown>): Promise<numb
       await app.close();
       throw new SluiceError("SLUICE_ERR_CONFIG", `--listen ${serve.host} bound ${bound.join(", ")} without a token`);
     }
+    for (const warning of serve.warnings) ctx.log.warn({ event: "config_warning", warning });
     ctx.log.info({ event: "http_listening", address, auth: serve.apiToken ? "bearer token" : "none" });
     // Uploads in progress get a few seconds to finish; a client that stalls (a body that stops coming, a response
     // nobody reads) must not hold the shutdown: its connection is cut, or its open socket alone would keep the

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import type { RunConfig } from "../../config/config.js";
-import { gatherLayers, readDotEnv, resolveOptions, warnLine } from "../../config/layers.js";
+import { gatherLayers, readDotEnv, resolveOptions } from "../../config/layers.js";
 import { runConfigFrom } from "../../config/resolve.js";
 import { SluiceError } from "../../core/errors.js";
 import { MANIFEST_INVALID_ROWS } from "../../core/manifest-line.js";
@@ -34,7 +34,7 @@ export async function verifyCommand(flags: VerifyFlags): Promise<number> {
   try {
     const cwd = process.cwd();
     const layers = gatherLayers(flags, process.env, readDotEnv(cwd), cwd);
-    config = runConfigFrom(layers, cwd, warnLine);
+    config = runConfigFrom(layers, cwd);
     stuckAfterMs = resolveOptions(["stuckMinutes"], layers).values.stuckMinutes;
     if (!config.stateUrl && !existsSync(config.statePath)) {
       throw new SluiceError("SLUICE_ERR_CONFIG", `no state database at ${config.statePath} (--state-path)`);
@@ -45,6 +45,7 @@ export async function verifyCommand(flags: VerifyFlags): Promise<number> {
   }
   // The report is stdout; anything logged goes to stderr.
   const log = createLogger("warn", 2);
+  for (const warning of config.warnings) log.warn({ event: "config_warning", warning });
   let store: StateStore;
   let view: WarehouseView;
   try {
