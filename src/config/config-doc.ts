@@ -37,7 +37,8 @@ Relative paths are relative to the working directory, wherever they are written 
 scheme the S3 settings had names of their own (\`S3_ENDPOINT\`, \`S3_REGION\`, \`S3_FORCE_PATH_STYLE\`, \`S3_BUCKET\`,
 \`S3_ACCESS_KEY\`, \`S3_SECRET_KEY\`): they still work, listed below as old names, and each use is logged at start
 (\`{"level":"warn","event":"config_warning","warning":"S3_ENDPOINT is an old name: use SLUICE_S3_ENDPOINT"}\`;
-the client commands print it on stderr). When both are set the new name wins. The AWS SDK's own variables (\`AWS_ACCESS_KEY_ID\`, \`AWS_REGION\`, …) keep their names: they belong to the SDK.
+the client commands print it on stderr). When both are set the new name wins. The AWS SDK's own variables
+(\`AWS_ACCESS_KEY_ID\`, \`AWS_REGION\`, …) keep their names: they belong to the SDK.
 
 **The config file** is TOML. Its keys are the options' names in snake case, all at the top level (the
 \`File key\` column below); \`deploy/sluice.toml\` is a commented sample. A key sluice does not know is an error
@@ -61,7 +62,7 @@ function optionRow(key: OptionKey): string {
   const d = decl(key);
   const n = namesOf(key);
   const notes = [
-    d.help,
+    /[.!?)]$/.test(d.help) ? d.help : `${d.help}.`,
     ...(n.oldEnv.length ? [`Old name: ${n.oldEnv.map(code).join(", ")}.`] : []),
     ...(n.oldFlags.length ? [`Old flag: ${n.oldFlags.map(code).join(", ")}.`] : []),
     ...(n.fallbackEnv.length ? [`Else, after the file: ${n.fallbackEnv.map(code).join(", ")}.`] : []),

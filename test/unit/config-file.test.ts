@@ -1,9 +1,10 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { resolveRunConfig } from "../../src/config/resolve.js";
 import { resolveServeConfig } from "../../src/config/serve-options.js";
+import { runSluice } from "../support/cli.js";
 
 /** The TOML config file (`--config`, SLUICE_CONFIG): read for real from disk, checked key by key. */
 
@@ -117,5 +118,51 @@ describe("mistakes in the file", () => {
     expect(refuse("concurrency = \n")).toThrow(/sluice\.toml: .*line 1/);
     const cwd = dir();
     expect(() => resolveRunConfig({ config: "nope.toml" }, {}, {}, cwd)).toThrow(/config file .*nope\.toml: ENOENT/);
+  });
+});
+
+describe("sluice run --config (the real executable)", () => {
+  it("ingests with the file's settings, the environment overriding one, and logs an old name in use", async () => {
+    const { cwd, path } = withFile(
+      [
+        'input = "in"',
+        'warehouse = "wh"',
+        'manifests = "manifests"',
+        'errors = "errors"',
+        'state_path = "state/sluice.db"',
+        'stability_seconds = "100ms"',
+        'scan_interval = "1s"',
+        'ignore = ["*.{log,bak}"]',
+        "",
+      ].join("\n"),
+    );
+    mkdirSync(join(cwd, "in"));
+    writeFileSync(join(cwd, "in", "a.csv"), "x,y\n1,2\n");
+    writeFileSync(join(cwd, "in", "skip.log"), "ignored\n");
+    const r = await runSluice(["run", "--once", "--config", path], {
+      cwd,
+      env: { SLUICE_WAREHOUSE: "wh-env", S3_REGION: "eu-west-1" },
+      timeoutMs: 30_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe("");
+    expect(r.events.find((e) => e.event === "sluice_started")).toMatchObject({
+      input: join(cwd, "in"),
+      warehouse: join(cwd, "wh-env"),
+      stability_seconds: 0.1,
+    });
+    expect(r.events.filter((e) => e.event === "config_warning").map((e) => e.warning)).toEqual([
+      "S3_REGION is an old name: use SLUICE_S3_REGION",
+    ]);
+    expect(r.events.filter((e) => e.event === "file_ingested").map((e) => e.name)).toEqual(["a.csv"]);
+    expect(readdirSync(join(cwd, "in"))).toEqual(["skip.log"]);
+  });
+
+  it("refuses a typo in the file with one line naming the key, before touching anything", async () => {
+    const { cwd, path } = withFile('stabilty_seconds = "1s"\n');
+    const r = await runSluice(["run", "--once", "--config", path], { cwd, timeoutMs: 20_000 });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`sluice: ${path}: unknown key "stabilty_seconds" (did you mean "stability_seconds"?)\n`);
+    expect(readdirSync(cwd)).toEqual(["sluice.toml"]);
   });
 });
