@@ -1,23 +1,17 @@
-import { RUN_OPTIONS } from "./options.js";
-import { SERVE_OPTIONS } from "./serve-options.js";
+import { decl, namesOf, type OptionKey, optionsByGroup } from "./schema.js";
 
 /**
- * Variables sluice reads that are not options of their own: S3 credentials and bucket (never flags, so they do
- * not show in process listings), the AWS names sluice also honours, and the thread pool size.
+ * Variables sluice reads that are no option of its own: the AWS SDK's standard names (the SDK reads them from the
+ * environment; sluice also from `.env`) and Node's thread pool size.
  */
-const OTHER_VARIABLES: readonly { env: string; default: string; help: string }[] = [
-  { env: "S3_BUCKET", default: "", help: "bucket for an s3:// warehouse that names none (s3:///PREFIX)" },
-  { env: "S3_ACCESS_KEY", default: "", help: "S3 access key (with S3_SECRET_KEY); else the AWS SDK's chain" },
-  { env: "S3_SECRET_KEY", default: "", help: "S3 secret key (with S3_ACCESS_KEY)" },
+export const OTHER_VARIABLES: readonly { env: string; default: string; help: string }[] = [
   {
     env: "AWS_ACCESS_KEY_ID",
     default: "",
-    help: "read from the environment by the AWS SDK; from this file by sluice (with AWS_SECRET_ACCESS_KEY)",
+    help: "read from the environment by the AWS SDK; from .env by sluice (with AWS_SECRET_ACCESS_KEY), when SLUICE_S3_ACCESS_KEY is not set",
   },
   { env: "AWS_SECRET_ACCESS_KEY", default: "", help: "see AWS_ACCESS_KEY_ID" },
   { env: "AWS_SESSION_TOKEN", default: "", help: "temporary credentials' session token" },
-  { env: "AWS_ENDPOINT_URL_S3", default: "", help: "S3 endpoint when S3_ENDPOINT is not set" },
-  { env: "AWS_REGION", default: "", help: "S3 region when S3_REGION is not set (then AWS_DEFAULT_REGION)" },
   { env: "AWS_CA_BUNDLE", default: "", help: "PEM file of extra CAs trusted for an https S3 endpoint" },
   {
     env: "UV_THREADPOOL_SIZE",
@@ -26,30 +20,40 @@ const OTHER_VARIABLES: readonly { env: string; default: string; help: string }[]
   },
 ];
 
-function shown(value: unknown): string {
-  if (Array.isArray(value)) return value.join(",");
-  return String(value);
+/** The value an option's default takes in `.env`: empty when it is decided at start (the host name). */
+export function envDefault(key: OptionKey): string {
+  const d = decl(key);
+  if (Array.isArray(d.default)) return d.default.join(",");
+  return d.default === "" ? "" : d.kind.show(d.default);
 }
 
 /**
  * The text of `.env.example`: every variable sluice reads, commented out, with its default and what it does.
- * `test/unit/env-example.test.ts` checks the committed file against this, so it cannot drift from the options.
+ * `test/unit/env-example.test.ts` checks the committed file against this (`npm run env-example` rewrites it).
  */
 export function envExample(): string {
   const out = [
     "# sluice configuration: copy to .env in the working directory (or set these in the environment).",
-    "# A flag beats the environment, which beats .env, which beats the default shown here.",
-    "# Booleans: true/false, 1/0, yes/no, on/off. Lists: comma-separated.",
-    "",
-    "# ---- sluice run and sluice serve",
+    "# A flag beats the environment, which beats .env, which beats the config file (--config), then the default shown.",
+    "# Booleans: true/false, 1/0, yes/no, on/off. Lists: comma-separated. Sizes: 512MB (10^6), 64KiB (2^10) or bytes.",
+    "# Durations: 500ms, 30s, 5m, 1h; a bare number is in the option's unit (seconds; minutes for STUCK_MINUTES).",
+    "# Every option is documented in docs/configuration.md.",
   ];
-  const line = (env: string, def: unknown, help: string): void => {
-    out.push(`# ${help}`, `# ${env}=${shown(def)}`, "");
-  };
-  for (const o of RUN_OPTIONS) line(o.env, o.default, `${o.flag}: ${o.help}`);
-  out.push("# ---- sluice serve only");
-  for (const o of SERVE_OPTIONS) line(o.env, o.default, `${o.flag}: ${o.help}`);
-  out.push("# ---- credentials and runtime (no flag)");
-  for (const o of OTHER_VARIABLES) line(o.env, o.default, o.help);
-  return `${out.join("\n").trimEnd()}\n`;
+  for (const [group, keys] of optionsByGroup()) {
+    const withEnv = keys.filter((k) => namesOf(k).env !== null);
+    if (withEnv.length) out.push("", `# ---- ${group}`);
+    for (const key of withEnv) {
+      const n = namesOf(key);
+      const d = decl(key);
+      const also = [
+        ...(n.oldEnv.length ? [`old name ${n.oldEnv.join(", ")}`] : []),
+        ...(n.fallbackEnv.length ? [`else ${n.fallbackEnv.join(", ")}`] : []),
+      ];
+      out.push(`# ${n.flag ?? "(no flag)"}: ${d.help}${also.length ? ` (${also.join("; ")})` : ""}`);
+      out.push(`# ${n.env}=${envDefault(key)}`, "");
+    }
+  }
+  out.push("# ---- read by the AWS SDK and Node (no option of sluice's)");
+  for (const o of OTHER_VARIABLES) out.push(`# ${o.help}`, `# ${o.env}=${o.default}`, "");
+  return `${out.join("\n").replace(/\n\n+/g, "\n\n").trimEnd()}\n`;
 }

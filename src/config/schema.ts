@@ -1,52 +1,67 @@
-import { z } from "zod";
+import type { ValueOf } from "./kinds.js";
+import { type CommandName, envName, fileKey, flagName, type OptionDecl, settable } from "./option.js";
+import { RUN_OPTIONS } from "./schema-run.js";
+import { COMMAND_OPTIONS, S3_OPTIONS, SERVE_OPTIONS } from "./schema-serve.js";
 
-/** What a user may write, after flag/env/.env merging; unknown keys are rejected. */
-export const runOptionsSchema = z
-  .object({
-    input: z.string().min(1),
-    warehouse: z.string().min(1),
-    manifests: z.string().min(1),
-    errors: z.string().min(1),
-    statePath: z.string().min(1),
-    state: z.string().refine((s) => s === "" || /^postgres(ql)?:\/\//.test(s), "a postgres:// or postgresql:// URL"),
-    leaseSeconds: z.number().finite().min(1).max(3600),
-    shutdownGraceSeconds: z.number().finite().min(0).max(86_400),
-    nodeId: z.string().regex(/^$|^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "letters, digits, . _ - (at most 63)"),
-    mode: z.enum(["stability", "sidecar"]),
-    stabilitySeconds: z.number().finite().min(0).max(86_400),
-    scanInterval: z.number().finite().positive().max(86_400),
-    concurrency: z.number().int().min(1).max(1024),
-    recursive: z.boolean(),
-    dryRun: z.boolean(),
-    logLevel: z.enum(["trace", "debug", "info", "warn", "error"]),
-    once: z.boolean(),
-    ignore: z.array(z.string().min(1)),
-    metricsInterval: z.number().finite().min(0),
-    maxAttempts: z.number().int().min(1).max(100),
-    convert: z.boolean(),
-    schema: z.string(),
-    duckdbMemoryLimit: z
-      .string()
-      .regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, "a size such as 512MB or 2GB"),
-    convertThreads: z.number().int().min(0).max(256),
-    archiveDepth: z.number().int().min(0).max(10),
-    archiveMaxMembers: z.number().int().min(1),
-    archiveMaxBytes: z.number().int().min(1),
-    archiveMaxRatio: z.number().finite().min(1),
-    keepArchives: z.boolean(),
-    warehouseMode: z
-      .string()
-      .regex(/^0?[0-7]{3}$/, "an octal mode such as 0444 or 0440")
-      // sluice reads what it stored (recovery, verify): the owner must keep read permission.
-      .refine((m) => (Number.parseInt(m, 8) & 0o400) !== 0, "the owner (sluice) must be able to read: 0400 at least"),
-    scratchDir: z.string(),
-    s3Endpoint: z.string(),
-    s3Region: z.string(),
-    s3ForcePathStyle: z.boolean(),
-    s3PartSize: z
-      .number()
-      .int()
-      .min(5 * 1024 * 1024, "at least 5 MiB (5242880)"),
-    s3ParallelParts: z.number().int().min(1).max(64),
-  })
-  .strict();
+/**
+ * The one declaration of sluice's configuration. From it come the TypeScript type of the options
+ * ({@link Options}), each command's flags (cli-flags.ts), the environment names, the config file's keys, the
+ * checks and their messages (layers.ts), `.env.example` and docs/configuration.md.
+ */
+export const OPTIONS = { ...RUN_OPTIONS, ...S3_OPTIONS, ...SERVE_OPTIONS, ...COMMAND_OPTIONS } as const;
+
+export type OptionKey = keyof typeof OPTIONS;
+/** Every option's value once read and checked: sizes in bytes, durations in milliseconds. */
+export type Options = { -readonly [K in OptionKey]: ValueOf<(typeof OPTIONS)[K]["kind"]> };
+
+export const OPTION_KEYS = Object.keys(OPTIONS) as OptionKey[];
+
+export function decl(key: OptionKey): OptionDecl<unknown> {
+  return OPTIONS[key] as OptionDecl<unknown>;
+}
+
+/** The options a command lists in `--help` and reads, in declaration order. */
+export function optionsOf(command: CommandName): OptionKey[] {
+  return OPTION_KEYS.filter((k) => decl(k).commands.includes(command));
+}
+
+/** Everything an option is called: its flag, environment name, file key, old names. */
+export function namesOf(key: OptionKey) {
+  const d = decl(key);
+  return {
+    flag: flagName(key, d),
+    env: settable(d, "env") ? envName(key) : null,
+    file: settable(d, "file") ? fileKey(key) : null,
+    oldEnv: d.oldEnv ?? [],
+    oldFlags: d.oldFlags ?? [],
+    fallbackEnv: d.fallbackEnv ?? [],
+  };
+}
+
+/** The config file's keys, for the check that refuses any other. */
+export const FILE_KEYS: ReadonlyMap<string, OptionKey> = new Map(
+  OPTION_KEYS.flatMap((k) => {
+    const f = namesOf(k).file;
+    return f ? [[f, k] as const] : [];
+  }),
+);
+
+/** How the docs and `--help` show an option's default. */
+export function shownDefault(key: OptionKey): string {
+  const d = decl(key);
+  if (d.defaultText) return d.defaultText;
+  const v = d.default;
+  if (Array.isArray(v) && v.length === 0) return "none";
+  if (v === "") return "none";
+  return d.kind.show(v);
+}
+
+/** The options by docs section, sections in the order they are first declared. */
+export function optionsByGroup(): Map<string, OptionKey[]> {
+  const out = new Map<string, OptionKey[]>();
+  for (const key of OPTION_KEYS) {
+    const g = decl(key).group;
+    out.set(g, [...(out.get(g) ?? []), key]);
+  }
+  return out;
+}

@@ -3,8 +3,8 @@ import { join } from "node:path";
 import type { Wired } from "../../src/cli/wire.js";
 import { checkDirectories, createDirectories } from "../../src/config/check-dirs.js";
 import type { RunConfig } from "../../src/config/config.js";
-import type { RawRunOptions } from "../../src/config/options.js";
 import { resolveRunConfig } from "../../src/config/resolve.js";
+import type { OptionKey } from "../../src/config/schema.js";
 import { Limiter } from "../../src/core/limiter.js";
 import { DirSyncer } from "../../src/durable/fsync.js";
 import { Hasher } from "../../src/hashing/hasher.js";
@@ -92,7 +92,7 @@ async function wireInProcess(config: RunConfig, log: Logger): Promise<Wired> {
  */
 export async function runOnceInProcess(
   d: PipelineDirs,
-  flags: Partial<Record<keyof RawRunOptions, unknown>> = {},
+  flags: Partial<Record<OptionKey, unknown>> = {},
   timeoutMs = 30_000,
 ): Promise<{ events: Record<string, unknown>[]; timedOut: boolean; metrics: string }> {
   const config = resolveRunConfig(

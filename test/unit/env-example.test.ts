@@ -1,31 +1,38 @@
 import { readFileSync } from "node:fs";
 import { parseEnv } from "node:util";
 import { expect, it } from "vitest";
-import { envExample } from "../../src/config/env-example.js";
-import { RUN_OPTIONS } from "../../src/config/options.js";
-import { SERVE_OPTIONS } from "../../src/config/serve-options.js";
+import { envDefault, envExample } from "../../src/config/env-example.js";
+import { resolveRunConfig } from "../../src/config/resolve.js";
+import { namesOf, OPTION_KEYS } from "../../src/config/schema.js";
 
 const committed = readFileSync(new URL("../../.env.example", import.meta.url), "utf8");
 
-it(".env.example is the generated text (regenerate: npm run build && npm run env-example)", () => {
+it(".env.example is the generated text (regenerate: npm run docs:config)", () => {
   expect(committed).toBe(envExample());
 });
 
-it("lists every run and serve variable with its real default", () => {
-  for (const o of [...RUN_OPTIONS, ...SERVE_OPTIONS]) {
-    const def = Array.isArray(o.default) ? o.default.join(",") : String(o.default);
-    expect(committed.split("\n"), o.env).toContain(`# ${o.env}=${def}`);
+it("lists every option read from the environment, under its SLUICE_ name, with its default", () => {
+  const lines = committed.split("\n");
+  const withEnv = OPTION_KEYS.filter((k) => namesOf(k).env);
+  expect(withEnv.length).toBeGreaterThan(45);
+  for (const key of withEnv) {
+    const env = namesOf(key).env as string;
+    expect(env).toMatch(/^SLUICE_[A-Z0-9_]+$/);
+    expect(lines, env).toContain(`# ${env}=${envDefault(key)}`);
   }
 });
 
-it("uncommented, it is a .env sluice can read: every line parses to the name and default shown", () => {
+it("uncommented, it is a .env sluice reads to exactly the defaults", () => {
   const uncommented = committed
     .split("\n")
     .filter((l) => /^# [A-Z][A-Z0-9_]*=/.test(l))
     .map((l) => l.slice(2))
     .join("\n");
-  const parsed = parseEnv(uncommented);
+  const parsed = parseEnv(uncommented) as Record<string, string>;
   expect(parsed.SLUICE_INPUT).toBe("./data/staging");
   expect(parsed.SLUICE_LISTEN).toBe("127.0.0.1:8080");
-  expect(Object.keys(parsed).length).toBeGreaterThan(RUN_OPTIONS.length + SERVE_OPTIONS.length);
+  expect(parsed.SLUICE_DUCKDB_MEMORY_LIMIT).toBe("512MB");
+  const fromDotEnv = resolveRunConfig({}, {}, parsed, "/srv");
+  const fromDefaults = resolveRunConfig({}, {}, {}, "/srv");
+  expect(fromDotEnv).toEqual(fromDefaults);
 });

@@ -1,17 +1,27 @@
+import { gatherLayers, readDotEnv, resolveOptions, warnLine } from "../../config/layers.js";
+import type { OptionKey } from "../../config/schema.js";
 import { ApiCallError, type ClientOptions, getJson, uploadFile } from "../client/api-client.js";
 import { describeFile, FINAL_STATUSES, type FileView, fileRow, humanBytes } from "../client/format.js";
 
-export interface ClientFlags {
-  server?: string;
-  token?: string;
-  json?: boolean;
+type ClientFlags = Record<string, unknown>;
+
+/** The command's settings (flag > SLUICE_SERVER / SLUICE_API_TOKEN > .env > config file > default); throws when bad. */
+function settings<K extends OptionKey>(keys: readonly K[], f: ClientFlags) {
+  const cwd = process.cwd();
+  const resolved = resolveOptions(keys, gatherLayers(f, process.env, readDotEnv(cwd), cwd));
+  for (const line of resolved.warnings) warnLine(line);
+  return resolved.values;
 }
 
 function clientOptions(f: ClientFlags): ClientOptions {
-  return {
-    server: f.server ?? process.env.SLUICE_SERVER ?? "http://127.0.0.1:8080",
-    token: f.token ?? process.env.SLUICE_API_TOKEN ?? null,
-  };
+  const s = settings(["server", "apiToken"], f);
+  return { server: s.server, token: s.apiToken || null };
+}
+
+/** A bad flag or setting: one line, exit 2, as for the other commands. */
+function refused(err: unknown): number {
+  process.stderr.write(`sluice: ${(err as Error).message}\n`);
+  return 2;
 }
 
 function fail(err: unknown): number {
@@ -38,8 +48,15 @@ function progress(name: string): (sent: number, total: number) => void {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `sluice upload FILE... [--wait]`: exit 0, or 1 when a file failed (with --wait) or could not be sent. */
-export async function uploadCommand(files: string[], f: ClientFlags & { wait?: boolean }): Promise<number> {
-  const o = clientOptions(f);
+export async function uploadCommand(files: string[], flags: ClientFlags): Promise<number> {
+  let o: ClientOptions;
+  let f: { json: boolean; wait: boolean };
+  try {
+    o = clientOptions(flags);
+    f = settings(["json", "wait"], flags);
+  } catch (err) {
+    return refused(err);
+  }
   let code = 0;
   const accepted: { id: string; name: string; status: string }[] = [];
   for (const path of files) {
@@ -75,9 +92,17 @@ export async function uploadCommand(files: string[], f: ClientFlags & { wait?: b
   return code;
 }
 
-export async function statusCommand(id: string, f: ClientFlags): Promise<number> {
+export async function statusCommand(id: string, flags: ClientFlags): Promise<number> {
+  let o: ClientOptions;
+  let f: { json: boolean };
   try {
-    const view = await getJson<FileView>(clientOptions(f), `/api/v1/files/${encodeURIComponent(id)}`);
+    o = clientOptions(flags);
+    f = settings(["json"], flags);
+  } catch (err) {
+    return refused(err);
+  }
+  try {
+    const view = await getJson<FileView>(o, `/api/v1/files/${encodeURIComponent(id)}`);
     process.stdout.write(f.json ? `${JSON.stringify(view)}\n` : `${describeFile(view)}\n`);
     return 0;
   } catch (err) {
@@ -85,16 +110,21 @@ export async function statusCommand(id: string, f: ClientFlags): Promise<number>
   }
 }
 
-export async function lsCommand(f: ClientFlags & { status?: string; limit?: string; q?: string }): Promise<number> {
+export async function lsCommand(flags: ClientFlags): Promise<number> {
+  let o: ClientOptions;
+  let f: { json: boolean; status: string; q: string; limit: number };
+  try {
+    o = clientOptions(flags);
+    f = settings(["json", "status", "q", "limit"], flags);
+  } catch (err) {
+    return refused(err);
+  }
   const params = new URLSearchParams();
   if (f.status) params.set("status", f.status);
   if (f.q) params.set("q", f.q);
-  params.set("limit", f.limit ?? "50");
+  params.set("limit", String(f.limit));
   try {
-    const page = await getJson<{ items: FileView[]; next_cursor: string | null }>(
-      clientOptions(f),
-      `/api/v1/files?${params}`,
-    );
+    const page = await getJson<{ items: FileView[]; next_cursor: string | null }>(o, `/api/v1/files?${params}`);
     if (f.json) process.stdout.write(`${JSON.stringify(page)}\n`);
     else for (const item of page.items) process.stdout.write(`${fileRow(item)}\n`);
     return 0;

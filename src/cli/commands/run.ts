@@ -1,15 +1,15 @@
 import { existsSync } from "node:fs";
 import { checkDirectories, createDirectories } from "../../config/check-dirs.js";
 import type { RunConfig } from "../../config/config.js";
-import type { RawRunOptions } from "../../config/options.js";
-import { readDotEnv, resolveRunConfig } from "../../config/resolve.js";
+import { readDotEnv } from "../../config/layers.js";
+import { resolveRunConfig } from "../../config/resolve.js";
 import { SluiceError } from "../../core/errors.js";
 import { IngestService } from "../../service/ingest-service.js";
 import { createLogger } from "../../telemetry/logger.js";
 import { type Wired, wire } from "../wire.js";
 
 /** Parses and checks everything before touching the disk; a problem is one line on stderr and exit 2. */
-export function loadRunConfig(flags: Partial<Record<keyof RawRunOptions, unknown>>): RunConfig | number {
+export function loadRunConfig(flags: Record<string, unknown>): RunConfig | number {
   try {
     const cwd = process.cwd();
     const config = resolveRunConfig(flags, process.env, readDotEnv(cwd), cwd);
@@ -30,7 +30,7 @@ export function loadRunConfig(flags: Partial<Record<keyof RawRunOptions, unknown
 /** Something that runs beside the ingestor (the HTTP server of `sluice serve`), started once it is wired. */
 export type Attachment = (wired: Wired, service: IngestService) => Promise<{ close(): Promise<void> }>;
 
-export async function runCommand(flags: Partial<Record<keyof RawRunOptions, unknown>>): Promise<number> {
+export async function runCommand(flags: Record<string, unknown>): Promise<number> {
   const config = loadRunConfig(flags);
   if (typeof config === "number") return config;
   return runService(config, null);
@@ -51,6 +51,7 @@ function redactUrl(url: string): string {
 export async function runService(config: RunConfig, attach: Attachment | null): Promise<number> {
   if (!config.dryRun) createDirectories(config);
   const log = createLogger(config.logLevel);
+  for (const warning of config.warnings) log.warn({ event: "config_warning", warning });
   let wired: Awaited<ReturnType<typeof wire>>;
   try {
     // Only an attachment (the HTTP server of `sluice serve`) reads the Prometheus registry.

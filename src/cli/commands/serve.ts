@@ -3,14 +3,12 @@ import { defaultDashboardDir } from "../../api/dashboard.js";
 import { uploadRoutes } from "../../api/routes/upload.js";
 import { checkListen, isLoopbackAddress, type ListenExposure } from "../../config/listen-check.js";
 import { readDotEnv } from "../../config/resolve.js";
-import { resolveServeConfig, SERVE_OPTIONS } from "../../config/serve-options.js";
+import { resolveServeConfig } from "../../config/serve-options.js";
 import { SluiceError } from "../../core/errors.js";
 import { UploadRegistry } from "../../service/upload-registry.js";
 import { makeIgnoreRule } from "../../watch/ignore-rules.js";
 import type { Wired } from "../wire.js";
 import { loadRunConfig, runService } from "./run.js";
-
-export { SERVE_OPTIONS };
 
 /** Is the warehouse usable right now? A directory must be writable; an S3 bucket must answer HeadBucket. */
 async function warehouseReady(wired: Wired): Promise<boolean> {
@@ -33,7 +31,8 @@ export async function serveCommand(flags: Record<string, unknown>): Promise<numb
   let serve: ReturnType<typeof resolveServeConfig>;
   let exposure: ListenExposure;
   try {
-    serve = resolveServeConfig(flags, process.env, readDotEnv(process.cwd()));
+    const cwd = process.cwd();
+    serve = resolveServeConfig(flags, process.env, readDotEnv(cwd), cwd);
     exposure = await checkListen(serve);
   } catch (err) {
     process.stderr.write(`sluice: ${err instanceof SluiceError ? err.message : (err as Error).message}\n`);
@@ -93,6 +92,7 @@ export async function serveCommand(flags: Record<string, unknown>): Promise<numb
       await app.close();
       throw new SluiceError("SLUICE_ERR_CONFIG", `--listen ${serve.host} bound ${bound.join(", ")} without a token`);
     }
+    for (const warning of serve.warnings) ctx.log.warn({ event: "config_warning", warning });
     ctx.log.info({ event: "http_listening", address, auth: serve.apiToken ? "bearer token" : "none" });
     // Uploads in progress get a few seconds to finish; a client that stalls (a body that stops coming, a response
     // nobody reads) must not hold the shutdown: its connection is cut, or its open socket alone would keep the

@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { RunConfig } from "../../config/config.js";
-import { readDotEnv, resolveRunConfig } from "../../config/resolve.js";
+import { gatherLayers, readDotEnv, resolveOptions } from "../../config/layers.js";
+import { runConfigFrom } from "../../config/resolve.js";
 import { SluiceError } from "../../core/errors.js";
 import { MANIFEST_INVALID_ROWS } from "../../core/manifest-line.js";
 import { DirSyncer } from "../../durable/fsync.js";
@@ -19,7 +20,6 @@ import { openState } from "../open-state.js";
 export interface VerifyFlags extends Record<string, unknown> {
   json?: boolean;
   repair?: boolean;
-  stuckMinutes?: string;
 }
 
 /**
@@ -31,11 +31,12 @@ export interface VerifyFlags extends Record<string, unknown> {
  */
 export async function verifyCommand(flags: VerifyFlags): Promise<number> {
   let config: RunConfig;
-  const stuckMinutes = flags.stuckMinutes === undefined ? 10 : Number(flags.stuckMinutes);
+  let stuckAfterMs: number;
   try {
     const cwd = process.cwd();
-    config = resolveRunConfig(flags as Record<string, unknown>, process.env, readDotEnv(cwd), cwd);
-    if (!(stuckMinutes >= 0)) throw new SluiceError("SLUICE_ERR_CONFIG", "--stuck-minutes takes a number ≥ 0");
+    const layers = gatherLayers(flags, process.env, readDotEnv(cwd), cwd);
+    config = runConfigFrom(layers, cwd);
+    stuckAfterMs = resolveOptions(["stuckMinutes"], layers).values.stuckMinutes;
     if (!config.stateUrl && !existsSync(config.statePath)) {
       throw new SluiceError("SLUICE_ERR_CONFIG", `no state database at ${config.statePath} (--state-path)`);
     }
@@ -45,6 +46,7 @@ export async function verifyCommand(flags: VerifyFlags): Promise<number> {
   }
   // The report is stdout; anything logged goes to stderr.
   const log = createLogger("warn", 2);
+  for (const warning of config.warnings) log.warn({ event: "config_warning", warning });
   let store: StateStore;
   let view: WarehouseView;
   try {
@@ -68,7 +70,7 @@ export async function verifyCommand(flags: VerifyFlags): Promise<number> {
       store,
       view,
       { root: config.manifests, index },
-      { stuckAfterMs: stuckMinutes * 60_000, ...(config.s3 ? {} : { localWarehouse: config.warehouse }) },
+      { stuckAfterMs, ...(config.s3 ? {} : { localWarehouse: config.warehouse }) },
     );
     if (flags.repair) {
       const writer = new ManifestWriter(config.manifests, new DirSyncer());
