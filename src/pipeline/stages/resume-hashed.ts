@@ -1,6 +1,6 @@
 import { closeSync, statSync } from "node:fs";
 import { dirname } from "node:path";
-import { ERROR_CATALOG, SluiceError } from "../../core/errors.js";
+import { SluiceError, withHint } from "../../core/errors.js";
 import type { FileRecord } from "../../core/file-record.js";
 import type { IngestContext } from "../context.js";
 import { ingestMember } from "../forward/driver.js";
@@ -47,7 +47,7 @@ export async function recoverHashed(
       } catch (err) {
         if (!(err instanceof SluiceError)) throw err;
         await ctx.warehouse.removeTmp(row.ingestId);
-        const info = { code: err.code, message: `${err.message} (${ERROR_CATALOG[err.code].hint})`, attempts: 1 };
+        const info = { code: err.code, message: withHint(err.code, err.message), attempts: 1 };
         return await quarantineStage(ctx, row.ingestId, row.name, info);
       }
       if (processed?.result.rawDiscarded) return finishWithoutRaw(ctx, row.ingestId, processed.result, { confirm });
