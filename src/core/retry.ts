@@ -141,18 +141,18 @@ interface ErrorShape {
   errors?: unknown;
 }
 
-/** Never retried, whatever their cause says: a verdict on the file, a refusal, a shutdown, a bug. */
+/**
+ * Never retried, whatever their cause says: a verdict on the file, a refusal, the shutdown. (A TypeError or
+ * RangeError carries no code: it is refused as unknown. Its cause is looked at, because fetch() reports a
+ * network failure as TypeError("fetch failed") with the errno as its cause.)
+ */
 function isFinal(x: unknown): boolean {
   return (
     x instanceof SluiceError ||
     x instanceof ShutdownError ||
     x instanceof S3PermanentError ||
     x instanceof S3IntegrityError ||
-    x instanceof S3KeyOccupiedError ||
-    x instanceof TypeError ||
-    x instanceof RangeError ||
-    x instanceof ReferenceError ||
-    x instanceof SyntaxError
+    x instanceof S3KeyOccupiedError
   );
 }
 
