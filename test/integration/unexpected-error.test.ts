@@ -1,14 +1,18 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { type RunResult, runOnce, SluiceProcess, useRunning } from "../support/cli.js";
-import { argsFor, eventsNamed, put, readState, type StateRow, useSandboxes } from "../support/fixtures.js";
+import { argsFor, eventsNamed, put, type StateRow, useSandboxes } from "../support/fixtures.js";
+import { stateRows } from "../support/invariants.js";
 import { listFiles, readManifest, type Sandbox, sha256, sha256File, warehouseFiles } from "../support/sandbox.js";
+import { STORES, storeSandboxes } from "../support/stores.js";
 
 // A bug in a step (here a TypeError thrown by the test-only SLUICE_FAULT_AT at a named step, for matching names)
 // must fail that file once with its error, never loop as write_retry; the other files and the service go on.
 const sandbox = useSandboxes();
 const running = useRunning();
+const stores = storeSandboxes();
+afterEach(() => stores.cleanup());
 
 const GOOD = { "a.txt": "alpha\n", "b.txt": "bravo\n", "c.txt": "charlie\n" };
 
@@ -17,7 +21,7 @@ function putGood(s: Sandbox): void {
 }
 
 function rowsOf(s: Sandbox, name: string): StateRow[] {
-  return readState(s.statePath).files.filter((r) => r.name === name);
+  return stateRows<StateRow>(s, "SELECT * FROM files").filter((r) => r.name === name);
 }
 
 /** The good files: each stored once, its manifest line once, its row done. */
@@ -61,26 +65,31 @@ function expectFailedOnce(s: Sandbox, r: RunResult, name: string, data: string):
 }
 
 describe("an unexpected error (a TypeError) before the content is stored", () => {
-  it.each([
-    // In a batch of small files, inside the decision's state write (retryUntilDone): the batch goes on without it.
-    ["decide", "bad.txt", "bad,1\n"],
-    // In a file's processor (processWithRetry), a batch of one.
-    ["process", "bad.csv", "x,y\n1,2\n"],
-  ])("at %s: fails %s once with its error, the other files are ingested, the run ends", async (point, name, data) => {
-    const s = sandbox();
-    putGood(s);
-    put(s.input, name, data);
-    const r = await runOnce(argsFor(s), { env: { SLUICE_FAULT_AT: `${point}:bad.*` }, timeoutMs: 30_000 });
-    expect(r.code, r.stderr).toBe(0);
-    expect(eventsNamed(r.events, "write_retry")).toEqual([]);
-    expectFailedOnce(s, r, name, data);
-    const errors = eventsNamed(r.events, "file_error");
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ code: "SLUICE_ERR_INTERNAL" });
-    expect(String(errors[0]?.stack)).toMatch(/^TypeError: injected fault/);
-    expectGoodIngested(s);
-    expect(listFiles(s.input)).toEqual([]);
-  });
+  it.each(
+    STORES.flatMap((store) => [
+      // In a batch of small files, inside the decision's state write (retryUntilDone): the batch goes on without it.
+      [store, "decide", "bad.txt", "bad,1\n"],
+      // In a file's processor (processWithRetry), a batch of one.
+      [store, "process", "bad.csv", "x,y\n1,2\n"],
+    ]),
+  )(
+    "%s, at %s: fails %s once with its error, the other files are ingested, the run ends",
+    async (store, point, name, data) => {
+      const s = await stores.make(store);
+      putGood(s);
+      put(s.input, name, data);
+      const r = await runOnce(argsFor(s), { env: { SLUICE_FAULT_AT: `${point}:bad.*` }, timeoutMs: 30_000 });
+      expect(r.code, r.stderr).toBe(0);
+      expect(eventsNamed(r.events, "write_retry")).toEqual([]);
+      expectFailedOnce(s, r, name, data);
+      const errors = eventsNamed(r.events, "file_error");
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ code: "SLUICE_ERR_INTERNAL" });
+      expect(String(errors[0]?.stack)).toMatch(/^TypeError: injected fault/);
+      expectGoodIngested(s);
+      expect(listFiles(s.input)).toEqual([]);
+    },
+  );
 
   it("the long-running service fails that file and keeps ingesting what comes next", async () => {
     const s = sandbox();
