@@ -1,6 +1,5 @@
-// From the SDK-free modules, not s3-sink.ts: a local-warehouse run never loads the AWS SDK (~80 ms of start-up).
-
 import { sleep } from "../core/retry.js";
+// From the SDK-free modules, not s3-sink.ts: a local-warehouse run never loads the AWS SDK (~80 ms of start-up).
 import { withS3Retries } from "../sinks/retry.js";
 import { describeS3Error, S3PermanentError } from "../sinks/s3-errors.js";
 import type { IngestContext } from "./context.js";
