@@ -95,6 +95,18 @@ export const ERROR_CATALOG = {
     httpStatus: 422,
     hint: "the file's warehouse path is longer than the file system allows (PATH_MAX): shorten the member's directory path",
   },
+  SLUICE_ERR_OWNERSHIP_LOST: {
+    title: "Ownership lost",
+    retriable: false,
+    httpStatus: 409,
+    hint: "this node was presumed dead and another node adopted the file: the adopter finishes it, nothing to do",
+  },
+  SLUICE_ERR_NODE_ID_IN_USE: {
+    title: "Node id in use",
+    retriable: false,
+    httpStatus: 409,
+    hint: "another running process uses this --node-id: give each process its own",
+  },
   SLUICE_ERR_INTERNAL: {
     title: "Internal error",
     retriable: false,
@@ -186,6 +198,15 @@ export class SluiceError extends Error {
     this.code = code;
     this.retriable = ERROR_CATALOG[code].retriable;
   }
+}
+
+/**
+ * The one wording of a reason: the detail, then the catalog's hint in parentheses ("detail (hint)"), as in
+ * `.error.json`, the `file_failed` log line and the API's error bodies. Without a detail, the hint alone.
+ */
+export function withHint(code: ErrorCode, detail?: string): string {
+  const { hint } = ERROR_CATALOG[code];
+  return detail ? `${detail} (${hint})` : hint;
 }
 
 /** Node's errno code of an error, if any. */

@@ -1,3 +1,5 @@
+import picomatch from "picomatch";
+
 /**
  * Test-only crash injection. `SLUICE_CRASH_AT=after-store` kills the process
  * with SIGKILL the first time that point is reached; `after-store:5` on the
@@ -54,4 +56,22 @@ export function pausePoint(point: PausePoint): Promise<void> | null {
   pauseAt = undefined;
   process.stderr.write(`sluice: SLUICE_PAUSE_AT=${point} reached, pausing\n`);
   return new Promise((r) => setTimeout(r, Number(process.env.SLUICE_PAUSE_MS ?? 1500)));
+}
+
+/**
+ * Test-only fault injection, for the path a bug takes: `SLUICE_FAULT_AT=decide` throws a TypeError at that step
+ * for every file, `SLUICE_FAULT_AT=decide:bad-*.csv` only for files whose name (relative to staging, or an
+ * archive member's path) matches the glob. Every time, not once: a bug is deterministic. Production runs never
+ * set it, and then this is a comparison of two constants.
+ */
+export type FaultPoint = "decide" | "process" | "quarantine" | "finish";
+
+const faultSpec = process.env.SLUICE_FAULT_AT;
+const faultAt = faultSpec?.split(":")[0];
+const faultGlob = faultSpec?.includes(":") ? faultSpec.slice(faultSpec.indexOf(":") + 1) : undefined;
+const faultMatches = faultGlob ? picomatch(faultGlob, { dot: true, basename: !faultGlob.includes("/") }) : () => true;
+
+export function faultPoint(point: FaultPoint, name: string): void {
+  if (faultAt !== point || !faultMatches(name)) return;
+  throw new TypeError(`injected fault (SLUICE_FAULT_AT=${faultSpec}) at ${point} for ${name}`);
 }

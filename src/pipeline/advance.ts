@@ -1,7 +1,9 @@
+import { SluiceError } from "../core/errors.js";
 import type { FileRecord } from "../core/file-record.js";
 import type { FileState } from "../core/file-state.js";
 import { hashPath } from "../hashing/hash-path.js";
 import type { IngestContext } from "./context.js";
+import { ShutdownError } from "./outcomes.js";
 import { finishStages } from "./stages/finish.js";
 import { completeQuarantine } from "./stages/quarantine.js";
 import { abandon, recoverHashed } from "./stages/resume-hashed.js";
@@ -79,16 +81,53 @@ export async function advance(
   for (const row of rows) {
     if (row.archiveIngestId !== null && (row.state === "discovered" || row.state === "hashed")) {
       // Its archive is finished (failed mid-way): the member's bytes never reached the warehouse.
-      out.set(row, await abandon(ctx, row, "the archive it came from ended before this member was stored"));
+      const why = "the archive it came from ended before this member was stored";
+      out.set(row, (await isolated(ctx, [row], () => abandon(ctx, row, why).then((rec) => [rec])))[0] ?? null);
     } else live.push(row);
   }
   for (const state of ORDER) {
     const group = live.filter((r) => r.state === state);
     if (group.length === 0) continue;
-    const recs = await STEPS[state](ctx, group, linesWritten);
+    const recs = await isolated(ctx, group, (rows) => STEPS[state](ctx, rows, linesWritten));
     group.forEach((row, k) => {
       out.set(row, recs[k] ?? null);
     });
   }
   return rows.map((row) => out.get(row) ?? null);
+}
+
+/**
+ * Runs a step for rows taken together; if it throws anything but the shutdown (a bug, an error no rule foresaw,
+ * ownership lost to another node), again one row at a time, so that one row's error is its own. A row whose step
+ * still throws is left as it is (result null), logged once as `recovery_failed`: the steps are idempotent and
+ * the next start tries it again, so a deterministic bug costs one log line per start, never a loop, and the
+ * other rows and the service go on. (Retryable errors never get here: the steps wait them out.)
+ */
+async function isolated(
+  ctx: IngestContext,
+  rows: FileRecord[],
+  step: (rows: FileRecord[]) => Promise<(FileRecord | null)[]>,
+): Promise<(FileRecord | null)[]> {
+  try {
+    return await step(rows);
+  } catch (err) {
+    if (err instanceof ShutdownError) throw err;
+    if (rows.length > 1) {
+      const out: (FileRecord | null)[] = [];
+      for (const row of rows) out.push(...(await isolated(ctx, [row], step)));
+      return out;
+    }
+    const row = rows[0] as FileRecord;
+    ctx.log.error({
+      event: "recovery_failed",
+      ingest_id: row.ingestId,
+      path: row.sourcePath,
+      state: row.state,
+      code: err instanceof SluiceError ? err.code : "SLUICE_ERR_INTERNAL",
+      error: (err as Error).message,
+      stack: (err as Error).stack,
+      note: "the record is left as it is; the next start tries it again",
+    });
+    return [null];
+  }
 }

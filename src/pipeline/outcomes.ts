@@ -29,7 +29,8 @@ export class SinkWriteError extends Error {
   }
 }
 
-export class ShutdownError extends Error {}
+// The shutdown's error lives with the one sleep and retry loop that raise it; re-exported for the pipeline.
+export { ShutdownError } from "../core/retry.js";
 
 /** errno codes saying the machine is out of something (disk, quota, descriptors): never the file's fault. */
 const EXHAUSTED_CODES = new Set(["ENOSPC", "EDQUOT", "EROFS", "EMFILE", "ENFILE"]);

@@ -1,9 +1,9 @@
+import { sleep } from "../core/retry.js";
 // From the SDK-free modules, not sink.ts: a local-warehouse run never loads the AWS SDK (~80 ms of start-up).
 import { describeS3Error, S3PermanentError } from "../warehouse/s3/errors.js";
 import { withS3Retries } from "../warehouse/s3/retry.js";
 import type { IngestContext } from "./context.js";
 import { ShutdownError } from "./outcomes.js";
-import { sleep } from "./retry.js";
 
 /** How often a refused request (no bucket, access denied) is tried again: an operator may fix it meanwhile. */
 const PERMANENT_RETRY_MS = Number(process.env.SLUICE_S3_PERMANENT_RETRY_MS) || 30_000;

@@ -1,4 +1,5 @@
 import { lstat } from "node:fs/promises";
+import { SluiceError } from "../core/errors.js";
 import type { FileRecord } from "../core/file-record.js";
 import type { IngestContext } from "../pipeline/context.js";
 import type { Outcome } from "../pipeline/outcomes.js";
@@ -178,7 +179,7 @@ export class ClusterMember {
       if (now - this.lastBeat > this.leaseMs() / 2) this.healthySince = now;
       this.lastBeat = now;
     } catch (err) {
-      if ((err as { code?: string }).code === "SLUICE_NODE_ID_IN_USE") {
+      if (err instanceof SluiceError && err.code === "SLUICE_ERR_NODE_ID_IN_USE") {
         // Another process now runs as this node and owns its files: this one must stop touching anything at
         // once. Exiting mid-file is what a crash does, and every step is safe to be cut off.
         this.ctx.log.error({ event: "node_replaced", error: (err as Error).message });

@@ -1,9 +1,9 @@
 import type { Activity } from "../api/deps.js";
 import type { Wired } from "../cli/wire.js";
+import { sleep } from "../core/retry.js";
 import { makeDryRun } from "../pipeline/dry-run.js";
 import { ingestFiles, smallFileLane } from "../pipeline/forward/driver.js";
 import { recover } from "../pipeline/recovery.js";
-import { sleep } from "../pipeline/retry.js";
 import { type BatchLane, Runner } from "../pipeline/runner.js";
 import type { Candidate } from "../watch/candidate.js";
 import type { CompletionDetector } from "../watch/completion-detector.js";

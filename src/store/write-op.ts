@@ -1,3 +1,4 @@
+import { isErrorCode, SluiceError } from "../core/errors.js";
 import type { ProcessingResult } from "../core/processing.js";
 import type { ErrorInfo, NewFile, PlacementRequest } from "./state-store.js";
 
@@ -49,8 +50,13 @@ export function isOpError(r: unknown): r is OpError {
   return typeof r === "object" && r !== null && "error" in r && typeof (r as OpError).error === "string";
 }
 
-/** The OpError as the Error a caller's promise rejects with. */
+/**
+ * The OpError as the Error a caller's promise rejects with. An error of the catalog (ownership lost) comes back a
+ * SluiceError with its code, so callers test its type, never its text; any other keeps its code (SQLITE_*,
+ * SQLSTATE) for the retry allow-list.
+ */
 export function opErrorToError(r: OpError): Error {
+  if (isErrorCode(r.code)) return new SluiceError(r.code, r.error);
   const err = new Error(r.error) as NodeJS.ErrnoException;
   if (r.code) err.code = r.code;
   return err;

@@ -99,7 +99,7 @@ export async function runService(config: RunConfig, attach: Attachment | null): 
   try {
     await service.start();
   } catch (err) {
-    if ((err as { code?: string }).code !== "SLUICE_NODE_ID_IN_USE") throw err;
+    if (!(err instanceof SluiceError && err.code === "SLUICE_ERR_NODE_ID_IN_USE")) throw err;
     process.stderr.write(`sluice: cannot start: ${(err as Error).message}\n`);
     await wired.close();
     return 2;

@@ -186,13 +186,19 @@ class ForwardRun {
    * Content in flight for another file (possibly one of this batch) waits on its own.
    */
   private async decide(items: Item[]): Promise<Item[]> {
-    const asked = Promise.all(items.map((it) => decideOnce(this.ctx, it.file, srcOf(it).sha256)));
+    // Settled one by one: an error of one file's decision (a bug, a fenced row) fails that file, not the batch.
+    const asked = Promise.allSettled(items.map((it) => decideOnce(this.ctx, it.file, srcOf(it).sha256)));
     this.waiting();
     const got = await asked;
     const decided: Item[] = [];
     const alone = this.aloneThen(2);
     items.forEach((it, k) => {
-      const d = got[k];
+      const settled = got[k];
+      if (settled?.status === "rejected") {
+        this.fail(it, settled.reason);
+        return;
+      }
+      const d = settled?.value;
       if (d?.kind === "wait") {
         alone(it, async () => {
           it.decision = await decideStage(this.ctx, it.file, srcOf(it).sha256);

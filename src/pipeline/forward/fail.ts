@@ -1,15 +1,22 @@
 import { basename } from "node:path";
-import { ERROR_CATALOG, type ErrorCode, SluiceError } from "../../core/errors.js";
+import { type ErrorCode, SluiceError, withHint } from "../../core/errors.js";
+import { fullJitterMs, sleep } from "../../core/retry.js";
 import type { IngestContext } from "../context.js";
 import { emitFinished } from "../file-events.js";
 import { NotReadyError, type Outcome, resourceExhaustion, ShutdownError, VanishedError } from "../outcomes.js";
-import { backoffMs, retryUntilDone, sleep } from "../retry.js";
+import { retryUntilDone } from "../retry.js";
 import { quarantineStage, removeUnstoredOutputs } from "../stages/quarantine.js";
 import { type Item, provenance } from "./item.js";
 import { GaveUpReading } from "./read.js";
 
 function errorInfo(code: ErrorCode, detail: string, attempts: number) {
-  return { code, message: `${detail} (${ERROR_CATALOG[code].hint})`, attempts };
+  return { code, message: withHint(code, detail), attempts };
+}
+
+/** An unexpected error (a bug, an error no rule foresaw), named by its class so the reason says what it was. */
+export function internalDetail(err: unknown): string {
+  if (!(err instanceof Error)) return `unexpected error: ${String(err)}`;
+  return `unexpected error: ${err.name === "Error" ? "" : `${err.name}: `}${err.message}`;
 }
 
 function logFileError(ctx: IngestContext, it: Item, err: unknown): void {
@@ -17,6 +24,7 @@ function logFileError(ctx: IngestContext, it: Item, err: unknown): void {
     event: "file_error",
     ingest_id: it.file.ingestId,
     path: it.c.path,
+    code: err instanceof SluiceError ? err.code : "SLUICE_ERR_INTERNAL",
     error: (err as Error).message,
     stack: (err as Error).stack,
   });
@@ -32,7 +40,7 @@ export async function handleFailure(ctx: IngestContext, it: Item, err: unknown):
   const { file, c, stored, startedAt } = it;
   const ingestId = file.ingestId;
   if (err instanceof ShutdownError) return "aborted";
-  if ((err as { code?: string }).code === "SLUICE_OWNERSHIP_LOST") {
+  if (err instanceof SluiceError && err.code === "SLUICE_ERR_OWNERSHIP_LOST") {
     // This node was presumed dead and the file adopted: the adopter finishes it; nothing here may touch it.
     ctx.log.warn({ event: "file_adopted_elsewhere", ingest_id: ingestId, path: c.path });
     return "aborted";
@@ -43,7 +51,7 @@ export async function handleFailure(ctx: IngestContext, it: Item, err: unknown):
   // SluiceError is a verdict on the file, whose message may quote its content: never read as exhaustion.)
   const exhausted = stored || err instanceof SluiceError ? undefined : resourceExhaustion(err);
   if (exhausted) {
-    const delay = backoffMs(2, 250, 5_000);
+    const delay = fullJitterMs(2, 250, 5_000);
     ctx.log.warn({
       event: "write_retry",
       what: "file: resources exhausted",
@@ -83,7 +91,9 @@ export async function handleFailure(ctx: IngestContext, it: Item, err: unknown):
     return "vanished";
   }
   if (stored) {
-    // Past the point of no return (the content is in the warehouse): leave the row for recovery.
+    // Past the point of no return (the content is in the warehouse): the row is left as it is, for recovery at the
+    // next start, and this run does not take the file again (outcome "aborted": not re-offered). A bug here cannot
+    // spin: it costs one file_error line per run. (docs/state-machine.md, "Unexpected errors".)
     logFileError(ctx, it, err);
     return "aborted";
   }
@@ -92,7 +102,7 @@ export async function handleFailure(ctx: IngestContext, it: Item, err: unknown):
   else if (err instanceof SluiceError) info = errorInfo(err.code, err.message, 1);
   else {
     logFileError(ctx, it, err);
-    info = { code: "SLUICE_ERR_INTERNAL", message: (err as Error).message, attempts: 1 };
+    info = errorInfo("SLUICE_ERR_INTERNAL", internalDetail(err), 1);
   }
   // A member's bytes are its temp copy: kept for the error directory once it was read whole and its processor
   // ran (a member whose name could not be placed has no bytes worth keeping); a staging file's copy is a copy.

@@ -1,11 +1,12 @@
 import { closeSync, constants, fdatasync, fstatSync, openSync, rmSync } from "node:fs";
 import { promisify } from "node:util";
 import { SluiceError } from "../../core/errors.js";
+import { retry } from "../../core/retry.js";
 import { crashPoint, pausePoint } from "../../durable/crash-points.js";
 import type { Candidate } from "../../watch/candidate.js";
 import type { IngestContext } from "../context.js";
 import { resourceExhaustion, SinkWriteError, SourceReadError } from "../outcomes.js";
-import { backoffMs, retryUntilDone, sleep } from "../retry.js";
+import { retryUntilDone } from "../retry.js";
 import { type HashedSource, hashSource, openSource } from "../stages/read-source.js";
 import type { Item } from "./item.js";
 
@@ -137,13 +138,43 @@ async function syncCopies(items: Item[], again: Item[]): Promise<void> {
 
 /**
  * Opens and hashes the source; a source that cannot be read is tried `maxAttempts` times with backoff, while a
- * warehouse that cannot take the temp copy is waited for indefinitely.
+ * warehouse that cannot take the temp copy is waited for indefinitely. Anything else is thrown after one try.
  */
 async function readWithRetries(ctx: IngestContext, c: Candidate, ingestId: string): Promise<HashedSource> {
   let attempts = 0;
-  for (let sinkRound = 1; ; ) {
-    attempts++;
-    try {
+  try {
+    return await retry(
+      (attempt) => {
+        attempts = attempt;
+        return readWaitingForRoom(ctx, c, ingestId);
+      },
+      {
+        signal: ctx.signal,
+        retryable: (err) => err instanceof SourceReadError,
+        maxAttempts: ctx.config.maxAttempts,
+        baseMs: 250,
+        capMs: 5_000,
+        onRetry: (err, attempt) => {
+          const e = err as SourceReadError;
+          ctx.log.warn({ event: "read_retry", path: c.path, attempt, code: e.errno, error: e.message });
+        },
+      },
+    );
+  } catch (err) {
+    if (err instanceof SourceReadError) throw new GaveUpReading(attempts, err);
+    throw err;
+  }
+}
+
+/**
+ * One read of the source. A warehouse that cannot take the temp copy, or a descriptor table that is full
+ * (EMFILE: too many connections or files at once), is the machine's state, not the file's: waited out here, not
+ * counted as a read attempt.
+ */
+function readWaitingForRoom(ctx: IngestContext, c: Candidate, ingestId: string): Promise<HashedSource> {
+  const exhausted = (err: unknown) => (err instanceof SinkWriteError ? err.errno : resourceExhaustion(err));
+  return retry(
+    async () => {
       const opened = openSource(c.path, c.identity);
       try {
         return await hashSource(ctx, opened, ingestId);
@@ -151,27 +182,21 @@ async function readWithRetries(ctx: IngestContext, c: Candidate, ingestId: strin
         closeSync(opened.fd);
         throw err;
       }
-    } catch (err) {
-      // A warehouse that cannot take the temp copy, or a descriptor table that is full (EMFILE: too many
-      // connections or files at once), is the machine's state, not the file's: waited out, not counted.
-      const exhausted = err instanceof SinkWriteError ? err.errno : resourceExhaustion(err);
-      if (exhausted) {
-        attempts--;
-        const delay = backoffMs(sinkRound++, 100, 30_000);
+    },
+    {
+      signal: ctx.signal,
+      retryable: (err) => err instanceof SinkWriteError || exhausted(err) !== undefined,
+      baseMs: 100,
+      capMs: 30_000,
+      onRetry: (err, attempt, delay) =>
         ctx.log.warn({
           event: "write_retry",
           what: err instanceof SinkWriteError ? "warehouse: temp copy" : "source: open",
-          code: exhausted,
+          attempt,
+          code: exhausted(err),
           error: (err as Error).message,
           retry_in_ms: Math.round(delay),
-        });
-        await sleep(delay, ctx.signal);
-        continue;
-      }
-      if (!(err instanceof SourceReadError)) throw err;
-      if (attempts >= ctx.config.maxAttempts) throw new GaveUpReading(attempts, err);
-      ctx.log.warn({ event: "read_retry", path: c.path, attempt: attempts, code: err.errno, error: err.message });
-      await sleep(backoffMs(attempts, 250, 5_000), ctx.signal);
-    }
-  }
+        }),
+    },
+  );
 }

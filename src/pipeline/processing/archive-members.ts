@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, fstatSync, openSync, statSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { basename } from "node:path";
-import { ERROR_CATALOG } from "../../core/errors.js";
+import { withHint } from "../../core/errors.js";
 import type { FileRecord } from "../../core/file-record.js";
 import { newIngestId } from "../../core/ids.js";
 import type { ProcessingResult } from "../../core/processing.js";
@@ -191,7 +191,7 @@ async function failDamaged(
 ): Promise<MemberOutcome> {
   const code = "SLUICE_ERR_ARCHIVE_CORRUPT";
   await retryUntilDone("state: discovered", () => ctx.store.recordDiscovered(file), ctx.log, ctx.signal);
-  const info = { code, message: `${detail} (${ERROR_CATALOG[code].hint})`, attempts: 1 };
+  const info = { code, message: withHint(code, detail), attempts: 1 };
   const rec = await quarantineStage(ctx, file.ingestId, basename(file.memberPath ?? file.name), info);
   emitFinished(ctx, rec, startedAt, provenance(file));
   return "failed";

@@ -3,7 +3,8 @@ import { mkdir, rm } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { SluiceError } from "../../core/errors.js";
 import type { ProcessingOutput, ProcessingResult } from "../../core/processing.js";
-import { crashPoint } from "../../durable/crash-points.js";
+import { retry } from "../../core/retry.js";
+import { crashPoint, faultPoint } from "../../durable/crash-points.js";
 import { fsyncTrees } from "../../durable/fsync.js";
 import { ArchiveError } from "../../processors/archive/errors.js";
 import { type ArchiveKind, archiveKindOf } from "../../processors/archive/kind.js";
@@ -14,7 +15,6 @@ import { schemaFor } from "../../processors/validate/schema.js";
 import { OUTPUT_SUFFIX } from "../../warehouse/warehouse-paths.js";
 import type { IngestContext } from "../context.js";
 import { resourceExhaustion, SinkWriteError } from "../outcomes.js";
-import { backoffMs, sleep } from "../retry.js";
 import type { MemberIngest } from "./archive-members.js";
 import { DUCKDB_DESCRIPTORS, ensureDescriptors } from "./descriptor-headroom.js";
 import { outputPath, type PlannedOutput } from "./outputs.js";
@@ -78,6 +78,7 @@ export async function processFile(ctx: IngestContext, job: ProcessJob): Promise<
   if (!kind) return null;
   const started = performance.now();
   try {
+    faultPoint("process", job.name);
     if (kind === "archive") {
       const { expandArchive } = await loadArchives();
       const result = await expandArchive(
@@ -216,20 +217,11 @@ function asProcessingError(err: unknown): unknown {
     const first = ((err as Error).message ?? String(err)).split("\n")[0];
     return new SinkWriteError(`cannot write the processing outputs: ${first}`, exhausted, { cause: err });
   }
-  if (err instanceof TabularError) {
-    const where = err.where?.row ? ` (data row ${err.where.row})` : err.where?.line ? ` (line ${err.where.line})` : "";
-    const code = err.code === "SLUICE_ERR_ENCODING" ? "SLUICE_ERR_ENCODING" : "SLUICE_ERR_PARSE";
-    return new SluiceError(code, `${err.message}${where}`, { cause: err });
-  }
+  // Both carry their catalog code; the reason adds where in the file (or which member) it happened.
+  if (err instanceof TabularError) return new SluiceError(err.code, err.detail, { cause: err });
   if (err instanceof ArchiveError) {
-    const code =
-      err.code === "limit"
-        ? "SLUICE_ERR_ARCHIVE_LIMIT"
-        : err.code === "unsupported"
-          ? "SLUICE_ERR_PARSE"
-          : "SLUICE_ERR_ARCHIVE_CORRUPT";
     const member = err.memberPath ? ` (member ${JSON.stringify(err.memberPath)})` : "";
-    return new SluiceError(code, `${err.message}${member}`, { cause: err });
+    return new SluiceError(err.errorCode, `${err.message}${member}`, { cause: err });
   }
   return err;
 }
@@ -237,23 +229,23 @@ function asProcessingError(err: unknown): unknown {
 /**
  * A full warehouse (ENOSPC) while writing members or Parquet is waited out,
  * not held against the file: the processor is simply run again (archive
- * members already recorded are skipped by the replay).
+ * members already recorded are skipped by the replay). Anything else (a
+ * verdict on the file, a bug) is thrown after the one run.
  */
-export async function processWithRetry(ctx: IngestContext, job: ProcessJob): Promise<Processed | null> {
-  for (let round = 1; ; round++) {
-    try {
-      return await processFile(ctx, job);
-    } catch (err) {
-      if (!(err instanceof SinkWriteError)) throw err;
-      const delay = backoffMs(round, 100, 30_000);
+export function processWithRetry(ctx: IngestContext, job: ProcessJob): Promise<Processed | null> {
+  return retry(() => processFile(ctx, job), {
+    signal: ctx.signal,
+    retryable: (err) => err instanceof SinkWriteError,
+    baseMs: 100,
+    capMs: 30_000,
+    onRetry: (err, attempt, delay) =>
       ctx.log.warn({
         event: "write_retry",
         what: "warehouse: processing output",
-        code: err.errno,
-        error: err.message,
+        attempt,
+        code: (err as SinkWriteError).errno,
+        error: (err as Error).message,
         retry_in_ms: Math.round(delay),
-      });
-      await sleep(delay, ctx.signal);
-    }
-  }
+      }),
+  });
 }

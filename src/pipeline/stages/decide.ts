@@ -1,7 +1,9 @@
+import { sleep } from "../../core/retry.js";
+import { faultPoint } from "../../durable/crash-points.js";
 import type { Decision, NewFile } from "../../store/state-store.js";
 import type { IngestContext } from "../context.js";
 import { NotReadyError } from "../outcomes.js";
-import { retryUntilDone, sleep } from "../retry.js";
+import { retryUntilDone } from "../retry.js";
 
 /**
  * How long a file waits for another file with the same bytes to be stored.
@@ -42,7 +44,15 @@ export async function decideOnce(
   const at = new Date();
   const p = ctx.warehouse.placement(file.name, sha256, at);
   const placement = { ...p, ingestedAt: at.toISOString(), manifestPath: ctx.manifests.pathFor(at) };
-  const d = await retryUntilDone("state: decide", () => ctx.store.decide(file, sha256, placement), ctx.log, ctx.signal);
+  const d = await retryUntilDone(
+    "state: decide",
+    async () => {
+      faultPoint("decide", file.name);
+      return ctx.store.decide(file, sha256, placement);
+    },
+    ctx.log,
+    ctx.signal,
+  );
   if (d.kind === "wait") return d;
   return { ...d, ingestedAt: placement.ingestedAt, manifestPath: placement.manifestPath };
 }

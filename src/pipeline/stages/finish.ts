@@ -5,7 +5,7 @@ import { type FileRecord, identityOf, sameIdentity } from "../../core/file-recor
 import { MANIFEST_INVALID_ROWS, type ManifestLineV1, type ManifestProcessing } from "../../core/manifest-line.js";
 import type { ProcessingRecordV1, ProcessingResult } from "../../core/processing.js";
 import type { InvalidRow } from "../../core/profile.js";
-import { crashPoint } from "../../durable/crash-points.js";
+import { crashPoint, faultPoint } from "../../durable/crash-points.js";
 import type { IngestContext } from "../context.js";
 import { retryUntilDone } from "../retry.js";
 
@@ -208,7 +208,15 @@ export async function finishStages(ctx: IngestContext, items: Finishing[]): Prom
   const terminal = (rec: FileRecord) => (rec.duplicateOf ? "duplicate" : "done");
   await Promise.all(
     recs.map((rec) =>
-      retryUntilDone("state: finish", () => ctx.store.finish(rec.ingestId, terminal(rec)), log, signal),
+      retryUntilDone(
+        "state: finish",
+        async () => {
+          faultPoint("finish", rec.name);
+          return ctx.store.finish(rec.ingestId, terminal(rec));
+        },
+        log,
+        signal,
+      ),
     ),
   );
   return recs.map((rec) => ({ ...rec, state: terminal(rec) }));

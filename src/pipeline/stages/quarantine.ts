@@ -1,6 +1,6 @@
 import { lstat } from "node:fs/promises";
 import type { FileRecord } from "../../core/file-record.js";
-import { crashPoint } from "../../durable/crash-points.js";
+import { crashPoint, faultPoint } from "../../durable/crash-points.js";
 import type { ErrorInfo } from "../../store/state-store.js";
 import type { IngestContext } from "../context.js";
 import { removeOutputs } from "../processing/outputs.js";
@@ -21,7 +21,10 @@ export async function quarantineStage(
   const errorPath = await ctx.errorsDir.reservePath(name, new Date(), ingestId);
   await retryUntilDone(
     "state: quarantine",
-    () => ctx.store.beginQuarantine(ingestId, error, errorPath),
+    async () => {
+      faultPoint("quarantine", name);
+      return ctx.store.beginQuarantine(ingestId, error, errorPath);
+    },
     ctx.log,
     ctx.signal,
   );

@@ -1,6 +1,6 @@
 import { closeSync, statSync } from "node:fs";
 import { dirname } from "node:path";
-import { ERROR_CATALOG, SluiceError } from "../../core/errors.js";
+import { SluiceError, withHint } from "../../core/errors.js";
 import type { FileRecord } from "../../core/file-record.js";
 import type { WarehouseDirectory } from "../../warehouse/warehouse.js";
 import type { IngestContext } from "../context.js";
@@ -49,7 +49,7 @@ export async function recoverHashed(
       } catch (err) {
         if (!(err instanceof SluiceError)) throw err;
         await ctx.work.removeTmp(row.ingestId);
-        const info = { code: err.code, message: `${err.message} (${ERROR_CATALOG[err.code].hint})`, attempts: 1 };
+        const info = { code: err.code, message: withHint(err.code, err.message), attempts: 1 };
         return await quarantineStage(ctx, row.ingestId, row.name, info);
       }
       if (processed?.result.rawDiscarded) return finishWithoutRaw(ctx, row.ingestId, processed.result, { confirm });

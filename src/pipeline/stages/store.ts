@@ -2,11 +2,12 @@ import { fstatSync, lstatSync, renameSync, type Stats } from "node:fs";
 import { rm } from "node:fs/promises";
 import { SluiceError } from "../../core/errors.js";
 import type { ProcessingResult } from "../../core/processing.js";
+import { sleep } from "../../core/retry.js";
 import { crashPoint } from "../../durable/crash-points.js";
 import { collisionName, lastSegment, siblingPath } from "../../warehouse/warehouse-paths.js";
 import type { IngestContext } from "../context.js";
 import { VanishedError } from "../outcomes.js";
-import { retryUntilDone, sleep } from "../retry.js";
+import { retryUntilDone } from "../retry.js";
 import { s3Call } from "../s3-calls.js";
 import type { HashedSource } from "./read-source.js";
 

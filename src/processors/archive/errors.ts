@@ -1,5 +1,15 @@
+import type { ErrorCode } from "../../core/errors.js";
+
 /** Why an archive (or one member of it) could not be read. */
 export type ArchiveErrorCode = "corrupt" | "truncated" | "limit" | "unsupported";
+
+/** The catalog code a file failed by each kind of archive problem is reported with. */
+const CATALOG_CODE: Record<ArchiveErrorCode, ErrorCode> = {
+  corrupt: "SLUICE_ERR_ARCHIVE_CORRUPT",
+  truncated: "SLUICE_ERR_ARCHIVE_CORRUPT",
+  limit: "SLUICE_ERR_ARCHIVE_LIMIT",
+  unsupported: "SLUICE_ERR_PARSE",
+};
 
 /**
  * The one error type the archive reader raises for problems with the archive's content,
@@ -8,6 +18,8 @@ export type ArchiveErrorCode = "corrupt" | "truncated" | "limit" | "unsupported"
  */
 export class ArchiveError extends Error {
   readonly code: ArchiveErrorCode;
+  /** The catalog code of the failure (`code` says what kind of damage; several kinds share a catalog code). */
+  readonly errorCode: ErrorCode;
   /** The member being read when the problem showed, when there was one. */
   readonly memberPath?: string;
 
@@ -15,6 +27,7 @@ export class ArchiveError extends Error {
     super(message, cause === undefined ? undefined : { cause });
     this.name = "ArchiveError";
     this.code = code;
+    this.errorCode = CATALOG_CODE[code];
     if (memberPath !== undefined) this.memberPath = memberPath;
   }
 }

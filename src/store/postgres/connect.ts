@@ -1,4 +1,5 @@
 import pg from "pg";
+import { isConnectionError } from "../../core/retry.js";
 
 const INT8 = 20;
 
@@ -24,31 +25,8 @@ export function openPool(url: string, max = 8): pg.Pool {
   return pool;
 }
 
-const TRANSIENT_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EPIPE",
-  "ETIMEDOUT",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "57P01", // admin_shutdown: the server is restarting
-  "57P02", // crash_shutdown
-  "57P03", // cannot_connect_now: starting up or in recovery
-  "08000",
-  "08001",
-  "08003",
-  "08004",
-  "08006",
-  "40001", // serialization_failure
-  "40P01", // deadlock_detected
-  "53300", // too_many_connections
-]);
-
-/** Errors worth waiting out: the server is away or restarting, or a transaction lost a race it can simply retry. */
-export function isTransient(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
-  if (e.code && TRANSIENT_CODES.has(e.code)) return true;
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
-    e.message ?? "",
-  );
-}
+/**
+ * Errors worth waiting out: the server is away or restarting, or a transaction lost a race it can simply retry.
+ * The list itself is the retry module's (connection-class SQLSTATEs, pg's own connection errors, the network).
+ */
+export const isTransient = isConnectionError;

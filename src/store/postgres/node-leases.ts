@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Pool, PoolClient } from "pg";
+import { SluiceError } from "../../core/errors.js";
 import type { FileRecord } from "../../core/file-record.js";
 import { Batcher } from "../../durable/batcher.js";
 import { type FileRow, toRecord } from "../row-mapping.js";
@@ -7,8 +8,11 @@ import type { NodeLeases } from "../state-store.js";
 import { NodeLock, nodeLockHeld } from "./node-lock.js";
 
 /** Another live process runs under this node id (or took it over from this one). */
-export class NodeIdInUseError extends Error {
-  readonly code = "SLUICE_NODE_ID_IN_USE";
+export class NodeIdInUseError extends SluiceError {
+  constructor(message: string) {
+    super("SLUICE_ERR_NODE_ID_IN_USE", message);
+    this.name = "NodeIdInUseError";
+  }
 }
 
 /** Serialises adoption across nodes (an arbitrary constant, distinct from the migration lock). */

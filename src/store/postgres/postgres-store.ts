@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from "pg";
 import type { FileRecord } from "../../core/file-record.js";
 import type { InvalidRow } from "../../core/profile.js";
+import { retry } from "../../core/retry.js";
 import { BatchedWrites } from "../batched-writes.js";
 import { type FileRow, toRecord } from "../row-mapping.js";
 import { applyBatchAsync } from "../rules/apply-batch.js";
@@ -67,18 +68,17 @@ export class PostgresStateStore extends BatchedWrites implements StateStore {
     return new PostgresStateStore(pool, url, opts);
   }
 
-  /** Retries transient failures with capped exponential backoff until the store is closed. */
-  private async retrying<T>(work: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await work();
-      } catch (err) {
-        if (this.closed || !isTransient(err)) throw err;
-        this.opts.onRetry?.(err as Error, attempt);
-        const cap = Math.min(retryCapMs(this.opts.leaseSeconds ?? 30), 50 * 2 ** Math.min(attempt, 10));
-        await new Promise((r) => setTimeout(r, Math.random() * cap));
-      }
-    }
+  /**
+   * Retries connection-class failures (the server away or restarting, a lost race: {@link isTransient}) with
+   * capped full-jitter backoff until the store is closed. A SQL error (a bug, a constraint) surfaces at once.
+   */
+  private retrying<T>(work: () => Promise<T>): Promise<T> {
+    return retry(work, {
+      retryable: (err) => !this.closed && isTransient(err),
+      baseMs: 100,
+      capMs: retryCapMs(this.opts.leaseSeconds ?? 30),
+      onRetry: (err, attempt) => this.opts.onRetry?.(err as Error, attempt),
+    });
   }
 
   private tx<T>(work: (c: PoolClient) => Promise<T>): Promise<T> {

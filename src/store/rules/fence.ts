@@ -1,11 +1,15 @@
+import { SluiceError } from "../../core/errors.js";
 import type { StoreDialect } from "./store-dialect.js";
 
 /**
  * This node no longer owns the row: it was presumed dead (no heartbeat for a lease) and another node adopted
  * the file. Its work on the file stops here; the adopter finishes it.
  */
-export class OwnershipLostError extends Error {
-  readonly code = "SLUICE_OWNERSHIP_LOST";
+export class OwnershipLostError extends SluiceError {
+  constructor(message: string) {
+    super("SLUICE_ERR_OWNERSHIP_LOST", message);
+    this.name = "OwnershipLostError";
+  }
 }
 
 /**

@@ -1,4 +1,7 @@
+import { retry, ShutdownError } from "../../core/retry.js";
 import { isRetriableS3Error } from "./errors.js";
+
+export { fullJitterMs } from "../../core/retry.js";
 
 /** How {@link withS3Retries} waits and reports. */
 export interface S3RetryOptions {
@@ -16,27 +19,6 @@ function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException("This operation was aborted", "AbortError");
 }
 
-export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortReason(signal));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortReason(signal as AbortSignal));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-/** Full jitter: a uniform wait below an exponentially growing ceiling, so many clients do not retry in step. */
-export function fullJitterMs(attempt: number, baseMs: number, maxMs: number): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(30, Math.max(0, attempt - 1)));
-  return Math.random() * ceiling;
-}
-
 /**
  * Runs `fn` until it succeeds, retrying with exponential backoff and full
  * jitter while it fails with a retriable error ({@link isRetriableS3Error}).
@@ -47,16 +29,11 @@ export function fullJitterMs(attempt: number, baseMs: number, maxMs: number): nu
  */
 export async function withS3Retries<T>(fn: () => Promise<T>, opts: S3RetryOptions = {}): Promise<T> {
   const { signal, baseMs = 250, maxMs = 30_000, onRetry } = opts;
-  for (let attempt = 1; ; attempt++) {
-    if (signal?.aborted) throw abortReason(signal);
-    try {
-      return await fn();
-    } catch (err) {
-      if (signal?.aborted) throw abortReason(signal);
-      if (!isRetriableS3Error(err)) throw err;
-      const delayMs = fullJitterMs(attempt, baseMs, maxMs);
-      onRetry?.(err, attempt, delayMs);
-      await sleep(delayMs, signal);
-    }
+  try {
+    return await retry(fn, { signal, retryable: isRetriableS3Error, baseMs, capMs: maxMs, onRetry });
+  } catch (err) {
+    // This module's callers (outside the pipeline too) expect the signal's own reason, not the pipeline's error.
+    if (signal?.aborted && err instanceof ShutdownError) throw abortReason(signal);
+    throw err;
   }
 }

@@ -8,8 +8,8 @@ import {
   type S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
+import { retry } from "../../core/retry.js";
 import { isRetriableS3Error, S3IntegrityError } from "./errors.js";
-import { fullJitterMs, sleep } from "./retry.js";
 
 /** What to upload and how. */
 export interface UploadJob {
@@ -187,23 +187,25 @@ const PART_RETRY_CAP_MS = 5_000;
  * last error (or the first one that retrying cannot cure) is thrown, and the caller aborts the upload.
  */
 async function sendPart(job: UploadJob, uploadId: string, partNumber: number, body: Buffer): Promise<string> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const out = await job.client.send(
-        new UploadPartCommand({
-          Bucket: job.bucket,
-          Key: job.key,
-          UploadId: uploadId,
-          PartNumber: partNumber,
-          Body: body,
-          ContentLength: body.length,
-        }),
-        sendOpts(job),
-      );
-      return out.ETag ?? "";
-    } catch (err) {
-      if (attempt >= job.partAttempts || job.signal?.aborted || !isRetriableS3Error(err)) throw err;
-      await sleep(fullJitterMs(attempt, PART_RETRY_BASE_MS, PART_RETRY_CAP_MS), job.signal);
-    }
-  }
+  const send = async () => {
+    const out = await job.client.send(
+      new UploadPartCommand({
+        Bucket: job.bucket,
+        Key: job.key,
+        UploadId: uploadId,
+        PartNumber: partNumber,
+        Body: body,
+        ContentLength: body.length,
+      }),
+      sendOpts(job),
+    );
+    return out.ETag ?? "";
+  };
+  return retry(send, {
+    signal: job.signal,
+    retryable: isRetriableS3Error,
+    baseMs: PART_RETRY_BASE_MS,
+    capMs: PART_RETRY_CAP_MS,
+    maxAttempts: job.partAttempts,
+  });
 }
