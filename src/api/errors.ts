@@ -1,7 +1,7 @@
 import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { ERROR_CATALOG, type ErrorCode, isErrorCode } from "../core/errors.js";
+import { ERROR_CATALOG, type ErrorCode, isErrorCode, withHint } from "../core/errors.js";
 
 /** The one shape of every error the API answers with. */
 export interface ErrorBody {
@@ -76,7 +76,7 @@ export function errorBody(code: ErrorCode, detail?: string): ErrorBody {
   return {
     error: entry.title,
     code,
-    message: detail ? `${detail} (${entry.hint})` : entry.hint,
+    message: withHint(code, detail),
     statusCode: entry.httpStatus,
   };
 }

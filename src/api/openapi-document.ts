@@ -2,9 +2,8 @@ import { DirSyncer } from "../durable/fsync.js";
 import { UploadRegistry } from "../service/upload-registry.js";
 import type { StateStore } from "../store/state-store.js";
 import { Metrics } from "../telemetry/metrics.js";
-import { buildApp } from "./app.js";
 import type { ApiDeps } from "./deps.js";
-import { uploadRoutes } from "./routes/upload.js";
+import { buildServeApp } from "./serve-app.js";
 
 /**
  * The OpenAPI document of the app `sluice serve` runs (its routes and the
@@ -28,7 +27,7 @@ export async function generateOpenApiDocument(): Promise<Record<string, unknown>
     waiting: unused("waiting"),
     waitingList: unused("waitingList"),
   };
-  const upload = uploadRoutes({
+  const app = buildServeApp(deps, {
     input: "/nonexistent",
     registry: new UploadRegistry(),
     dirs: new DirSyncer(),
@@ -36,7 +35,6 @@ export async function generateOpenApiDocument(): Promise<Record<string, unknown>
     maxUploadBytes: 1,
     isIgnored: unused("isIgnored"),
   });
-  const app = buildApp(deps, { plugins: [upload] });
   try {
     await app.ready();
     return app.swagger() as unknown as Record<string, unknown>;

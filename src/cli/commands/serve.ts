@@ -1,6 +1,5 @@
-import { buildApp } from "../../api/app.js";
 import { defaultDashboardDir } from "../../api/dashboard.js";
-import { uploadRoutes } from "../../api/routes/upload.js";
+import { buildServeApp } from "../../api/serve-app.js";
 import { checkListen, isLoopbackAddress, type ListenExposure } from "../../config/listen-check.js";
 import { readDotEnv } from "../../config/resolve.js";
 import { resolveServeConfig } from "../../config/serve-options.js";
@@ -46,7 +45,7 @@ export async function serveCommand(flags: Record<string, unknown>): Promise<numb
     const { ctx } = wired;
     const registry = new UploadRegistry();
     ctx.uploads = registry;
-    const app = buildApp(
+    const app = buildServeApp(
       {
         store: ctx.store,
         metrics: ctx.metrics,
@@ -66,22 +65,20 @@ export async function serveCommand(flags: Record<string, unknown>): Promise<numb
         waitingList: () => registry.list(),
       },
       {
+        input: config.input,
+        registry,
+        dirs: ctx.dirs,
+        offer: (c) => service.runner.offer(c),
+        maxUploadBytes: serve.maxUploadBytes,
+        limits: serve.limits,
+        isIgnored: makeIgnoreRule(config.ignore),
+      },
+      {
         // Every 5xx logs its detail (event api_error): without the logger the promised line was never written.
         logger: ctx.log,
         dashboardDir: defaultDashboardDir(),
         hosts: { listenHost: serve.host, loopback: exposure.loopback, allowed: serve.allowedHosts },
         timeouts: { headersTimeoutMs: serve.limits.headersTimeoutMs, requestTimeoutMs: serve.limits.uploadTimeoutMs },
-        plugins: [
-          uploadRoutes({
-            input: config.input,
-            registry,
-            dirs: ctx.dirs,
-            offer: (c) => service.runner.offer(c),
-            maxUploadBytes: serve.maxUploadBytes,
-            limits: serve.limits,
-            isIgnored: makeIgnoreRule(config.ignore),
-          }),
-        ],
       },
     );
     const address = await app.listen({ host: serve.host, port: serve.port });

@@ -1,0 +1,16 @@
+import type { FastifyInstance } from "fastify";
+import { type BuildAppOptions, buildApp } from "./app.js";
+import type { ApiDeps } from "./deps.js";
+import { type UploadRouteDeps, uploadRoutes } from "./routes/upload.js";
+
+/**
+ * The app `sluice serve` runs: the core routes plus the upload route. The one list of what it serves, so the
+ * OpenAPI document (openapi-document.ts builds it through here) cannot miss a route serve has.
+ */
+export function buildServeApp(
+  deps: ApiDeps,
+  upload: UploadRouteDeps,
+  opts: Omit<BuildAppOptions, "plugins"> = {},
+): FastifyInstance {
+  return buildApp(deps, { ...opts, plugins: [uploadRoutes(upload)] });
+}
