@@ -1,6 +1,5 @@
+import { retry } from "../core/retry.js";
 import type { IngestContext } from "../pipeline/context.js";
-import { describeS3Error } from "../warehouse/s3/errors.js";
-import { withS3Retries } from "../warehouse/s3/retry.js";
 
 /**
  * Aborts the multipart uploads left under the warehouse prefix by work that is gone, so storage is not held by
@@ -13,16 +12,22 @@ import { withS3Retries } from "../warehouse/s3/retry.js";
  */
 export async function sweepStaleUploads(ctx: IngestContext, includeSelf = false): Promise<void> {
   const leases = ctx.store.leases;
-  const aborted = await withS3Retries(
+  const { failures } = ctx.warehouse;
+  // Blips are retried; a refusal (no permission to list uploads) is thrown, not waited out: at start it must
+  // say so rather than hold the node before recovery.
+  const aborted = await retry(
     () => ctx.warehouse.abortStaleUploads(async (path) => (leases ? leases.uploadMayBeLive(path, includeSelf) : false)),
     {
       signal: ctx.signal,
+      retryable: failures.transient,
+      baseMs: 250,
+      capMs: 30_000,
       onRetry: (err, attempt, delayMs) =>
         ctx.log.warn({
           event: "write_retry",
-          what: "s3: abort stale uploads",
+          what: "warehouse: abort stale uploads",
           attempt,
-          error: describeS3Error(err),
+          error: failures.describe(err),
           retry_in_ms: Math.round(delayMs),
         }),
     },

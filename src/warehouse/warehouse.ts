@@ -64,6 +64,23 @@ export interface WarehouseView {
 }
 
 /**
+ * How the pipeline treats a failed call to a warehouse (pipeline/warehouse-calls.ts): each store knows its own
+ * errors; the pipeline only knows these three answers.
+ */
+export interface WarehouseFailures {
+  /** A blip worth trying again soon (throttling, a 5xx, a timeout, a reset): retried with backoff. */
+  transient(err: unknown): boolean;
+  /**
+   * A refusal that retrying will not cure until an operator acts (no bucket, access denied), or null when `err`
+   * is no refusal (it is then the caller's to judge). `event` is the log line the store names it with, `cause`
+   * keys it (one line per cause, however many files wait on it), `message` says what to fix.
+   */
+  refusal(err: unknown): { event: string; cause: string; message: string } | null;
+  /** A short label for logs and counters: `ECONNREFUSED`, `SlowDown (HTTP 503)`. */
+  describe(err: unknown): string;
+}
+
+/**
  * Where stored content lives. Every method is safe to repeat with the same arguments (callers retry them);
  * none ever writes over other content unless told to (`replace`, for derived outputs).
  */
@@ -72,6 +89,8 @@ export interface Warehouse {
   readonly root: string;
   /** Bounds the requests in flight at once (a remote store), or null when there is nothing to bound. */
   readonly requests: Limiter | null;
+  /** How its failures are to be treated: retried soon, waited out, or the caller's. */
+  readonly failures: WarehouseFailures;
   /** The rename-in operations, when the warehouse is a local directory; null for an object store. */
   readonly directory: WarehouseDirectory | null;
   /** Where `name` (a path relative to staging) with this content lands when ingested at `at`. */

@@ -116,7 +116,7 @@ describe("S3 warehouse", () => {
         put(s.input, n, d);
         inputs.set(n, d);
       }
-      await p.waitFor((evs) => evs.some((e) => e.event === "write_retry" && String(e.what).startsWith("s3:")));
+      await p.waitFor((evs) => evs.some((e) => e.event === "write_retry" && String(e.what).startsWith("warehouse:")));
       await p.waitFor((evs) => evs.some((e) => e.event === "metrics" && Number(e.warehouse_waiting) > 0));
       await sleep(4000);
       // Down for a while: nothing ingested, nothing failed, nothing left staging.
@@ -142,7 +142,7 @@ describe("S3 warehouse", () => {
     await server.createBucket("fleeting");
     const t = s3Target(server, "fleeting");
     const p = new SluiceProcess(["run", ...args(t, s, "--metrics-interval", "0.5")], {
-      env: { ...t.env(), SLUICE_S3_PERMANENT_RETRY_MS: "500" },
+      env: { ...t.env(), SLUICE_WAREHOUSE_REFUSED_RETRY_MS: "500" },
     });
     try {
       await p.waitForCount("sluice_started", 1);

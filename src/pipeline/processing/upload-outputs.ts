@@ -2,7 +2,7 @@ import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { hashPath } from "../../hashing/hash-path.js";
 import type { IngestContext } from "../context.js";
-import { s3Call } from "../s3-calls.js";
+import { warehouseCall } from "../warehouse-calls.js";
 import type { PlannedOutput } from "./outputs.js";
 
 /** The files of one output: itself, or each file of an output directory (a SQL dump's tables) under its name. */
@@ -24,7 +24,7 @@ export async function uploadOutputs(ctx: IngestContext, outputs: readonly Planne
       const size = (await stat(f.path)).size;
       const sha256 = await hashPath(ctx.hasher, f.path);
       if (!sha256) throw new Error(`internal: cannot read the output ${f.path} just written`);
-      await s3Call(ctx, "put output", f.uri, () =>
+      await warehouseCall(ctx, "put output", f.uri, () =>
         ctx.warehouse.put(f.uri, { path: f.path }, { sha256, size }, { signal: ctx.signal, replace: true }),
       );
     }

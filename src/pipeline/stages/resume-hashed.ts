@@ -9,7 +9,7 @@ import { NotReadyError, VanishedError } from "../outcomes.js";
 import { placeOutputs } from "../processing/outputs.js";
 import { type Processed, processWithRetry } from "../processing/process-file.js";
 import { retryUntilDone } from "../retry.js";
-import { s3Call } from "../s3-calls.js";
+import { warehouseCall } from "../warehouse-calls.js";
 import { finishStage, finishWithoutRaw } from "./finish.js";
 import { landStage } from "./land.js";
 import { quarantineStage, removeUnstoredOutputs } from "./quarantine.js";
@@ -95,7 +95,7 @@ async function landedLocally(
 
 /** Is the object at `target` the recorded content (its stored SHA-256 and size)? */
 async function landedRemotely(ctx: IngestContext, row: FileRecord, target: string): Promise<boolean> {
-  const there = await s3Call(ctx, "head", target, () => ctx.warehouse.head(target, { signal: ctx.signal }));
+  const there = await warehouseCall(ctx, "head", target, () => ctx.warehouse.head(target, { signal: ctx.signal }));
   return there !== null && there.sha256 === row.sha256 && there.size === row.size;
 }
 

@@ -6,7 +6,7 @@ import { NotReadyError } from "../outcomes.js";
 import { placeOutputs } from "../processing/outputs.js";
 import type { Processed } from "../processing/process-file.js";
 import { retryUntilDone } from "../retry.js";
-import { s3Call } from "../s3-calls.js";
+import { warehouseCall } from "../warehouse-calls.js";
 import type { HashedSource } from "./read-source.js";
 import { freeTarget } from "./store.js";
 
@@ -36,7 +36,7 @@ export async function storeByPut(
   let replace = false;
   for (let round = 1; ; round++) {
     try {
-      const how = await s3Call(ctx, "put", uri, () =>
+      const how = await warehouseCall(ctx, "put", uri, () =>
         ctx.warehouse.put(uri, source, meta, {
           signal: ctx.signal,
           replace,

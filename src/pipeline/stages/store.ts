@@ -8,7 +8,7 @@ import { collisionName, lastSegment, siblingPath } from "../../warehouse/warehou
 import type { IngestContext } from "../context.js";
 import { VanishedError } from "../outcomes.js";
 import { retryUntilDone } from "../retry.js";
-import { s3Call } from "../s3-calls.js";
+import { warehouseCall } from "../warehouse-calls.js";
 import type { HashedSource } from "./read-source.js";
 
 /**
@@ -36,7 +36,7 @@ export async function freeTarget(
   // archive member copied in before `stored` was committed): the name is ours, and the rename replaces it with the
   // same bytes. Treating it as foreign would move this file to the collision name and leave that copy orphaned.
   const taken = (path: string) =>
-    s3Call(ctx, "head", path, () => ctx.warehouse.heldByOther(path, sha256, { signal: ctx.signal }));
+    warehouseCall(ctx, "head", path, () => ctx.warehouse.heldByOther(path, sha256, { signal: ctx.signal }));
   if (!(await taken(reserved))) return reserved;
   const alt = siblingPath(reserved, collisionName(lastSegment(reserved), sha256));
   if (alt !== reserved && !(await taken(alt))) {

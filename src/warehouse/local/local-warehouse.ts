@@ -1,7 +1,7 @@
 import { chmodSync, fchmodSync, lstatSync, renameSync } from "node:fs";
 import { access, constants, mkdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { SluiceError } from "../../core/errors.js";
+import { errnoCode, SluiceError } from "../../core/errors.js";
 import { type DirSyncer, mkdirDurable } from "../../durable/fsync.js";
 import { walkFiles } from "../walk.js";
 import type {
@@ -10,6 +10,7 @@ import type {
   StoredObject,
   Warehouse,
   WarehouseDirectory,
+  WarehouseFailures,
   WarehouseView,
 } from "../warehouse.js";
 import { OccupiedError } from "../warehouse.js";
@@ -27,6 +28,15 @@ export class LocalWarehouse implements Warehouse, WarehouseDirectory {
   readonly tmpDir: string;
   /** Nothing to bound: local calls are not requests to a server. */
   readonly requests = null;
+  /**
+   * Nothing is transient or a refusal at this level: a local call's errors (a full disk, lost permissions) are
+   * judged by the caller's own retry (core/retry.ts), like every other filesystem write.
+   */
+  readonly failures: WarehouseFailures = {
+    transient: () => false,
+    refusal: () => null,
+    describe: (err) => errnoCode(err) ?? (err instanceof Error ? err.name : "Error"),
+  };
   /** This warehouse is itself the directory content is renamed into. */
   readonly directory = this;
   /** Partition directories made (or being made): the first file of a day creates it, the rest wait on that. */

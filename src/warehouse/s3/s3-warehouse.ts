@@ -1,6 +1,7 @@
 import { Limiter } from "../../core/limiter.js";
-import type { PutOptions, PutSource, StoredObject, Warehouse, WarehouseView } from "../warehouse.js";
+import type { PutOptions, PutSource, StoredObject, Warehouse, WarehouseFailures, WarehouseView } from "../warehouse.js";
 import type { Placement } from "../warehouse-paths.js";
+import { describeS3Error, isRetriableS3Error, S3PermanentError } from "./errors.js";
 import { S3WarehouseView } from "./s3-view.js";
 import type { S3Sink } from "./sink.js";
 
@@ -20,6 +21,15 @@ export class S3Warehouse implements Warehouse {
    * SDK request and its buffers; beyond a few dozen the server is no faster, and memory grows.
    */
   readonly requests = new Limiter(32);
+  /** S3's own rules: throttling, 5xx and cut connections are blips; a refusal is an S3PermanentError. */
+  readonly failures: WarehouseFailures = {
+    transient: isRetriableS3Error,
+    refusal: (err) =>
+      err instanceof S3PermanentError
+        ? { event: "s3_permanent_error", cause: `${err.code} ${err.httpStatus ?? ""}`, message: err.message }
+        : null,
+    describe: describeS3Error,
+  };
   /** Content lands by upload only: there is no directory to rename into. */
   readonly directory = null;
   /** Keys this process has just seen free, so the upload need not HEAD them again. */
