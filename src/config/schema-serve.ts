@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_PART_SIZE_BYTES, DEFAULT_QUEUE_SIZE, MIN_PART_SIZE_BYTES } from "../warehouse/s3/config.js";
 import { bool, duration, list, num, size, text } from "./kinds.js";
 import { type CommandName, option } from "./option.js";
 
@@ -41,15 +42,16 @@ export const S3_OPTIONS = {
     oldEnv: ["S3_FORCE_PATH_STYLE"],
   }),
   s3PartSize: option({
-    kind: size({ min: 5 * 2 ** 20 }),
-    default: 8 * 2 ** 20,
+    // S3's multipart minimum, checked here so the error names where the value was written.
+    kind: size({ min: MIN_PART_SIZE_BYTES }),
+    default: DEFAULT_PART_SIZE_BYTES,
     help: "S3 multipart part size; files up to one part are sent in a single PUT",
     commands: ["run", "serve"],
     group: "S3 warehouse",
   }),
   s3ParallelParts: option({
     kind: num({ whole: true, min: 1, max: 64 }),
-    default: 4,
+    default: DEFAULT_QUEUE_SIZE,
     help: "parts of one file uploaded at once; memory per large upload is about (part size + 1 MiB) × (n + 2)",
     commands: ["run", "serve"],
     group: "S3 warehouse",

@@ -13,7 +13,7 @@ export interface S3SinkLog {
   warn(fields: Record<string, unknown>): void;
 }
 
-/** Options for the S3 sink; `resolveS3Config` (config.ts) builds them from flags, environment and `.env`. */
+/** Options for the S3 sink; `resolveS3Config` (config.ts) builds them from the settings the configuration picked. */
 export interface S3SinkOptions {
   location: S3Location;
   /** `http(s)://host:port` of an S3-compatible server; absent for AWS itself. */

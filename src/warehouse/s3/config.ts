@@ -25,37 +25,38 @@ export function normalizeKeyPath(path: string, what: string): string {
   return segments.join("/");
 }
 
+/** A value the configuration has already picked, with where it was written (`--s3-region`, `.env S3_REGION`). */
+export interface Sourced<T> {
+  value: T;
+  from: string;
+}
+
 /**
  * `s3://BUCKET/PREFIX` → `{ bucket, prefix }` (prefix without surrounding
  * slashes, possibly ""). A URL without a bucket (`s3://` or `s3:///prefix`)
- * takes `fallbackBucket` (S3_BUCKET); naming two different buckets is an error.
+ * takes `fallbackBucket` (SLUICE_S3_BUCKET); naming two different buckets is an error.
  */
-export function parseS3Url(url: string, fallbackBucket?: string): S3Location {
+export function parseS3Url(url: string, fallbackBucket?: Sourced<string>): S3Location {
   if (!isS3Url(url)) throw configError(`--warehouse: "${url}" is not an s3://BUCKET/PREFIX URL`);
   const rest = url.replace(SCHEME, "");
   const slash = rest.indexOf("/");
   const named = slash === -1 ? rest : rest.slice(0, slash);
   const prefix = normalizeKeyPath(slash === -1 ? "" : rest.slice(slash + 1), "--warehouse prefix");
-  const fallback = fallbackBucket?.trim() || undefined;
+  const fallback = fallbackBucket?.value.trim() || undefined;
   if (named && fallback && named !== fallback) {
-    throw configError(`--warehouse names bucket "${named}" but S3_BUCKET says "${fallback}": keep one`);
+    throw configError(`--warehouse names bucket "${named}" but ${fallbackBucket?.from} says "${fallback}": keep one`);
   }
   const bucket = named || fallback;
-  if (!bucket) throw configError(`--warehouse: "${url}" names no bucket (use s3://BUCKET/PREFIX or set S3_BUCKET)`);
+  if (!bucket) {
+    throw configError(`--warehouse: "${url}" names no bucket (use s3://BUCKET/PREFIX or set SLUICE_S3_BUCKET)`);
+  }
   if (!BUCKET_NAME.test(bucket)) {
     throw configError(`"${bucket}" is not a valid bucket name (3-63 letters, digits, ".", "-", "_")`);
   }
   return { bucket, prefix };
 }
 
-function parseBool(value: string, from: string): boolean {
-  const v = value.trim().toLowerCase();
-  if (["1", "true", "yes", "on"].includes(v)) return true;
-  if (["0", "false", "no", "off"].includes(v)) return false;
-  throw configError(`${from}: "${value}" is not a boolean (use true or false)`);
-}
-
-function parseEndpoint(value: string, from: string): string {
+function parseEndpoint({ value, from }: Sourced<string>): string {
   let url: URL;
   try {
     url = new URL(value);
@@ -65,20 +66,26 @@ function parseEndpoint(value: string, from: string): string {
   if (url.protocol !== "http:" && url.protocol !== "https:") throw configError(`${from}: use http:// or https://`);
   // A key in the URL would end up in logs and process listings: that is what the credential variables are for.
   if (url.username || url.password) {
-    throw configError(`${from}: put no credentials in the endpoint; use S3_ACCESS_KEY / S3_SECRET_KEY`);
+    throw configError(`${from}: put no credentials in the endpoint; use SLUICE_S3_ACCESS_KEY / SLUICE_S3_SECRET_KEY`);
   }
   return value.replace(/\/+$/, "");
 }
 
-/** The S3 settings that come from flags; everything else comes from the environment or `.env`. */
-export interface S3Flags {
+/**
+ * The S3 settings as the configuration decided them (src/config: flag, environment, `.env`, config file, AWS_*
+ * fallbacks, in that order): each set one says where it came from, an unset one is absent.
+ */
+export interface S3Settings {
   /** `s3://BUCKET/PREFIX`. */
   warehouse: string;
-  endpoint?: string;
-  region?: string;
-  forcePathStyle?: boolean;
-  partSizeBytes?: number;
-  queueSize?: number;
+  endpoint?: Sourced<string>;
+  region?: Sourced<string>;
+  forcePathStyle?: Sourced<boolean>;
+  bucket?: Sourced<string>;
+  accessKey?: Sourced<string>;
+  secretKey?: Sourced<string>;
+  partSizeBytes: number;
+  queueSize: number;
 }
 
 /** Sink options plus where each came from, for a startup log line that shows no secret. */
@@ -89,60 +96,42 @@ export interface ResolvedS3Config {
 }
 
 /**
- * Resolves the S3 sink's options. A flag wins; then sluice's own names
- * (S3_*) beat the AWS standard ones (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL,
- * AWS_REGION, AWS_DEFAULT_REGION), which are often set machine-wide for other
- * tools; for each name the environment beats `.env`. Credentials come from
- * S3_ACCESS_KEY + S3_SECRET_KEY, else AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY
- * written only in `.env` (the SDK does not read `.env`), else the SDK's own
- * chain (environment, shared profiles, SSO, instance roles) — never a flag.
- * With a custom endpoint, path-style addressing is the default: most
- * S3-compatible servers have no wildcard DNS for bucket host names.
+ * Applies the S3 sink's own rules to settings already picked. Credentials are
+ * the access key + secret key pair, else AWS_ACCESS_KEY_ID +
+ * AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN) written only in `.env` (the SDK
+ * reads its variables from the environment but not from `.env`), else the
+ * SDK's own chain (environment, shared profiles, SSO, instance roles). `env`
+ * and `dotEnv` are read for those SDK variables and AWS_CA_BUNDLE only: they
+ * are the SDK's, not sluice options. With a custom endpoint, path-style
+ * addressing is the default: most S3-compatible servers have no wildcard DNS
+ * for bucket host names.
  */
 export function resolveS3Config(
-  flags: S3Flags,
+  settings: S3Settings,
   env: Record<string, string | undefined>,
   dotEnv: Record<string, string>,
 ): ResolvedS3Config {
-  const pick = (...names: string[]): { value: string; from: string } | undefined => {
-    for (const name of names) {
-      if (env[name]) return { value: env[name], from: name };
-      if (dotEnv[name]) return { value: dotEnv[name], from: `.env ${name}` };
-    }
-    return undefined;
-  };
+  const location = parseS3Url(settings.warehouse, settings.bucket);
+  const endpoint = settings.endpoint ? parseEndpoint(settings.endpoint) : undefined;
+  const region = settings.region?.value ?? "us-east-1";
+  const forcePathStyle = settings.forcePathStyle?.value ?? endpoint !== undefined;
 
-  const location = parseS3Url(flags.warehouse, pick("S3_BUCKET")?.value);
-
-  const endpointSrc = flags.endpoint
-    ? { value: flags.endpoint, from: "--s3-endpoint" }
-    : pick("S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
-  const endpoint = endpointSrc ? parseEndpoint(endpointSrc.value, endpointSrc.from) : undefined;
-
-  const regionSrc = flags.region
-    ? { value: flags.region, from: "--s3-region" }
-    : pick("S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION");
-  const region = regionSrc?.value ?? "us-east-1";
-
-  const styleSrc = pick("S3_FORCE_PATH_STYLE");
-  const forcePathStyle =
-    flags.forcePathStyle ?? (styleSrc ? parseBool(styleSrc.value, styleSrc.from) : endpoint !== undefined);
-
-  const partSizeBytes = flags.partSizeBytes ?? DEFAULT_PART_SIZE_BYTES;
+  const { partSizeBytes, queueSize } = settings;
   if (!Number.isInteger(partSizeBytes) || partSizeBytes < MIN_PART_SIZE_BYTES) {
     throw configError(`S3 part size must be a whole number of bytes, at least 5 MiB (got ${partSizeBytes})`);
   }
-  const queueSize = flags.queueSize ?? DEFAULT_QUEUE_SIZE;
   if (!Number.isInteger(queueSize) || queueSize < 1) {
     throw configError(`S3 parts in flight must be a whole number, at least 1 (got ${queueSize})`);
   }
 
   let credentials: S3SinkOptions["credentials"];
   let credentialsFrom = "AWS SDK default chain";
-  const accessKey = pick("S3_ACCESS_KEY");
-  const secretKey = pick("S3_SECRET_KEY");
+  const { accessKey, secretKey } = settings;
   if (accessKey || secretKey) {
-    if (!accessKey || !secretKey) throw configError("set both S3_ACCESS_KEY and S3_SECRET_KEY, or neither");
+    if (!accessKey || !secretKey) {
+      const given = (accessKey ?? secretKey)?.from;
+      throw configError(`set both SLUICE_S3_ACCESS_KEY and SLUICE_S3_SECRET_KEY, or neither (only ${given} is set)`);
+    }
     credentials = { accessKeyId: accessKey.value, secretAccessKey: secretKey.value };
     credentialsFrom = accessKey.from;
   } else if (!env.AWS_ACCESS_KEY_ID && dotEnv.AWS_ACCESS_KEY_ID && dotEnv.AWS_SECRET_ACCESS_KEY) {
@@ -155,7 +144,7 @@ export function resolveS3Config(
   }
 
   // The SDK (v3) ignores AWS_CA_BUNDLE; honour it for TLS only, since a plain http endpoint has nothing to verify.
-  const caBundle = endpoint?.startsWith("http:") ? undefined : pick("AWS_CA_BUNDLE")?.value;
+  const caBundle = endpoint?.startsWith("http:") ? undefined : env.AWS_CA_BUNDLE || dotEnv.AWS_CA_BUNDLE || undefined;
 
   return {
     options: {
@@ -169,10 +158,9 @@ export function resolveS3Config(
       ...(caBundle ? { caBundlePath: caBundle } : {}),
     },
     sources: {
-      endpoint: endpointSrc?.from ?? "AWS default for the region",
-      region: regionSrc?.from ?? "default",
-      forcePathStyle:
-        flags.forcePathStyle !== undefined ? "--s3-force-path-style" : (styleSrc?.from ?? "default for the endpoint"),
+      endpoint: settings.endpoint?.from ?? "AWS default for the region",
+      region: settings.region?.from ?? "default",
+      forcePathStyle: settings.forcePathStyle?.from ?? "default for the endpoint",
       credentials: credentialsFrom,
     },
   };

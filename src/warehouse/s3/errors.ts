@@ -162,9 +162,9 @@ function reasonFor(code: string, status: number | undefined, ctx: S3ErrorContext
     case "NoSuchBucket":
       return `bucket "${ctx.bucket}" does not exist`;
     case "InvalidAccessKeyId":
-      return "the access key ID is unknown to the server (check S3_ACCESS_KEY / AWS_ACCESS_KEY_ID or the AWS profile)";
+      return "the access key ID is unknown to the server (check SLUICE_S3_ACCESS_KEY / AWS_ACCESS_KEY_ID or the AWS profile)";
     case "SignatureDoesNotMatch":
-      return "the secret key does not match the access key (check S3_SECRET_KEY / AWS_SECRET_ACCESS_KEY or the AWS profile)";
+      return "the secret key does not match the access key (check SLUICE_S3_SECRET_KEY / AWS_SECRET_ACCESS_KEY or the AWS profile)";
     case "AccessDenied":
     case "AllAccessDisabled":
     case "AccountProblem":
@@ -172,14 +172,14 @@ function reasonFor(code: string, status: number | undefined, ctx: S3ErrorContext
     case "AuthorizationHeaderMalformed":
     case "PermanentRedirect":
     case "IllegalLocationConstraintException":
-      return "the bucket is in another region (set --s3-region / S3_REGION)";
+      return "the bucket is in another region (set --s3-region / SLUICE_S3_REGION)";
     case "InvalidBucketName":
       return `"${ctx.bucket}" is not a valid bucket name`;
     case "ExpiredToken":
     case "InvalidToken":
       return "the session token is expired or invalid";
     case "CredentialsProviderError":
-      return "no S3 credentials found (set S3_ACCESS_KEY and S3_SECRET_KEY, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or an AWS profile)";
+      return "no S3 credentials found (set SLUICE_S3_ACCESS_KEY and SLUICE_S3_SECRET_KEY, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or an AWS profile)";
     case "NotImplemented":
       return "the server does not implement this operation";
   }
@@ -187,7 +187,8 @@ function reasonFor(code: string, status: number | undefined, ctx: S3ErrorContext
   if (status === 404 && ctx.op === "HeadBucket") return `bucket "${ctx.bucket}" does not exist`;
   if (status === 403)
     return "access denied (HTTP 403): wrong access key or secret key, or no permission on this bucket";
-  if (status === 301) return "the bucket is in another region or needs another endpoint (set --s3-region / S3_REGION)";
+  if (status === 301)
+    return "the bucket is in another region or needs another endpoint (set --s3-region / SLUICE_S3_REGION)";
   if (status === 400 && ctx.op === "HeadBucket") return "bad request (HTTP 400): often a wrong region or endpoint";
   if (status !== undefined && status >= 400 && status < 500) return "the server refused the request";
   return undefined;
