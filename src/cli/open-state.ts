@@ -1,4 +1,5 @@
 import type { RunConfig } from "../config/config.js";
+import { isConnectionError, retry } from "../core/retry.js";
 import { SqliteStateStore } from "../store/sqlite/sqlite-store.js";
 import type { StateStore } from "../store/state-store.js";
 import type { Logger } from "../telemetry/logger.js";
@@ -17,24 +18,28 @@ export async function openState(config: RunConfig, log: Logger): Promise<StateSt
   const url = config.stateUrl;
   // Loaded only for a shared state: `pg` is start-up time a single SQLite node does not need.
   const { PostgresStateStore } = await import("../store/postgres/postgres-store.js");
-  const { isTransient } = await import("../store/postgres/connect.js");
   const deadline = Date.now() + START_WAIT_MS;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await PostgresStateStore.open(url, {
-        node: config.nodeId,
-        leaseSeconds: config.leaseSeconds,
-        onRetry: (err, n) => {
-          // Every 10th retry of one call: enough to see a stall in the log without flooding it.
-          if (n % 10 === 1) log.warn({ event: "state_retry", error: err.message, attempt: n });
-        },
-      });
-    } catch (err) {
-      if (!isTransient(err) || Date.now() > deadline) {
-        throw new Error(`PostgreSQL state: ${(err as Error).message}`, { cause: err });
-      }
-      log.warn({ event: "state_waiting", error: (err as Error).message, attempt });
-      await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * attempt)));
-    }
+  try {
+    return await retry(
+      () =>
+        PostgresStateStore.open(url, {
+          node: config.nodeId,
+          leaseSeconds: config.leaseSeconds,
+          onRetry: (err, n) => {
+            // Every 10th retry of one call: enough to see a stall in the log without flooding it.
+            if (n % 10 === 1) log.warn({ event: "state_retry", error: err.message, attempt: n });
+          },
+        }),
+      {
+        // A server that is down or restarting is waited for, until the deadline; a wrong URL, password or
+        // database is not (connection-class errors only).
+        retryable: (err) => isConnectionError(err) && Date.now() <= deadline,
+        baseMs: 200,
+        capMs: 2_000,
+        onRetry: (err, attempt) => log.warn({ event: "state_waiting", error: (err as Error).message, attempt }),
+      },
+    );
+  } catch (err) {
+    throw new Error(`PostgreSQL state: ${(err as Error).message}`, { cause: err });
   }
 }

@@ -213,7 +213,8 @@ describe("several nodes on one PostgreSQL state", () => {
     try {
       const deadline = Date.now() + 120_000;
       while (readdirSync(s.input).length > 0 && Date.now() < deadline) {
-        await sleep(300 + random() * 700);
+        // Often enough that the kills land while the staging directory still drains (it takes only seconds).
+        await sleep(100 + random() * 400);
         if (!restartedDb && warehouseFiles(s.warehouse).length > 600) {
           cluster.stop("immediate");
           await sleep(1000);

@@ -1,5 +1,6 @@
 import { gatherLayers, readDotEnv, resolveOptions, warnLine } from "../../config/layers.js";
 import type { OptionKey } from "../../config/schema.js";
+import { sleep } from "../../core/retry.js";
 import { ApiCallError, type ClientOptions, getJson, uploadFile } from "../client/api-client.js";
 import { describeFile, FINAL_STATUSES, type FileView, fileRow, humanBytes } from "../client/format.js";
 
@@ -44,8 +45,6 @@ function progress(name: string): (sent: number, total: number) => void {
     else if (pct % 10 === 0) process.stderr.write(`${line}\n`);
   };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `sluice upload FILE... [--wait]`: exit 0, or 1 when a file failed (with --wait) or could not be sent. */
 export async function uploadCommand(files: string[], flags: ClientFlags): Promise<number> {

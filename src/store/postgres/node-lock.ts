@@ -1,4 +1,5 @@
 import pg from "pg";
+import { retry } from "../../core/retry.js";
 
 /**
  * The seed of the 64-bit advisory-lock key of a node id (`hashtextextended(node_id, SEED)`): an arbitrary
@@ -91,6 +92,11 @@ export class NodeLock {
     client.on("error", () => this.dropped(client, "the lock's connection failed"));
     client.on("end", () => this.dropped(client, "the lock's connection closed"));
     await client.connect();
+    if (this.closed) {
+      // Closed while this connected (a retake in flight at shutdown): a kept connection would hold the process.
+      await client.end().catch(() => {});
+      throw new Error("node lock closed");
+    }
     this.client = client;
     return client;
   }
@@ -103,15 +109,17 @@ export class NodeLock {
     if (this.closed || this.reconnecting) return;
     this.reconnecting = true;
     void (async () => {
-      for (let attempt = 1; !this.closed; attempt++) {
-        try {
-          if (await this.tryAcquire()) break;
-          // Connected, but another session holds the lock: another process took over this node id.
-          this.onLost(`${why}, and another process now holds node id ${this.node}`);
-          break;
-        } catch {
-          await new Promise((r) => setTimeout(r, Math.min(this.retryCapMs, 100 * 2 ** attempt)));
-        }
+      try {
+        // Every failure is the lost server's (this only connects and takes a lock): retried until closed.
+        const held = await retry(() => this.tryAcquire(), {
+          retryable: () => !this.closed,
+          baseMs: 100,
+          capMs: this.retryCapMs,
+        });
+        // Connected, but another session holds the lock: another process took over this node id.
+        if (!held && !this.closed) this.onLost(`${why}, and another process now holds node id ${this.node}`);
+      } catch {
+        // Closed while retaking it: nothing to retake.
       }
       this.reconnecting = false;
     })();
