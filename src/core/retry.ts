@@ -2,6 +2,7 @@
 // throttling S3 endpoint) sleeps, backs off and decides what is worth another attempt here.
 import { isRetriableS3Error, S3IntegrityError, S3KeyOccupiedError, S3PermanentError } from "../warehouse/s3/errors.js";
 import { SluiceError } from "./errors.js";
+import { NETWORK_ERRNO } from "./network-errors.js";
 
 /** The work was stopped by shutdown (the signal fired): what callers catch to unwind without failing the file. */
 export class ShutdownError extends Error {}
@@ -60,19 +61,7 @@ const RETRYABLE_ERRNO = new Set([
   "EACCES",
   "EPERM",
   // The network: a peer (database, S3 endpoint) down, restarting or unreachable, DNS failing for a while.
-  "ETIMEDOUT",
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "ECONNABORTED",
-  "EPIPE",
-  "EHOSTUNREACH",
-  "EHOSTDOWN",
-  "ENETUNREACH",
-  "ENETDOWN",
-  "ENETRESET",
-  "EAI_AGAIN",
-  "ENOTFOUND",
-  "ERR_SOCKET_CONNECTION_TIMEOUT",
+  ...NETWORK_ERRNO,
 ]);
 // Not listed, on purpose: ENOENT (a file gone is the caller's verdict: vanished), EEXIST, ENOTDIR, EISDIR,
 // ENAMETOOLONG, ELOOP, EXDEV (the name or layout is wrong: retrying meets it again), EINVAL and EBADF (a bug).
@@ -96,19 +85,7 @@ const RETRYABLE_SQLSTATE = /^(08[0-9A-Z]{3}|53[0-9A-Z]{3}|57P0[123]|58030|40001|
 const PG_CONNECTION_MESSAGE =
   /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i;
 
-/** The network errors a PostgreSQL connection meets while its server is away, restarting or unreachable. */
-const NETWORK_ERRNO = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EPIPE",
-  "ETIMEDOUT",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-]);
-
-/** A PostgreSQL connection-class failure: the server is away or restarting, or a transaction lost a race. */
+/** A PostgreSQL connection-class failure: the server is away, restarting or unreachable, or a transaction lost a race. */
 export function isConnectionError(err: unknown): boolean {
   return walk(err, (e) => {
     const code = typeof e.code === "string" ? e.code : undefined;

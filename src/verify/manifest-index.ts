@@ -1,7 +1,7 @@
 import { createReadStream } from "node:fs";
-import { readdir } from "node:fs/promises";
-import { join } from "node:path";
+import { basename } from "node:path";
 import { createInterface } from "node:readline";
+import { walkFiles } from "../warehouse/walk.js";
 
 const MANIFEST_FILE = /^manifest(\.[A-Za-z0-9._-]+)?\.jsonl$/;
 
@@ -14,17 +14,7 @@ export interface ManifestIndex {
 }
 
 async function* manifestFiles(dir: string): AsyncGenerator<string> {
-  let entries: import("node:fs").Dirent[];
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const e of entries) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) yield* manifestFiles(p);
-    else if (MANIFEST_FILE.test(e.name)) yield p;
-  }
+  for await (const p of walkFiles(dir, () => false)) if (MANIFEST_FILE.test(basename(p))) yield p;
 }
 
 /** Reads every `manifest*.jsonl` under `root` line by line (memory grows with ids, not with file sizes). */

@@ -1,3 +1,4 @@
+import { NETWORK_ERRNO } from "../../core/network-errors.js";
 /**
  * A failure that retrying cannot fix: a missing bucket, refused or unknown
  * credentials, a wrong region, an operation the server does not implement.
@@ -56,24 +57,6 @@ const RETRIABLE_CODES = new Set([
   "NoSuchUpload",
 ]);
 
-// What the socket layer says while an endpoint is down, restarting or unreachable.
-const RETRIABLE_ERRNO = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "EHOSTDOWN",
-  "ENETUNREACH",
-  "ENETDOWN",
-  "ENETRESET",
-  "EAI_AGAIN",
-  // DNS can fail for minutes in an outage too; a mistyped host is caught by check() at start.
-  "ENOTFOUND",
-  "ERR_SOCKET_CONNECTION_TIMEOUT",
-]);
-
 const RETRIABLE_MESSAGE = /socket hang up|network socket disconnected|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT/i;
 
 const PERMANENT_CODES = new Set([
@@ -116,7 +99,7 @@ export function s3HttpStatus(err: unknown): number | undefined {
 function retriableHere(e: SdkErrorShape): boolean {
   if (e.name === "AbortError") return false;
   if (e.$retryable) return true;
-  if (typeof e.code === "string" && RETRIABLE_ERRNO.has(e.code)) return true;
+  if (typeof e.code === "string" && NETWORK_ERRNO.has(e.code)) return true;
   const code = s3ErrorCode(e);
   if (code !== undefined && PERMANENT_CODES.has(code)) return false;
   if (code !== undefined && RETRIABLE_CODES.has(code)) return true;
