@@ -1,6 +1,7 @@
 import { SluiceError } from "../core/errors.js";
 import type { FileRecord } from "../core/file-record.js";
 import type { FileState } from "../core/file-state.js";
+import { Limiter } from "../core/limiter.js";
 import { hashPath } from "../hashing/hash-path.js";
 import type { IngestContext } from "./context.js";
 import { ShutdownError } from "./outcomes.js";
@@ -47,7 +48,8 @@ const STEPS: Record<ActiveState, Step> = {
         return null;
       }),
     ),
-  // A duplicate only needs its tail; an original's content may or may not have landed: one at a time.
+  // A duplicate only needs its tail; an original's content may or may not have landed (advance() hands this step
+  // one row at a time, side by side).
   hashed: async (ctx, rows, linesWritten) => {
     const dups = rows.filter((r) => r.duplicateOf);
     const finished = new Map((await finishRows(ctx, dups, linesWritten)).map((rec, k) => [dups[k] as FileRecord, rec]));
@@ -88,12 +90,30 @@ export async function advance(
   for (const state of ORDER) {
     const group = live.filter((r) => r.state === state);
     if (group.length === 0) continue;
-    const recs = await isolated(ctx, group, (rows) => STEPS[state](ctx, rows, linesWritten));
+    const recs =
+      state === "hashed"
+        ? await sideBySide(ctx, group, (one) => STEPS.hashed(ctx, one, linesWritten))
+        : await isolated(ctx, group, (rows) => STEPS[state](ctx, rows, linesWritten));
     group.forEach((row, k) => {
       out.set(row, recs[k] ?? null);
     });
   }
   return rows.map((row) => out.get(row) ?? null);
+}
+
+/**
+ * `hashed` rows, each on its own and side by side: as many at once as the run that left them could have had in
+ * flight (--concurrency), so recovery is never more constrained than that run was. One at a time, an archive's
+ * member could wait (decide) for content held by a member of an archive later in the queue, which nothing would
+ * finish until the wait gave up (a cycle seen after a kill with two archives sharing a member's bytes).
+ */
+async function sideBySide(
+  ctx: IngestContext,
+  rows: FileRecord[],
+  step: (rows: FileRecord[]) => Promise<(FileRecord | null)[]>,
+): Promise<(FileRecord | null)[]> {
+  const slots = new Limiter(Math.max(1, ctx.config.concurrency));
+  return Promise.all(rows.map(async (row) => (await slots.run(() => isolated(ctx, [row], step)))[0] ?? null));
 }
 
 /**

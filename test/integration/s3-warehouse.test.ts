@@ -151,7 +151,16 @@ describe("S3 warehouse", () => {
       for (let i = 0; i < 5; i++) inputs.set(`f${i}.dat`, bytesOf(`fleeting-${i}`, 5000 + i));
       for (const [n, d] of inputs) put(s.input, n, d);
       await p.waitForCount("s3_permanent_error", 1);
-      await p.waitFor((evs) => evs.some((e) => e.event === "metrics" && Number(e.warehouse_waiting) === 5));
+      // Every file waits: on the warehouse, or (when they were found in more groups than there are batch lanes,
+      // each lane held by a batch whose files wait) queued behind those.
+      await p.waitFor((evs) =>
+        evs.some(
+          (e) =>
+            e.event === "metrics" &&
+            Number(e.warehouse_waiting) >= 1 &&
+            Number(e.warehouse_waiting) + Number(e.queue_depth) === 5,
+        ),
+      );
       await sleep(1500);
       expect(p.named("s3_permanent_error")).toHaveLength(1);
       expect(String(p.named("s3_permanent_error")[0]?.error)).toMatch(/bucket "fleeting" does not exist/);
