@@ -59,9 +59,17 @@ describe("a full descriptor table pauses ingestion; no file fails", () => {
       ]);
       running.push(p);
       await p.waitForCount("sluice_ready", 1);
-      await sleep(500);
       const pid = p.child.pid as number;
-      setSoftLimit(pid, openDescriptors(pid) + headroom);
+      // The limit is set from the descriptors open at rest: read until two reads 200 ms apart agree (a start-up
+      // scan or a timer holding one more for a moment would otherwise leave more room than the case means).
+      let open = openDescriptors(pid);
+      for (let k = 0; k < 20; k++) {
+        await sleep(200);
+        const again = openDescriptors(pid);
+        if (again === open) break;
+        open = Math.min(open, again);
+      }
+      setSoftLimit(pid, open + headroom);
 
       const names: string[] = [];
       for (let i = 0; i < 20; i++) {
