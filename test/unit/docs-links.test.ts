@@ -101,8 +101,8 @@ describe("the link checker itself", () => {
   // A checker that finds nothing would pass every document: these are the mistakes it must catch.
   const doc = "docs/page.md";
   it("refuses a link out of the repository, an absolute path and a file: URL", () => {
-    expect(linkProblem(REPO, doc, "../../shared/DESIGN.md")).toMatch(/leaves the repository/);
-    expect(linkProblem(REPO, doc, "/work/shared/DESIGN.md")).toMatch(/absolute path/);
+    expect(linkProblem(REPO, doc, "../../elsewhere/NOTES.md")).toMatch(/leaves the repository/);
+    expect(linkProblem(REPO, doc, "/srv/elsewhere/NOTES.md")).toMatch(/absolute path/);
     expect(linkProblem(REPO, doc, "file:///etc/passwd")).toMatch(/leaves the repository/);
   });
   it("refuses a missing file and a missing heading, accepts what exists", () => {
