@@ -53,6 +53,30 @@ export function buildProgram(): Command {
     process.exitCode = await verifyCommand(opts);
   });
 
+  // Day-two commands (issue 21): each in its own module, loaded when chosen.
+  declareFlags(
+    sub("requeue", "put quarantined files back through the pipeline, each linked to its failed attempt").argument(
+      "[id...]",
+    ),
+    "requeue",
+  ).action(async (ids: string[], opts: Record<string, unknown>) => {
+    process.exitCode = await (await import("./commands/requeue.js")).requeueCommand(ids, opts);
+  });
+  declareFlags(
+    sub("reprocess", "re-derive outputs from the stored raw bytes with today's processors and schema").argument(
+      "[id...]",
+    ),
+    "reprocess",
+  ).action(async (ids: string[], opts: Record<string, unknown>) => {
+    process.exitCode = await (await import("./commands/reprocess.js")).reprocessCommand(ids, opts);
+  });
+  declareFlags(
+    sub("prune", "drop the detail of old files from the state, keeping what duplicate detection needs"),
+    "prune",
+  ).action(async (opts: Record<string, unknown>) => {
+    process.exitCode = await (await import("./commands/prune.js")).pruneCommand(opts);
+  });
+
   declareFlags(sub("upload", "send files to a sluice server").argument("<file...>"), "upload").action(
     async (files: string[], opts: Record<string, unknown>) => {
       process.exitCode = await (await clientCommands()).uploadCommand(files, opts);

@@ -1,7 +1,7 @@
 import type { Kind } from "./kinds.js";
 
 /** Every command that takes options. The client commands talk to a running `sluice serve`. */
-export const COMMANDS = ["run", "serve", "verify", "upload", "status", "ls"] as const;
+export const COMMANDS = ["run", "serve", "verify", "requeue", "reprocess", "prune", "upload", "status", "ls"] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Where a value may be written: a flag, the environment (or `.env`), the config file. */

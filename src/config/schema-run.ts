@@ -7,9 +7,10 @@ import { type CommandName, option } from "./option.js";
  * see schema.ts for how the declarations become flags, environment names and file keys.
  */
 
-const RUN: readonly CommandName[] = ["run", "serve"];
+/** `requeue` and `reprocess` put files through the pipeline again: they take everything `run` takes. */
+const RUN: readonly CommandName[] = ["run", "serve", "requeue", "reprocess"];
 /** Where files, manifests and state are: what `verify` needs to find them too. */
-const STORED: readonly CommandName[] = ["run", "serve", "verify"];
+const STORED: readonly CommandName[] = ["run", "serve", "verify", "requeue", "reprocess", "prune"];
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
@@ -126,7 +127,7 @@ export const RUN_OPTIONS = {
     kind: bool(),
     default: false,
     help: "log what would be done; change nothing on disk or in state",
-    commands: RUN,
+    commands: [...RUN, "prune"],
     group: "Watching",
   }),
   logLevel: option({

@@ -5,7 +5,7 @@ import { type CommandName, option } from "./option.js";
 
 /** The S3 warehouse's settings, `sluice serve`'s HTTP API, and the options of `verify` and the client commands. */
 
-const S3: readonly CommandName[] = ["run", "serve", "verify"];
+const S3: readonly CommandName[] = ["run", "serve", "verify", "requeue", "reprocess", "prune"];
 const SERVE: readonly CommandName[] = ["serve"];
 const CLIENT: readonly CommandName[] = ["upload", "status", "ls"];
 const WEEK = 7 * 24 * 3_600_000;
@@ -197,8 +197,8 @@ export const COMMAND_OPTIONS = {
   json: option({
     kind: bool(),
     default: false,
-    help: "machine-readable output (verify: the report as one JSON document)",
-    commands: ["verify", ...CLIENT],
+    help: "machine-readable output (verify, requeue, reprocess, prune: the report as one JSON document)",
+    commands: ["verify", "requeue", "reprocess", "prune", ...CLIENT],
     group: "Client commands (upload, status, ls)",
     from: ["flag"],
   }),
@@ -206,7 +206,7 @@ export const COMMAND_OPTIONS = {
     kind: text({ type: "path", placeholder: "<file>" }),
     default: "",
     help: "TOML file of settings (keys as in docs/configuration.md); flags and the environment override it",
-    commands: ["run", "serve", "verify"],
+    commands: ["run", "serve", "verify", "requeue", "reprocess", "prune"],
     group: "Config file",
     from: ["flag", "env"],
   }),

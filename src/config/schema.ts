@@ -1,5 +1,6 @@
 import type { ValueOf } from "./kinds.js";
 import { type CommandName, envName, fileKey, flagName, type OptionDecl, settable } from "./option.js";
+import { DAY_TWO_OPTIONS } from "./schema-day-two.js";
 import { RUN_OPTIONS } from "./schema-run.js";
 import { COMMAND_OPTIONS, S3_OPTIONS, SERVE_OPTIONS } from "./schema-serve.js";
 
@@ -8,7 +9,13 @@ import { COMMAND_OPTIONS, S3_OPTIONS, SERVE_OPTIONS } from "./schema-serve.js";
  * ({@link Options}), each command's flags (cli-flags.ts), the environment names, the config file's keys, the
  * checks and their messages (layers.ts), `.env.example` and docs/configuration.md.
  */
-export const OPTIONS = { ...RUN_OPTIONS, ...S3_OPTIONS, ...SERVE_OPTIONS, ...COMMAND_OPTIONS } as const;
+export const OPTIONS = {
+  ...RUN_OPTIONS,
+  ...S3_OPTIONS,
+  ...SERVE_OPTIONS,
+  ...COMMAND_OPTIONS,
+  ...DAY_TWO_OPTIONS,
+} as const;
 
 export type OptionKey = keyof typeof OPTIONS;
 /** Every option's value once read and checked: sizes in bytes, durations in milliseconds. */

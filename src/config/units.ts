@@ -41,12 +41,20 @@ export function showSize(bytes: number): string {
 
 const SHOWN_UNITS = { KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30, TiB: 2 ** 40 };
 
-const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+const DURATION_UNITS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  min: 60_000,
+  h: 3_600_000,
+  // Days, for ages (`prune --older-than 90d`); shown as hours, which every reader of "24h" already knows.
+  d: 86_400_000,
+};
 
 /** The unit a bare number means: the option's name says which (`--stability-seconds 5`, `--stuck-minutes 10`). */
 export type BareUnit = "s" | "min";
 
-/** "500ms", "30s", "5m", "1h", or a bare number in `bare` units → milliseconds; null when unreadable. */
+/** "500ms", "30s", "5m", "1h", "7d", or a bare number in `bare` units → milliseconds; null when unreadable. */
 export function parseDuration(text: string, bare: BareUnit): number | null {
   const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-z]*)\s*$/i.exec(text);
   if (!m) return null;
