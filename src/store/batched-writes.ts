@@ -1,5 +1,6 @@
 import type { ProcessingResult } from "../core/processing.js";
 import { Batcher } from "../durable/batcher.js";
+import type { NotifyStamp, OutboxKey, OutboxRetry } from "./outbox-types.js";
 import type { Decision, ErrorInfo, NewFile, PlacementRequest } from "./state-store.js";
 import { isOpError, type OpError, opErrorToError, type WriteOp } from "./write-op.js";
 
@@ -21,11 +22,27 @@ export abstract class BatchedWrites {
     return this.batcher.drain();
   }
 
+  /** The targets events are written for (none: no outbox rows at all). */
+  private notify: NotifyStamp | null = null;
+
+  notifyTo(stamp: NotifyStamp | null): void {
+    this.notify = stamp && stamp.targets.length > 0 ? stamp : null;
+  }
+
+  /**
+   * Through the group commit by default: on SQLite the writer thread is the one writer, and bookkeeping is one
+   * small op per round. A store with connections of its own (PostgreSQL) overrides it to use its own transaction.
+   */
+  settleOutbox(delivered: OutboxKey[], retries: OutboxRetry[]): Promise<void> {
+    if (delivered.length === 0 && retries.length === 0) return Promise.resolve();
+    return this.run({ op: "outboxSettle", delivered, retries, now: this.now() });
+  }
+
   private run<T>(op: WriteOp): Promise<T> {
     return this.batcher.submit(op) as Promise<T>;
   }
 
-  private now(): string {
+  protected now(): string {
     return new Date().toISOString();
   }
 
@@ -78,7 +95,8 @@ export abstract class BatchedWrites {
   }
 
   private setState(ingestId: string, state: string): Promise<void> {
-    return this.run({ op: "setState", id: ingestId, state, now: this.now() });
+    const notify = this.notify;
+    return this.run({ op: "setState", id: ingestId, state, now: this.now(), ...(notify ? { notify } : {}) });
   }
 
   beginQuarantine(ingestId: string, error: ErrorInfo, errorPath: string | null): Promise<void> {

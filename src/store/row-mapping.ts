@@ -1,5 +1,6 @@
 import type { FileRecord } from "../core/file-record.js";
 import type { FileState } from "../core/file-state.js";
+import type { OutboxRow } from "./outbox-types.js";
 
 export interface FileRow {
   ingest_id: string;
@@ -54,5 +55,28 @@ export function toRecord(r: FileRow): FileRecord {
     memberPath: r.member_path,
     memberIndex: r.member_index,
     processing: r.processing ? JSON.parse(r.processing) : null,
+  };
+}
+
+/** An outbox row as both dialects return it. */
+export interface OutboxDbRow {
+  event_id: string;
+  target: string;
+  ingest_id: string;
+  type: string;
+  payload: string;
+  created_at: string;
+  attempts: number;
+}
+
+export function toOutboxRow(r: OutboxDbRow): OutboxRow {
+  return {
+    eventId: r.event_id,
+    target: r.target,
+    ingestId: r.ingest_id,
+    type: r.type,
+    payload: r.payload,
+    createdAt: r.created_at,
+    attempts: r.attempts,
   };
 }

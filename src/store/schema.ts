@@ -65,7 +65,7 @@ export interface TableDecl {
 }
 
 /** The version of the last migration of every dialect: the schema below is what that version builds. */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 8;
 
 const ACTIVE = "state NOT IN ('done', 'duplicate', 'failed')";
 
@@ -169,6 +169,25 @@ export const STATE_SCHEMA: readonly TableDecl[] = [
     ],
     primaryKey: ["source_key"],
     indexes: [{ name: "claims_owner", columns: ["owner"], unique: false }],
+  },
+  {
+    // 0008: the notification outbox, one row per (event, target) until delivered.
+    name: "outbox",
+    columns: [
+      text("event_id", false),
+      text("target", false),
+      text("ingest_id", false),
+      text("type", false),
+      { name: "payload", type: "json-text", nullable: false },
+      text("created_at", false),
+      { name: "attempts", type: "integer", nullable: false, default: "0" },
+      { name: "next_at", type: "bigint", nullable: false, default: "0" },
+      text("last_error"),
+      text("lease_owner"),
+      { name: "lease_until", type: "bigint", nullable: true },
+    ],
+    primaryKey: ["event_id", "target"],
+    indexes: [{ name: "outbox_due", columns: ["next_at"], unique: false }],
   },
 ];
 

@@ -2,6 +2,7 @@ import type { FileRecord } from "../core/file-record.js";
 import type { FileState } from "../core/file-state.js";
 import type { ProcessingResult } from "../core/processing.js";
 import type { InvalidRow } from "../core/profile.js";
+import type { NotifyStamp, OutboxBacklog, OutboxClaim, OutboxKey, OutboxRetry, OutboxRow } from "./outbox-types.js";
 
 /** A file as first seen ready, before anything durable happened to it. */
 export interface NewFile {
@@ -161,5 +162,19 @@ export interface StateStore {
   activeRecords(): Promise<FileRecord[]>;
   /** Counts by state, for reports. */
   countByState(): Promise<Record<string, number>>;
+  /**
+   * Notifications (the transactional outbox): from now on, every file this process finishes as done, duplicate or
+   * failed gets its events written for these targets in the transaction of that state. null: none (the default).
+   */
+  notifyTo(stamp: NotifyStamp | null): void;
+  /**
+   * Outbox rows due for delivery to `targets`, at most `limit`, oldest due first. On a shared store they are
+   * leased to `owner` for `leaseMs` (skipping rows another node holds), so one node at a time delivers an event.
+   */
+  claimOutbox(q: OutboxClaim): Promise<OutboxRow[]>;
+  /** After a round of deliveries: delivered rows go, failed ones get their next try. Its own transaction. */
+  settleOutbox(delivered: OutboxKey[], retries: OutboxRetry[]): Promise<void>;
+  /** Undelivered events per target (every target with rows, configured or not). */
+  outboxBacklog(): Promise<OutboxBacklog[]>;
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { isErrorCode, SluiceError } from "../core/errors.js";
 import type { ProcessingResult } from "../core/processing.js";
+import type { NotifyStamp, OutboxKey, OutboxRetry } from "./outbox-types.js";
 import type { ErrorInfo, NewFile, PlacementRequest } from "./state-store.js";
 
 /**
@@ -30,8 +31,11 @@ export type WriteOp =
       now: string;
       processing?: ProcessingResult;
     }
-  | { op: "setState"; id: string; state: string; now: string }
-  | { op: "beginQuarantine"; id: string; error: ErrorInfo; errorPath: string | null; now: string };
+  /** `notify`: the targets to write this change's event for, in the same transaction (none: no event). */
+  | { op: "setState"; id: string; state: string; now: string; notify?: NotifyStamp }
+  | { op: "beginQuarantine"; id: string; error: ErrorInfo; errorPath: string | null; now: string }
+  /** The outbox's bookkeeping after a round of deliveries. */
+  | { op: "outboxSettle"; delivered: OutboxKey[]; retries: OutboxRetry[]; now: string };
 
 export type WriteOpKind = WriteOp["op"];
 

@@ -1,4 +1,5 @@
 import type { PoolClient, QueryConfig } from "pg";
+import type { FileRow } from "../row-mapping.js";
 import type { StoreDialect } from "../rules/store-dialect.js";
 import { isTransient } from "./connect.js";
 
@@ -205,5 +206,50 @@ export function postgresDialect(c: PoolClient, node: string): StoreDialect {
           rows.map((r) => r.now),
         ],
       ),
+    fileRows: async (list) =>
+      (await q("file_rows", "SELECT * FROM files WHERE ingest_id = ANY($1::text[])", [list])) as unknown as FileRow[],
+    insertOutbox: async (rows) => {
+      await q(
+        "outbox_insert",
+        `INSERT INTO outbox (event_id, target, ingest_id, type, payload, created_at)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+         ON CONFLICT DO NOTHING`,
+        [
+          rows.map((r) => r.eventId),
+          rows.map((r) => r.target),
+          rows.map((r) => r.ingestId),
+          rows.map((r) => r.type),
+          rows.map((r) => r.payload),
+          rows.map((r) => r.createdAt),
+        ],
+      );
+    },
+    deleteOutbox: async (keys) => {
+      await q(
+        "outbox_delete",
+        `DELETE FROM outbox o USING unnest($1::text[], $2::text[]) AS t(e, tg)
+          WHERE o.event_id = t.e AND o.target = t.tg`,
+        [keys.map((k) => k.eventId), keys.map((k) => k.target)],
+      );
+    },
+    rescheduleOutbox: async (rows) => {
+      // The next try on the database's clock, and only where this node still holds the lease: a row another node
+      // took over after the lease ran out is that node's now.
+      await q(
+        "outbox_reschedule",
+        `UPDATE outbox o SET attempts = t.n, last_error = t.err, lease_owner = NULL, lease_until = NULL,
+           next_at = (extract(epoch from clock_timestamp()) * 1000)::bigint + t.delay
+           FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::text[]) AS t(e, tg, n, delay, err)
+          WHERE o.event_id = t.e AND o.target = t.tg AND o.lease_owner = $6`,
+        [
+          rows.map((r) => r.eventId),
+          rows.map((r) => r.target),
+          rows.map((r) => r.attempts),
+          rows.map((r) => Math.round(r.delayMs)),
+          rows.map((r) => r.error),
+          node,
+        ],
+      );
+    },
   };
 }

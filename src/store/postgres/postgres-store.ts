@@ -3,11 +3,12 @@ import type { FileRecord } from "../../core/file-record.js";
 import type { InvalidRow } from "../../core/profile.js";
 import { retry } from "../../core/retry.js";
 import { BatchedWrites } from "../batched-writes.js";
-import { type FileRow, toRecord } from "../row-mapping.js";
+import type { OutboxBacklog, OutboxClaim, OutboxKey, OutboxRetry, OutboxRow } from "../outbox-types.js";
+import { type FileRow, type OutboxDbRow, toOutboxRow, toRecord } from "../row-mapping.js";
 import { applyBatchAsync } from "../rules/apply-batch.js";
 import { runAsync } from "../rules/steps.js";
 import type { FileQuery, StateStore } from "../state-store.js";
-import type { OpError, WriteOp } from "../write-op.js";
+import { isOpError, type OpError, opErrorToError, type WriteOp } from "../write-op.js";
 import { isTransient, openPool } from "./connect.js";
 import { postgresDialect } from "./dialect.js";
 import { listFiles } from "./list-files.js";
@@ -174,6 +175,41 @@ export class PostgresStateStore extends BatchedWrites implements StateStore {
       "SELECT state, COUNT(*)::int AS n FROM files GROUP BY state",
     );
     return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+  }
+
+  /**
+   * Leases due rows to `owner` on the database's clock, skipping rows another node is claiming at the same moment
+   * (FOR UPDATE SKIP LOCKED) or holds under a lease that has not run out: one node at a time delivers an event.
+   */
+  async claimOutbox(q: OutboxClaim): Promise<OutboxRow[]> {
+    const rows = await this.read<OutboxDbRow>(
+      `WITH clock AS (SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint AS ms),
+       due AS (
+         SELECT o.event_id, o.target FROM outbox o, clock
+          WHERE o.next_at <= clock.ms AND o.target = ANY($1::text[])
+            AND (o.lease_until IS NULL OR o.lease_until < clock.ms)
+          ORDER BY o.next_at LIMIT $2 FOR UPDATE OF o SKIP LOCKED)
+       UPDATE outbox o SET lease_owner = $3, lease_until = (SELECT ms FROM clock) + $4
+         FROM due WHERE o.event_id = due.event_id AND o.target = due.target
+       RETURNING o.event_id, o.target, o.ingest_id, o.type, o.payload, o.created_at, o.attempts`,
+      [q.targets, q.limit, q.owner, Math.round(q.leaseMs)],
+    );
+    return rows.map(toOutboxRow);
+  }
+
+  /** Its own transaction, not the ingestion's group commit: the outbox never waits behind (or slows) a batch. */
+  override settleOutbox(delivered: OutboxKey[], retries: OutboxRetry[]): Promise<void> {
+    if (delivered.length === 0 && retries.length === 0) return Promise.resolve();
+    return this.applyOps([{ op: "outboxSettle", delivered, retries, now: this.now() }]).then(([r]) => {
+      if (isOpError(r)) throw opErrorToError(r);
+    });
+  }
+
+  async outboxBacklog(): Promise<OutboxBacklog[]> {
+    const rows = await this.pool.query<{ target: string; pending: number; oldest_at: string }>(
+      "SELECT target, COUNT(*)::int AS pending, MIN(created_at) AS oldest_at FROM outbox GROUP BY target ORDER BY target",
+    );
+    return rows.rows.map((r) => ({ target: r.target, pending: r.pending, oldestAt: r.oldest_at }));
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 import { type OpError, toOpError, type WriteOp, type WriteOpKind } from "../write-op.js";
 import { decideAll, rehashOne } from "./decide.js";
 import { checkFenced } from "./fence.js";
+import { enqueueEvents, terminalEvents } from "./outbox.js";
 import { ask, type Rule } from "./steps.js";
 import type { StoreDialect } from "./store-dialect.js";
 
@@ -110,8 +111,21 @@ function* applyRun(d: StoreDialect, kind: WriteOpKind, ops: WriteOp[]): Rule<unk
       return none();
     }
     case "setState": {
-      const rows = (ops as OpOf<"setState">[]).map((o) => ({ id: o.id, state: o.state, now: o.now }));
+      const changes = ops as OpOf<"setState">[];
+      const rows = changes.map((o) => ({ id: o.id, state: o.state, now: o.now }));
+      // The events of files reaching done/duplicate/failed commit with that state (the transactional outbox):
+      // a kill before the commit loses both, after it keeps both. Built from the rows before the update.
+      const events = yield* terminalEvents(d, changes);
       yield* fenced(d, rows, d.setState(rows));
+      // Every op of a batch comes from this process, so they share its targets.
+      yield* enqueueEvents(d, changes.find((o) => o.notify)?.notify, events);
+      return none();
+    }
+    case "outboxSettle": {
+      for (const o of ops as OpOf<"outboxSettle">[]) {
+        if (o.delivered.length > 0) yield* ask(d.deleteOutbox(o.delivered));
+        if (o.retries.length > 0) yield* ask(d.rescheduleOutbox(o.retries));
+      }
       return none();
     }
     case "beginQuarantine": {

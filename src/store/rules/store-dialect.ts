@@ -1,4 +1,6 @@
 import type { ProcessingResult } from "../../core/processing.js";
+import type { OutboxInsert, OutboxKey, OutboxRetry } from "../outbox-types.js";
+import type { FileRow } from "../row-mapping.js";
 import type { ErrorInfo, NewFile } from "../state-store.js";
 import type { Maybe } from "./steps.js";
 
@@ -70,4 +72,13 @@ export interface StoreDialect {
   setProcessing(rows: { id: string; processing: ProcessingResult }[]): Maybe<void>;
   setState(rows: { id: string; state: string; now: string }[]): Maybe<string[]>;
   setQuarantine(rows: { id: string; error: ErrorInfo; errorPath: string | null; now: string }[]): Maybe<string[]>;
+
+  /** The rows of these files (for the snapshot an event carries). */
+  fileRows(ids: string[]): Maybe<FileRow[]>;
+  /** Outbox rows, due at once; a row that exists (same event and target) is left as it is. */
+  insertOutbox(rows: OutboxInsert[]): Maybe<void>;
+  /** Delivered: the rows go (whoever holds their lease: delivering is what the lease was for). */
+  deleteOutbox(keys: OutboxKey[]): Maybe<void>;
+  /** Failed: attempts and the next try recorded, the lease given back (only a lease this node still holds). */
+  rescheduleOutbox(rows: OutboxRetry[]): Maybe<void>;
 }

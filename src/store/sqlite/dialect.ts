@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import { applyBatchSync } from "../rules/apply-batch.js";
 import { runSync } from "../rules/steps.js";
+import type { FileRow } from "../row-mapping.js";
 import type { StoreDialect } from "../rules/store-dialect.js";
 import type { OpError, WriteOp } from "../write-op.js";
 import type { Statements } from "./statements.js";
@@ -67,6 +68,19 @@ export function sqliteDialect(db: Database.Database, s: Statements): StoreDialec
     setState: (rows) => ids(rows, (r) => s.setState.run(r.state, r.now, r.id)),
     setQuarantine: (rows) =>
       ids(rows, (r) => s.setQuarantine.run(r.error.code, r.error.message, r.error.attempts, r.errorPath, r.now, r.id)),
+    fileRows: (list) => list.flatMap((id) => (s.get.get(id) as FileRow | undefined) ?? []),
+    insertOutbox: (rows) => {
+      for (const r of rows) s.outboxInsert.run(r);
+    },
+    deleteOutbox: (keys) => {
+      for (const k of keys) s.outboxDelete.run(k.eventId, k.target);
+    },
+    rescheduleOutbox: (rows) => {
+      // This process's clock: one process uses a SQLite state, and it also reads what is due.
+      const now = Date.now();
+      for (const r of rows)
+        s.outboxRetry.run({ eventId: r.eventId, target: r.target, attempts: r.attempts, nextAt: now + r.delayMs, error: r.error });
+    },
   };
 }
 

@@ -2,7 +2,8 @@ import Database from "better-sqlite3";
 import type { FileRecord } from "../../core/file-record.js";
 import type { InvalidRow } from "../../core/profile.js";
 import { BatchedWrites } from "../batched-writes.js";
-import { type FileRow, toRecord } from "../row-mapping.js";
+import type { OutboxBacklog, OutboxClaim, OutboxRow } from "../outbox-types.js";
+import { type FileRow, type OutboxDbRow, toOutboxRow, toRecord } from "../row-mapping.js";
 import type { FileQuery, StateStore } from "../state-store.js";
 import type { OpError, WriteOp } from "../write-op.js";
 import { type BatchWriter, InProcessWriter, StartupWriter, WorkerWriter } from "./batch-writer.js";
@@ -81,6 +82,20 @@ export class SqliteStateStore extends BatchedWrites implements StateStore {
     const out: Record<string, number> = {};
     for (const r of this.stmt.counts.all() as { state: string; n: number }[]) out[r.state] = r.n;
     return out;
+  }
+
+  /** One process per SQLite state: no lease is needed (the worker settles a round before it reads the next). */
+  async claimOutbox(q: OutboxClaim): Promise<OutboxRow[]> {
+    const rows = this.stmt.outboxDue.all(Date.now(), JSON.stringify(q.targets), q.limit) as OutboxDbRow[];
+    return rows.map(toOutboxRow);
+  }
+
+  async outboxBacklog(): Promise<OutboxBacklog[]> {
+    return (this.stmt.outboxBacklog.all() as { target: string; pending: number; oldest_at: string }[]).map((r) => ({
+      target: r.target,
+      pending: r.pending,
+      oldestAt: r.oldest_at,
+    }));
   }
 
   async close(): Promise<void> {

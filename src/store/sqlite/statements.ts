@@ -42,6 +42,18 @@ export function prepareStatements(db: Database.Database) {
       "SELECT * FROM files WHERE state NOT IN ('done', 'duplicate', 'failed') ORDER BY discovered_at, ingest_id",
     ),
     counts: db.prepare("SELECT state, COUNT(*) AS n FROM files GROUP BY state"),
+    outboxInsert: db.prepare(`INSERT OR IGNORE INTO outbox (event_id, target, ingest_id, type, payload, created_at)
+      VALUES (@eventId, @target, @ingestId, @type, @payload, @createdAt)`),
+    outboxDelete: db.prepare("DELETE FROM outbox WHERE event_id = ? AND target = ?"),
+    outboxRetry: db.prepare(`UPDATE outbox SET attempts = @attempts, next_at = @nextAt, last_error = @error,
+      lease_owner = NULL, lease_until = NULL WHERE event_id = @eventId AND target = @target`),
+    // One process per SQLite state: what is due is its to deliver, without a lease (it settles a round before
+    // it reads the next).
+    outboxDue: db.prepare(`SELECT event_id, target, ingest_id, type, payload, created_at, attempts FROM outbox
+      WHERE next_at <= ? AND target IN (SELECT value FROM json_each(?)) ORDER BY next_at LIMIT ?`),
+    outboxBacklog: db.prepare(
+      "SELECT target, COUNT(*) AS pending, MIN(created_at) AS oldest_at FROM outbox GROUP BY target ORDER BY target",
+    ),
   };
 }
 
