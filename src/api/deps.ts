@@ -16,6 +16,16 @@ export interface Readiness {
   warehouse: boolean;
   /** Why something is not ready, for the operator. */
   detail?: string;
+  /** The notification outbox per target (absent without --notify). Never makes the node unready. */
+  notifications?: NotificationStatus[];
+}
+
+export interface NotificationStatus {
+  target: string;
+  configured: boolean;
+  up: boolean;
+  pending: number;
+  lagSeconds: number;
 }
 
 /** What the ingestor is doing right now (in memory, this process only). */

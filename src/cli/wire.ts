@@ -7,6 +7,7 @@ import { hashPath } from "../hashing/hash-path.js";
 import { Hasher } from "../hashing/hasher.js";
 import { HashWorkerPool } from "../hashing/worker-pool.js";
 import { ManifestWriter } from "../manifest/manifest-writer.js";
+import type { OutboxWorker } from "../notify/outbox-worker.js";
 import type { IngestContext } from "../pipeline/context.js";
 import { ErrorDirectory } from "../quarantine/error-directory.js";
 import type { Logger } from "../telemetry/logger.js";
@@ -14,11 +15,14 @@ import { Metrics } from "../telemetry/metrics.js";
 import { LocalWarehouse } from "../warehouse/local/local-warehouse.js";
 import type { Warehouse } from "../warehouse/warehouse.js";
 import { WorkArea } from "../warehouse/work-area.js";
+import { openNotify } from "./open-notify.js";
 import { openState } from "./open-state.js";
 
 export interface Wired {
   ctx: IngestContext;
   abort: AbortController;
+  /** Delivers notifications (--notify); null without targets. Started and stopped by the service. */
+  outbox: OutboxWorker | null;
   close(): Promise<void>;
 }
 
@@ -66,6 +70,16 @@ export async function wire(
     await local?.open();
     await errorsDir.open();
   }
+  const metrics = new Metrics({ prometheus: opts.prometheus });
+  let outbox: OutboxWorker | null;
+  try {
+    outbox = await openNotify(config, store, log, metrics);
+  } catch (err) {
+    await store.close();
+    await pool.close();
+    await warehouse.close();
+    throw err;
+  }
   const ctx: IngestContext = {
     config,
     store,
@@ -76,7 +90,7 @@ export async function wire(
     errorsDir,
     dirs,
     log,
-    metrics: new Metrics({ prometheus: opts.prometheus }),
+    metrics,
     signal: abort.signal,
     converts: new Limiter(1),
     uploads: null,
@@ -84,6 +98,7 @@ export async function wire(
   return {
     ctx,
     abort,
+    outbox,
     async close() {
       await manifests.close();
       await store.close();

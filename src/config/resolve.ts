@@ -104,6 +104,13 @@ export function runConfigFrom(layers: Layers, cwd: string) {
     }),
     /** Permission bits of stored files (--warehouse-mode), before the source's group/other bits mask them. */
     warehouseMode: Number.parseInt(o.warehouseMode, 8),
+    /** Notification targets (--notify), the webhook signing secret (environment only) and delivery tuning. */
+    notify: Object.freeze({
+      urls: Object.freeze([...o.notify]) as readonly string[],
+      secret: o.notifySecret,
+      timeoutMs: Math.round(o.notifyTimeout),
+      retryCapMs: Math.round(o.notifyRetryMax),
+    }),
     /** Files up to this size are hashed on the main thread; larger ones in a worker. */
     inlineHashMaxBytes: 1 << 20,
     hashWorkers: Math.max(1, Math.min(4, availableParallelism())),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { notifyUrlProblem } from "../notify/targets.js";
 import { bool, choice, duration, list, num, size, text } from "./kinds.js";
 import { type CommandName, option } from "./option.js";
 
@@ -13,6 +14,18 @@ const RUN: readonly CommandName[] = ["run", "serve", "requeue", "reprocess"];
 const STORED: readonly CommandName[] = ["run", "serve", "verify", "requeue", "reprocess", "prune"];
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
+
+/** `--notify` URLs: http(s):// webhooks and nats://HOST:PORT/SUBJECT JetStream subjects. */
+const notifyUrls = {
+  ...list("<url...>"),
+  type: "list of URLs",
+  schema: z.array(
+    z.string().superRefine((u, ctx) => {
+      const problem = notifyUrlProblem(u);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
+  ),
+};
 
 const dir = (placeholder = "<dir>") => text({ type: "path", placeholder, schema: z.string().min(1, "a path") });
 
@@ -244,5 +257,34 @@ export const RUN_OPTIONS = {
     help: "permissions of stored files and their outputs (owner: sluice's user); group/other bits the source lacked are never added",
     commands: RUN,
     group: "Paths",
+  }),
+  notify: option({
+    kind: notifyUrls,
+    default: [],
+    help: "send a CloudEvent for every file finished (ingested, duplicate, failed, processed) to this webhook (http(s)://) or JetStream subject (nats://HOST:PORT/SUBJECT); repeatable",
+    commands: RUN,
+    group: "Notifications",
+  }),
+  notifySecret: option({
+    kind: text(),
+    default: "",
+    help: "webhooks: signs every POST (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature: v1,<base64 HMAC-SHA256>); environment only",
+    commands: RUN,
+    group: "Notifications",
+    from: ["env"],
+  }),
+  notifyTimeout: option({
+    kind: duration({ bare: "s", min: 100, max: 10 * 60_000 }),
+    default: 10_000,
+    help: "one delivery (a webhook POST, a JetStream publish) that takes longer failed, and is tried again later",
+    commands: RUN,
+    group: "Notifications",
+  }),
+  notifyRetryMax: option({
+    kind: duration({ bare: "s", min: 1000, max: DAY }),
+    default: 300_000,
+    help: "the longest wait between two attempts at one event (the wait doubles from 1 s up to this, with jitter)",
+    commands: RUN,
+    group: "Notifications",
   }),
 } as const;

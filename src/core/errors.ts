@@ -107,6 +107,12 @@ export const ERROR_CATALOG = {
     httpStatus: 409,
     hint: "another running process uses this --node-id: give each process its own",
   },
+  SLUICE_ERR_NOTIFY_NO_STREAM: {
+    title: "No JetStream stream for a notification subject",
+    retriable: false,
+    httpStatus: 500,
+    hint: "create a JetStream stream whose subjects include the --notify nats:// subject (with a duplicate window), then start sluice again",
+  },
   SLUICE_ERR_INTERNAL: {
     title: "Internal error",
     retriable: false,

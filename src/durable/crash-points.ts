@@ -21,7 +21,11 @@ export type CrashPoint =
   | "after-source-removed"
   | "after-quarantine-begin"
   | "after-quarantine-move"
-  | "after-outputs-removed";
+  | "after-outputs-removed"
+  // The outbox (src/notify/outbox-worker.ts): events committed with their state, not delivered yet; delivered,
+  // their bookkeeping not committed yet. Passed once per event.
+  | "outbox-before-deliver"
+  | "outbox-after-deliver";
 
 const spec = process.env.SLUICE_CRASH_AT;
 const [target, countText] = spec ? spec.split(":") : [];

@@ -96,6 +96,8 @@ export class IngestService {
     }
     await this.discovery.start();
     this.member?.start();
+    // Beside the ingestion, never in its way: its own loop, its own transactions.
+    this.wired.outbox?.start();
     if (ctx.config.metricsIntervalMs > 0) {
       this.metricsTimer = setInterval(() => this.logMetrics(), ctx.config.metricsIntervalMs);
       this.metricsTimer.unref();
@@ -164,6 +166,8 @@ export class IngestService {
       this.wired.ctx.log.error({ event: "shutdown_abandoned", in_flight: this.runner.inFlight() });
     }
     if (this.metricsTimer) clearInterval(this.metricsTimer);
+    // A last bounded flush of what was finished (a `--once` run notifies before it exits when targets answer).
+    await this.wired.outbox?.stop(Math.min(5_000, graceMs));
     await this.member?.stop();
     this.logMetrics();
     await this.wired.close();

@@ -62,6 +62,37 @@ function makeInstruments() {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
       registers: [registry],
     }),
+    notifyPending: new Gauge({
+      name: "sluice_notify_pending_events",
+      help: "Notification events not yet delivered, by target (URL without credentials)",
+      labelNames: ["target"] as const,
+      registers: [registry],
+    }),
+    notifyLag: new Gauge({
+      name: "sluice_notify_lag_seconds",
+      help: "Age of the oldest undelivered notification event, by target (0 when none is waiting)",
+      labelNames: ["target"] as const,
+      registers: [registry],
+    }),
+    notifyDelivered: new Counter({
+      name: "sluice_notify_delivered_total",
+      help: "Notification events delivered, by target",
+      labelNames: ["target"] as const,
+      registers: [registry],
+    }),
+    notifyFailed: new Counter({
+      name: "sluice_notify_failed_attempts_total",
+      help: "Notification deliveries that failed and will be tried again, by target",
+      labelNames: ["target"] as const,
+      registers: [registry],
+    }),
+    notifyDeliverySeconds: new Histogram({
+      name: "sluice_notify_delivery_lag_seconds",
+      help: "From the state commit an event reports to its delivery, by target",
+      labelNames: ["target"] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 300, 1800],
+      registers: [registry],
+    }),
     stageSeconds: new Histogram({
       name: "sluice_stage_duration_seconds",
       help: "Time spent per pipeline stage, per file (hash, decide, process: naming and processor, store: includes process, finish)",
@@ -123,6 +154,24 @@ export class Metrics {
   /** Time one file spent in one pipeline stage. */
   observeStage(stage: string, seconds: number): void {
     this.prom?.stageSeconds.observe({ stage }, seconds);
+  }
+
+  /** One notification delivered, `lagSeconds` after the state change it reports. */
+  notifyDelivered(target: string, lagSeconds: number): void {
+    this.prom?.notifyDelivered.inc({ target });
+    this.prom?.notifyDeliverySeconds.observe({ target }, Math.max(0, lagSeconds));
+  }
+
+  notifyFailed(target: string): void {
+    this.prom?.notifyFailed.inc({ target });
+  }
+
+  /** What waits per target now (targets with nothing waiting are given as 0). */
+  notifyBacklog(rows: { target: string; pending: number; lagSeconds: number }[]): void {
+    for (const r of rows) {
+      this.prom?.notifyPending.set({ target: r.target }, r.pending);
+      this.prom?.notifyLag.set({ target: r.target }, r.lagSeconds);
+    }
   }
 
   /** A file starts (+1) or stops (-1) waiting for the warehouse. */

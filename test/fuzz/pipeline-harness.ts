@@ -60,6 +60,7 @@ async function wireInProcess(config: RunConfig, log: Logger): Promise<Wired> {
   await warehouse.open();
   await errorsDir.open();
   return {
+    outbox: null,
     ctx: {
       config,
       store,

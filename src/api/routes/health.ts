@@ -24,6 +24,25 @@ const readiness = {
     state: { type: "boolean", description: "the state store can be used" },
     warehouse: { type: "boolean", description: "the warehouse can be written" },
     detail: { type: "string", description: "what is not ready, and why" },
+    notifications: {
+      type: "array",
+      description:
+        "with --notify: the outbox per target (events waiting, oldest one's age). Informational: notifications being down never makes the node unready",
+      items: {
+        type: "object",
+        required: ["target", "configured", "up", "pending", "lagSeconds"],
+        properties: {
+          target: { type: "string", description: "the target URL without credentials" },
+          configured: {
+            type: "boolean",
+            description: "named by --notify now; false: rows left by an earlier configuration, not delivered",
+          },
+          up: { type: "boolean", description: "the last delivery to it succeeded" },
+          pending: { type: "integer", description: "events not yet delivered" },
+          lagSeconds: { type: "number", description: "age of the oldest undelivered event (0 when none)" },
+        },
+      },
+    },
   },
 } as const;
 

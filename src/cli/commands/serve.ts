@@ -57,7 +57,9 @@ export async function serveCommand(flags: Record<string, unknown>): Promise<numb
           } catch {
             state = false;
           }
-          return { state, warehouse: await warehouseReady(wired) };
+          // Informational only: a target being down must not take the node out of a load balancer.
+          const notifications = await wired.outbox?.status().catch(() => undefined);
+          return { state, warehouse: await warehouseReady(wired), ...(notifications ? { notifications } : {}) };
         },
         activity: () => service.activity(),
         // The listing and detail routes look in the store first: an upload it has recorded is shown from its row.

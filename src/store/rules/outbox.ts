@@ -39,12 +39,23 @@ export function* enqueueEvents(d: StoreDialect, stamp: NotifyStamp | undefined, 
       data: e.data,
     });
     for (const target of stamp.targets)
-      rows.push({ eventId: e.id, target, ingestId: e.ingestId, type: `sluice.file.${e.kind}`, payload, createdAt: e.time });
+      rows.push({
+        eventId: e.id,
+        target,
+        ingestId: e.ingestId,
+        type: `sluice.file.${e.kind}`,
+        payload,
+        createdAt: e.time,
+      });
   }
   yield* ask(d.insertOutbox(rows));
 }
 
-const TERMINAL_KIND: Record<string, EventKind | undefined> = { done: "ingested", duplicate: "duplicate", failed: "failed" };
+const TERMINAL_KIND: Record<string, EventKind | undefined> = {
+  done: "ingested",
+  duplicate: "duplicate",
+  failed: "failed",
+};
 
 /**
  * The events of files about to enter a terminal state, built from their rows before the update (read in the
@@ -67,7 +78,8 @@ export function* terminalEvents(
     const base = { ingestId: c.id, subject: row.name, time: c.now, data };
     out.push({ ...base, id: `${c.id}:${kind}`, kind });
     const p = data.processing as { outputs: unknown[] } | null;
-    if (kind === "ingested" && p && p.outputs.length > 0) out.push({ ...base, id: `${c.id}:processed`, kind: "processed" });
+    if (kind === "ingested" && p && p.outputs.length > 0)
+      out.push({ ...base, id: `${c.id}:processed`, kind: "processed" });
   }
   return out;
 }

@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
+import type { FileRow } from "../row-mapping.js";
 import { applyBatchSync } from "../rules/apply-batch.js";
 import { runSync } from "../rules/steps.js";
-import type { FileRow } from "../row-mapping.js";
 import type { StoreDialect } from "../rules/store-dialect.js";
 import type { OpError, WriteOp } from "../write-op.js";
 import type { Statements } from "./statements.js";
@@ -79,7 +79,13 @@ export function sqliteDialect(db: Database.Database, s: Statements): StoreDialec
       // This process's clock: one process uses a SQLite state, and it also reads what is due.
       const now = Date.now();
       for (const r of rows)
-        s.outboxRetry.run({ eventId: r.eventId, target: r.target, attempts: r.attempts, nextAt: now + r.delayMs, error: r.error });
+        s.outboxRetry.run({
+          eventId: r.eventId,
+          target: r.target,
+          attempts: r.attempts,
+          nextAt: now + r.delayMs,
+          error: r.error,
+        });
     },
   };
 }
