@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { Limiter } from "../core/limiter.js";
 import { fullJitterMs, retry, ShutdownError } from "../core/retry.js";
 import { crashPoint } from "../durable/crash-points.js";
@@ -46,6 +47,8 @@ export class OutboxWorker {
   private readonly notifiers: Map<string, Notifier>;
   private readonly up = new Map<string, boolean>();
   private readonly stopper = new AbortController();
+  /** Fired when the shutdown's flush time is up: deliveries in flight are given up. */
+  private readonly cut = new AbortController();
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private lastGauges = 0;
@@ -58,6 +61,8 @@ export class OutboxWorker {
     private readonly metrics: Metrics,
   ) {
     this.notifiers = new Map(notifiers.map((n) => [n.target, n]));
+    // Every delivery in flight (at most `concurrency`) listens for the cut.
+    setMaxListeners(0, this.cut.signal);
   }
 
   get targets(): string[] {
@@ -74,18 +79,21 @@ export class OutboxWorker {
   }
 
   /**
-   * Stops after the round in progress, after a last bounded flush of what is due (`--once` delivers what it
-   * finished before it exits, when the targets answer within `flushMs`); what is left waits for the next start.
+   * Stops the loop, then flushes what is due until nothing is or `flushMs` passed (`--once` delivers what it
+   * finished before it exits when the targets answer). At `flushMs` the deliveries still in flight are given up
+   * (counted failed; a POST may still land: at least once): a slow target never holds the shutdown longer.
    */
   async stop(flushMs: number): Promise<void> {
-    const until = Date.now() + flushMs;
+    const cutTimer = setTimeout(() => this.cut.abort(), flushMs);
     this.stopper.abort();
     this.wake?.();
-    await this.loop;
     try {
-      while (Date.now() < until) if ((await this.round()) === 0) break;
+      await this.loop;
+      while (!this.cut.signal.aborted) if ((await this.round()) === 0) break;
     } catch (err) {
       this.log.warn({ event: "notify_flush_failed", error: (err as Error).message });
+    } finally {
+      clearTimeout(cutTimer);
     }
     for (const n of this.notifiers.values()) await n.close().catch(() => undefined);
   }
@@ -161,10 +169,10 @@ export class OutboxWorker {
     // The event is committed with its state and not delivered: a kill here must lose nothing.
     crashPoint("outbox-before-deliver");
     try {
-      await n.deliver({ id: row.eventId, type: row.type, payload: row.payload });
+      await this.unlessCut(n.deliver({ id: row.eventId, type: row.type, payload: row.payload }));
     } catch (err) {
       this.metrics.notifyFailed(row.target);
-      this.mark(row.target, false, err as Error);
+      if (!this.cut.signal.aborted) this.mark(row.target, false, err as Error);
       return (err as Error).message;
     }
     // Delivered, the row not yet deleted: a kill here redelivers it (NATS drops it as a duplicate).
@@ -172,6 +180,22 @@ export class OutboxWorker {
     this.metrics.notifyDelivered(row.target, (Date.now() - Date.parse(row.createdAt)) / 1000);
     this.mark(row.target, true);
     return null;
+  }
+
+  /** `p`, unless the shutdown gives up on deliveries in flight first (the listener goes either way). */
+  private async unlessCut<T>(p: Promise<T>): Promise<T> {
+    const signal = this.cut.signal;
+    if (signal.aborted) throw new Error("shutting down: delivery given up");
+    let onAbort = () => {};
+    const cut = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new Error("shutting down: delivery given up"));
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([p, cut]);
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
   }
 
   /** One log line when a target goes down or comes back, never one per failed attempt. */
