@@ -35,10 +35,11 @@ export async function openNotify(
     [...notifiers.values()],
     {
       owner: config.nodeId,
-      batch: 128,
+      batch: 64,
       concurrency: 16,
-      // Longer than a round can take (every delivery of it timing out, in slots of `concurrency`).
-      leaseMs: Math.max(30_000, config.notify.timeoutMs * (128 / 16) * 2),
+      // Twice the longest a round can take (every delivery timing out, in slots of `concurrency`), plus a margin:
+      // a node delivers its rows alone while it lives; a dead node's rows go to another node after this.
+      leaseMs: config.notify.timeoutMs * (64 / 16) * 2 + 5_000,
       retryBaseMs: 1_000,
       retryCapMs: config.notify.retryCapMs,
       pollMs: 200,
