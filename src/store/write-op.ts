@@ -31,7 +31,22 @@ export type WriteOp =
       processing?: ProcessingResult;
     }
   | { op: "setState"; id: string; state: string; now: string }
-  | { op: "beginQuarantine"; id: string; error: ErrorInfo; errorPath: string | null; now: string };
+  | { op: "beginQuarantine"; id: string; error: ErrorInfo; errorPath: string | null; now: string }
+  // Reprocess (issue 21): see rules/reprocess.ts.
+  | { op: "reprocessBegin"; id: string; from: number; owner: string; now: string }
+  | { op: "reprocessPlacing"; id: string; owner: string; outputs: string[]; now: string }
+  | {
+      op: "reprocessSwitch";
+      id: string;
+      owner: string;
+      from: number;
+      processing: ProcessingResult;
+      oldOutputs: string[];
+      manifestPath: string;
+      now: string;
+    }
+  | { op: "reprocessTouch"; id: string; owner: string; newOwner: string; now: string }
+  | { op: "reprocessEnd"; id: string; owner: string };
 
 export type WriteOpKind = WriteOp["op"];
 

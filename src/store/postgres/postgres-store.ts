@@ -3,10 +3,10 @@ import type { FileRecord } from "../../core/file-record.js";
 import type { InvalidRow } from "../../core/profile.js";
 import { retry } from "../../core/retry.js";
 import { BatchedWrites } from "../batched-writes.js";
-import { type FileRow, toRecord } from "../row-mapping.js";
+import { type FileRow, type HistoryRow, type IntentRow, toHistory, toIntent, toRecord } from "../row-mapping.js";
 import { applyBatchAsync } from "../rules/apply-batch.js";
 import { runAsync } from "../rules/steps.js";
-import type { FileQuery, StateStore } from "../state-store.js";
+import type { FileQuery, HistoryEntry, ReprocessIntent, StateStore } from "../state-store.js";
 import type { OpError, WriteOp } from "../write-op.js";
 import { isTransient, openPool } from "./connect.js";
 import { postgresDialect } from "./dialect.js";
@@ -174,6 +174,18 @@ export class PostgresStateStore extends BatchedWrites implements StateStore {
       "SELECT state, COUNT(*)::int AS n FROM files GROUP BY state",
     );
     return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+  }
+
+  async reprocessIntents(): Promise<ReprocessIntent[]> {
+    return (await this.read<IntentRow>("SELECT * FROM reprocessing ORDER BY started_at, ingest_id", [])).map(toIntent);
+  }
+
+  async history(ingestId: string): Promise<HistoryEntry[]> {
+    const rows = await this.read<HistoryRow>(
+      "SELECT generation, recorded_at, kind, processing FROM file_history WHERE ingest_id = $1 ORDER BY generation",
+      [ingestId],
+    );
+    return rows.map(toHistory);
   }
 
   async close(): Promise<void> {

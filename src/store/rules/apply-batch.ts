@@ -1,6 +1,7 @@
 import { type OpError, toOpError, type WriteOp, type WriteOpKind } from "../write-op.js";
 import { decideAll, rehashOne } from "./decide.js";
 import { checkFenced } from "./fence.js";
+import { reprocessRule } from "./reprocess.js";
 import { ask, type Rule } from "./steps.js";
 import type { StoreDialect } from "./store-dialect.js";
 
@@ -113,6 +114,18 @@ function* applyRun(d: StoreDialect, kind: WriteOpKind, ops: WriteOp[]): Rule<unk
       const rows = (ops as OpOf<"setState">[]).map((o) => ({ id: o.id, state: o.state, now: o.now }));
       yield* fenced(d, rows, d.setState(rows));
       return none();
+    }
+    case "reprocessBegin":
+    case "reprocessPlacing":
+    case "reprocessSwitch":
+    case "reprocessTouch":
+    case "reprocessEnd": {
+      const out: unknown[] = [];
+      for (const o of ops as OpOf<
+        "reprocessBegin" | "reprocessPlacing" | "reprocessSwitch" | "reprocessTouch" | "reprocessEnd"
+      >[])
+        out.push(yield* reprocessRule(d, o));
+      return out;
     }
     case "beginQuarantine": {
       // Quarantine happens before anything is stored: the content claim and the reserved name are given back.

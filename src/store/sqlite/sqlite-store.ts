@@ -2,8 +2,8 @@ import Database from "better-sqlite3";
 import type { FileRecord } from "../../core/file-record.js";
 import type { InvalidRow } from "../../core/profile.js";
 import { BatchedWrites } from "../batched-writes.js";
-import { type FileRow, toRecord } from "../row-mapping.js";
-import type { FileQuery, StateStore } from "../state-store.js";
+import { type FileRow, type HistoryRow, type IntentRow, toHistory, toIntent, toRecord } from "../row-mapping.js";
+import type { FileQuery, HistoryEntry, ReprocessIntent, StateStore } from "../state-store.js";
 import type { OpError, WriteOp } from "../write-op.js";
 import { type BatchWriter, InProcessWriter, StartupWriter, WorkerWriter } from "./batch-writer.js";
 import { sqliteDialect } from "./dialect.js";
@@ -81,6 +81,14 @@ export class SqliteStateStore extends BatchedWrites implements StateStore {
     const out: Record<string, number> = {};
     for (const r of this.stmt.counts.all() as { state: string; n: number }[]) out[r.state] = r.n;
     return out;
+  }
+
+  async reprocessIntents(): Promise<ReprocessIntent[]> {
+    return (this.stmt.intents.all() as IntentRow[]).map(toIntent);
+  }
+
+  async history(ingestId: string): Promise<HistoryEntry[]> {
+    return (this.stmt.history.all(ingestId) as HistoryRow[]).map(toHistory);
   }
 
   async close(): Promise<void> {
