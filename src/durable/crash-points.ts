@@ -21,7 +21,12 @@ export type CrashPoint =
   | "after-source-removed"
   | "after-quarantine-begin"
   | "after-quarantine-move"
-  | "after-outputs-removed";
+  | "after-outputs-removed"
+  // Reprocess (issue 21): new outputs placed, the switch committed, old outputs removed, the manifest line written.
+  | "reprocess-after-outputs"
+  | "reprocess-after-switch"
+  | "reprocess-after-old-removed"
+  | "reprocess-after-manifest";
 
 const spec = process.env.SLUICE_CRASH_AT;
 const [target, countText] = spec ? spec.split(":") : [];
