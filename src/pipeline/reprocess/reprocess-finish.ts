@@ -49,7 +49,7 @@ export function isCutOff(intent: ReprocessIntent, now = Date.now()): boolean {
     if (pid === process.pid) return false;
     try {
       process.kill(pid, 0);
-    } catch (err) {
+    } catch {
       // ESRCH: no such process. EPERM: a process of another user has the pid now, so ours is gone too.
       return true;
     }
