@@ -106,16 +106,14 @@ for (const store of STORES) {
           writeFileSync(raw, tampered);
         } else {
           const key = raw.replace("s3://reprocess/", "");
-          await server
-            .client()
-            .send(
-              new PutObjectCommand({
-                Bucket: "reprocess",
-                Key: key,
-                Body: tampered,
-                Metadata: { sha256: rec.sha256 as string },
-              }),
-            );
+          await server.client().send(
+            new PutObjectCommand({
+              Bucket: "reprocess",
+              Key: key,
+              Body: tampered,
+              Metadata: { sha256: rec.sha256 as string },
+            }),
+          );
         }
         const r = await reprocess([id, ...argsOf(t, s), "--schema", b], { env: t.env() });
         expect(r.code).toBe(1);
