@@ -44,6 +44,8 @@ export interface FileView {
   ingested_at: string | null;
   /** When the file last changed state (for a failed file: when it was quarantined). */
   updated_at: string;
+  /** Which generation of derived outputs `profile` describes: 0 from the ingest, +1 per reprocess. */
+  generation: number;
 }
 
 const IN_FLIGHT: readonly FileState[] = ["discovered", "hashed", "stored", "manifested"];
@@ -129,6 +131,7 @@ export function fileView(r: FileRecord, invalid: InvalidRowsPage): FileView {
     member_path: r.memberPath,
     ingested_at: r.ingestedAt,
     updated_at: r.updatedAt,
+    generation: r.generation ?? 0,
   };
 }
 
@@ -152,5 +155,6 @@ export function waitingView(w: WaitingUpload): FileView {
     member_path: null,
     ingested_at: null,
     updated_at: w.uploadTime,
+    generation: 0,
   };
 }

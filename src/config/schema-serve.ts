@@ -46,14 +46,14 @@ export const S3_OPTIONS = {
     kind: size({ min: MIN_PART_SIZE_BYTES }),
     default: DEFAULT_PART_SIZE_BYTES,
     help: "S3 multipart part size; files up to one part are sent in a single PUT",
-    commands: ["run", "serve"],
+    commands: ["run", "serve", "reprocess"],
     group: "S3 warehouse",
   }),
   s3ParallelParts: option({
     kind: num({ whole: true, min: 1, max: 64 }),
     default: DEFAULT_QUEUE_SIZE,
     help: "parts of one file uploaded at once; memory per large upload is about (part size + 1 MiB) × (n + 2)",
-    commands: ["run", "serve"],
+    commands: ["run", "serve", "reprocess"],
     group: "S3 warehouse",
   }),
   scratchDir: option({

@@ -191,6 +191,25 @@ export const ERROR_CATALOG = {
     httpStatus: 415,
     hint: "send the Content-Type the route expects (multipart/form-data for uploads, application/json otherwise)",
   },
+  // Reprocess (issue 21).
+  SLUICE_ERR_NOT_REPROCESSABLE: {
+    title: "Not reprocessable",
+    retriable: false,
+    httpStatus: 409,
+    hint: "only a stored file (done) whose raw bytes are kept and that a processor handles can be reprocessed; for a duplicate, reprocess its original",
+  },
+  SLUICE_ERR_RAW_INTEGRITY: {
+    title: "Stored raw bytes differ",
+    retriable: false,
+    httpStatus: 409,
+    hint: "the stored raw file is missing or no longer has its recorded SHA-256: nothing was changed; restore it (run sluice verify) before reprocessing",
+  },
+  SLUICE_ERR_REPROCESS_BUSY: {
+    title: "Reprocess in progress",
+    retriable: true,
+    httpStatus: 409,
+    hint: "another reprocess of this file is running (or was cut off and is not recovered yet): try again once it ends",
+  },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -33,6 +33,11 @@ export interface FileRecord {
   memberIndex: number | null;
   /** What processing produced (null: no processor applied, or not processed yet). */
   processing: ProcessingRecordV1 | null;
+  /**
+   * Which generation of derived outputs `processing` describes: 0 for those of the ingest, +1 per reprocess
+   * (issue 21). Optional in the type so that records built by hand stay valid; the stores always set it.
+   */
+  generation?: number;
 }
 
 /** The identity of a file generation on disk: used to tell "the same file" from a replacement. */

@@ -2,7 +2,11 @@
 export interface ManifestLineV1 {
   version: 1;
   ingest_id: string;
-  status: "ingested" | "duplicate";
+  /**
+   * `reprocessed` (issue 21): the file's outputs were derived again from its stored raw bytes; the line carries
+   * the new `generation` and processing summary, and is written once per generation beside the ingest's line.
+   */
+  status: "ingested" | "duplicate" | "reprocessed";
   path: string;
   name: string;
   sha256: string;
@@ -16,6 +20,9 @@ export interface ManifestLineV1 {
   /** Archive members: the archive's ingest id and the member's path inside it. */
   archive_ingest_id?: string;
   member_path?: string;
+  /** `reprocessed` lines: which generation of outputs this is (1, 2, …) and when it became current. */
+  generation?: number;
+  reprocessed_at?: string;
   /** Files a processor handled (added fields: readers of version 1 ignore what they do not know). */
   processing?: ManifestProcessing;
 }

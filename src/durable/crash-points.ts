@@ -25,7 +25,12 @@ export type CrashPoint =
   // The outbox (src/notify/outbox-worker.ts): events committed with their state, not delivered yet; delivered,
   // their bookkeeping not committed yet. Passed once per event.
   | "outbox-before-deliver"
-  | "outbox-after-deliver";
+  | "outbox-after-deliver"
+  // Reprocess (issue 21): new outputs placed, the switch committed, old outputs removed, the manifest line written.
+  | "reprocess-after-outputs"
+  | "reprocess-after-switch"
+  | "reprocess-after-old-removed"
+  | "reprocess-after-manifest";
 
 const spec = process.env.SLUICE_CRASH_AT;
 const [target, countText] = spec ? spec.split(":") : [];

@@ -1,9 +1,11 @@
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { FileRecord } from "../core/file-record.js";
+import { ManifestWriter } from "../manifest/manifest-writer.js";
 import { advance } from "./advance.js";
 import type { IngestContext } from "./context.js";
 import { emitFinished } from "./file-events.js";
+import { newOwner, recoverReprocesses, reprocessManifestName } from "./reprocess/reprocess-finish.js";
 
 /** Rows recovered together: their shared steps are one commit each. */
 const RECOVERY_SLICE = 128;
@@ -23,7 +25,18 @@ export async function recover(ctx: IngestContext): Promise<number> {
   }
   await clearTempArea(ctx);
   if (rows.length > 0) ctx.log.info({ event: "recovery_finished", files: rows.length });
+  await recoverCutOffReprocesses(ctx);
   return rows.length;
+}
+
+/** Reprocesses a kill cut off (issue 21) are finished or undone at start too, not only by the next reprocess. */
+async function recoverCutOffReprocesses(ctx: IngestContext): Promise<void> {
+  const manifests = new ManifestWriter(ctx.config.manifests, ctx.dirs, reprocessManifestName(ctx));
+  try {
+    await recoverReprocesses({ ctx, manifests, owner: newOwner() });
+  } finally {
+    await manifests.close();
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { ProcessingResult } from "../core/processing.js";
 import { Batcher } from "../durable/batcher.js";
 import type { NotifyStamp, OutboxKey, OutboxRetry } from "./outbox-types.js";
-import type { Decision, ErrorInfo, NewFile, PlacementRequest } from "./state-store.js";
+import type { Decision, ErrorInfo, NewFile, PlacementRequest, ReprocessStart } from "./state-store.js";
 import { isOpError, type OpError, opErrorToError, type WriteOp } from "./write-op.js";
 
 /**
@@ -101,5 +101,43 @@ export abstract class BatchedWrites {
 
   beginQuarantine(ingestId: string, error: ErrorInfo, errorPath: string | null): Promise<void> {
     return this.run({ op: "beginQuarantine", id: ingestId, error, errorPath, now: this.now() });
+  }
+
+  // Reprocess (issue 21): the rules are in rules/reprocess.ts.
+  reprocessBegin(ingestId: string, fromGeneration: number, owner: string): Promise<ReprocessStart> {
+    return this.run({ op: "reprocessBegin", id: ingestId, from: fromGeneration, owner, now: this.now() });
+  }
+
+  reprocessPlacing(ingestId: string, owner: string, outputs: string[]): Promise<void> {
+    return this.run({ op: "reprocessPlacing", id: ingestId, owner, outputs, now: this.now() });
+  }
+
+  reprocessSwitch(
+    ingestId: string,
+    owner: string,
+    fromGeneration: number,
+    processing: ProcessingResult,
+    oldOutputs: string[],
+    manifestPath: string,
+  ): Promise<"switched" | "lost"> {
+    return this.run({
+      op: "reprocessSwitch",
+      id: ingestId,
+      owner,
+      from: fromGeneration,
+      processing,
+      oldOutputs,
+      manifestPath,
+      now: this.now(),
+      ...(this.notify ? { notify: this.notify } : {}),
+    });
+  }
+
+  reprocessTouch(ingestId: string, owner: string, newOwner?: string): Promise<boolean> {
+    return this.run({ op: "reprocessTouch", id: ingestId, owner, newOwner: newOwner ?? owner, now: this.now() });
+  }
+
+  reprocessEnd(ingestId: string, owner: string): Promise<void> {
+    return this.run({ op: "reprocessEnd", id: ingestId, owner });
   }
 }

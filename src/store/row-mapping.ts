@@ -1,6 +1,7 @@
 import type { FileRecord } from "../core/file-record.js";
 import type { FileState } from "../core/file-state.js";
 import type { OutboxRow } from "./outbox-types.js";
+import type { HistoryEntry, ReprocessIntent } from "./state-store.js";
 
 export interface FileRow {
   ingest_id: string;
@@ -27,6 +28,7 @@ export interface FileRow {
   member_path: string | null;
   member_index: number | null;
   processing: string | null;
+  generation?: number | null;
 }
 
 export function toRecord(r: FileRow): FileRecord {
@@ -54,6 +56,51 @@ export function toRecord(r: FileRow): FileRecord {
     archiveIngestId: r.archive_ingest_id,
     memberPath: r.member_path,
     memberIndex: r.member_index,
+    processing: r.processing ? JSON.parse(r.processing) : null,
+    generation: Number(r.generation ?? 0),
+  };
+}
+
+/** A `reprocessing` row (issue 21), as both dialects return it. */
+export interface IntentRow {
+  ingest_id: string;
+  generation: number;
+  phase: string;
+  owner: string;
+  started_at: string;
+  heartbeat_at: string;
+  new_outputs: string | null;
+  old_outputs: string | null;
+  manifest_path: string | null;
+}
+
+export function toIntent(r: IntentRow): ReprocessIntent {
+  return {
+    ingestId: r.ingest_id,
+    generation: Number(r.generation),
+    phase: r.phase as ReprocessIntent["phase"],
+    owner: r.owner,
+    startedAt: r.started_at,
+    heartbeatAt: r.heartbeat_at,
+    newOutputs: r.new_outputs ? (JSON.parse(r.new_outputs) as string[]) : [],
+    oldOutputs: r.old_outputs ? (JSON.parse(r.old_outputs) as string[]) : [],
+    manifestPath: r.manifest_path,
+  };
+}
+
+/** A `file_history` row (issue 21). */
+export interface HistoryRow {
+  generation: number;
+  recorded_at: string;
+  kind: string;
+  processing: string | null;
+}
+
+export function toHistory(r: HistoryRow): HistoryEntry {
+  return {
+    generation: Number(r.generation),
+    recordedAt: r.recorded_at,
+    kind: r.kind as HistoryEntry["kind"],
     processing: r.processing ? JSON.parse(r.processing) : null,
   };
 }

@@ -111,6 +111,8 @@ export const STATE_SCHEMA: readonly TableDecl[] = [
       { name: "processing", type: "json-text", nullable: true },
       // 0004
       text("owner"),
+      // 0007
+      { name: "generation", type: "integer", nullable: false, default: "0" },
     ],
     primaryKey: ["ingest_id"],
     indexes: [
@@ -169,6 +171,36 @@ export const STATE_SCHEMA: readonly TableDecl[] = [
     ],
     primaryKey: ["source_key"],
     indexes: [{ name: "claims_owner", columns: ["owner"], unique: false }],
+  },
+  {
+    // 0007: every generation's processing document (reprocess).
+    name: "file_history",
+    columns: [
+      text("ingest_id", false),
+      { name: "generation", type: "integer", nullable: false },
+      text("recorded_at", false),
+      text("kind", false),
+      { name: "processing", type: "json-text", nullable: true },
+    ],
+    primaryKey: ["ingest_id", "generation"],
+    indexes: [],
+  },
+  {
+    // 0007: a reprocess in flight, one per file.
+    name: "reprocessing",
+    columns: [
+      text("ingest_id", false),
+      { name: "generation", type: "integer", nullable: false },
+      text("phase", false),
+      text("owner", false),
+      text("started_at", false),
+      text("heartbeat_at", false),
+      { name: "new_outputs", type: "json-text", nullable: true },
+      { name: "old_outputs", type: "json-text", nullable: true },
+      text("manifest_path"),
+    ],
+    primaryKey: ["ingest_id"],
+    indexes: [],
   },
   {
     // 0008: the notification outbox, one row per (event, target) until delivered.

@@ -1,6 +1,6 @@
 import type { FileRecord } from "../core/file-record.js";
 import type { FileState } from "../core/file-state.js";
-import type { ProcessingResult } from "../core/processing.js";
+import type { ProcessingRecordV1, ProcessingResult } from "../core/processing.js";
 import type { InvalidRow } from "../core/profile.js";
 import type { NotifyStamp, OutboxBacklog, OutboxClaim, OutboxKey, OutboxRetry, OutboxRow } from "./outbox-types.js";
 
@@ -110,7 +110,7 @@ export interface NodeLeases {
  * The durable per-file state machine. Every mutating call resolves only once
  * the change is durable (group-committed with other files' changes).
  */
-export interface StateStore {
+export interface StateStore extends ReprocessState {
   readonly capabilities: { multiWriter: boolean };
   /** Set on a store several nodes share. */
   readonly leases?: NodeLeases;
@@ -177,4 +177,71 @@ export interface StateStore {
   /** Undelivered events per target (every target with rows, configured or not). */
   outboxBacklog(): Promise<OutboxBacklog[]>;
   close(): Promise<void>;
+}
+
+/** One generation of a file's derived outputs, as its history keeps it (issue 21, reprocess). */
+export interface HistoryEntry {
+  generation: number;
+  recordedAt: string;
+  /** `ingested`: the outputs of the ingest (generation 0); `reprocessed`: of a reprocess. */
+  kind: "ingested" | "reprocessed";
+  processing: ProcessingRecordV1 | null;
+}
+
+/**
+ * A reprocess in flight: at most one per file. `writing`: outputs being built in the work area, nothing in the
+ * warehouse yet; `placing`: `newOutputs` may be (partly) in the warehouse, not current; `switched`: the file's
+ * current generation is `generation`, `oldOutputs` are to be removed and the manifest line written.
+ */
+export interface ReprocessIntent {
+  ingestId: string;
+  generation: number;
+  phase: "writing" | "placing" | "switched";
+  owner: string;
+  startedAt: string;
+  heartbeatAt: string;
+  newOutputs: string[];
+  oldOutputs: string[];
+  manifestPath: string | null;
+}
+
+/** How asking to start a reprocess came out. */
+export type ReprocessStart =
+  | { kind: "started" }
+  /** Another reprocess of the file is in flight (or was cut off and not recovered yet). */
+  | { kind: "busy"; intent: ReprocessIntent }
+  /** The file is not at the generation the caller read (another reprocess switched it meanwhile). */
+  | { kind: "moved"; generation: number }
+  | { kind: "missing" };
+
+/**
+ * The state a reprocess needs (issue 21): one intent row per file in flight, the compare-and-set switch of the
+ * current generation, and each file's history. Part of {@link StateStore}; decisions are in rules/reprocess.ts.
+ */
+export interface ReprocessState {
+  /** Records the intent, only if the file is `done` at `fromGeneration` and no other reprocess of it is in flight. */
+  reprocessBegin(ingestId: string, fromGeneration: number, owner: string): Promise<ReprocessStart>;
+  /** Before any new output reaches the warehouse: where they go (so a restart can remove a half-written set). */
+  reprocessPlacing(ingestId: string, owner: string, outputs: string[]): Promise<void>;
+  /**
+   * The one switch: the file's processing document, generation (compare-and-set on `fromGeneration`), invalid
+   * rows and history, and the intent's `switched` phase, in one transaction. "lost": the file moved on, nothing
+   * changed.
+   */
+  reprocessSwitch(
+    ingestId: string,
+    owner: string,
+    fromGeneration: number,
+    result: ProcessingResult,
+    oldOutputs: string[],
+    manifestPath: string,
+  ): Promise<"switched" | "lost">;
+  /** Proves the owner alive (`newOwner` absent), or hands a cut-off intent to `newOwner`; false if not `owner`'s. */
+  reprocessTouch(ingestId: string, owner: string, newOwner?: string): Promise<boolean>;
+  /** The reprocess is over (finished, or undone): its intent row goes. */
+  reprocessEnd(ingestId: string, owner: string): Promise<void>;
+  /** Every reprocess in flight (or cut off), for recovery. */
+  reprocessIntents(): Promise<ReprocessIntent[]>;
+  /** A file's generations, oldest first; empty for a file never reprocessed (its generation 0 is the file's own). */
+  history(ingestId: string): Promise<HistoryEntry[]>;
 }

@@ -35,7 +35,24 @@ export type WriteOp =
   | { op: "setState"; id: string; state: string; now: string; notify?: NotifyStamp }
   | { op: "beginQuarantine"; id: string; error: ErrorInfo; errorPath: string | null; now: string }
   /** The outbox's bookkeeping after a round of deliveries. */
-  | { op: "outboxSettle"; delivered: OutboxKey[]; retries: OutboxRetry[]; now: string };
+  | { op: "outboxSettle"; delivered: OutboxKey[]; retries: OutboxRetry[]; now: string }
+  // Reprocess (issue 21): see rules/reprocess.ts.
+  | { op: "reprocessBegin"; id: string; from: number; owner: string; now: string }
+  | { op: "reprocessPlacing"; id: string; owner: string; outputs: string[]; now: string }
+  | {
+      op: "reprocessSwitch";
+      id: string;
+      owner: string;
+      from: number;
+      processing: ProcessingResult;
+      oldOutputs: string[];
+      manifestPath: string;
+      now: string;
+      /** The targets of its `sluice.file.reprocessed` event, written in the switch's transaction. */
+      notify?: NotifyStamp;
+    }
+  | { op: "reprocessTouch"; id: string; owner: string; newOwner: string; now: string }
+  | { op: "reprocessEnd"; id: string; owner: string };
 
 export type WriteOpKind = WriteOp["op"];
 

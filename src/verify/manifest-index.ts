@@ -9,6 +9,11 @@ const MANIFEST_FILE = /^manifest(\.[A-Za-z0-9._-]+)?\.jsonl$/;
 export interface ManifestIndex {
   lines: number;
   byId: Map<string, { count: number; files: string[] }>;
+  /**
+   * `reprocessed` lines (issue 21), apart from the ingest's one line per file: per file, how many lines each
+   * generation has (exactly one each is expected, for generations 1 up to the file's current one).
+   */
+  reprocessed: Map<string, Map<number, number>>;
   /** Lines that are not JSON with an `ingest_id` (a torn tail that was never repaired, or foreign content). */
   unreadable: { file: string; line: number }[];
 }
@@ -19,15 +24,17 @@ async function* manifestFiles(dir: string): AsyncGenerator<string> {
 
 /** Reads every `manifest*.jsonl` under `root` line by line (memory grows with ids, not with file sizes). */
 export async function indexManifests(root: string): Promise<ManifestIndex> {
-  const index: ManifestIndex = { lines: 0, byId: new Map(), unreadable: [] };
+  const index: ManifestIndex = { lines: 0, byId: new Map(), reprocessed: new Map(), unreadable: [] };
   for await (const file of manifestFiles(root)) {
     let n = 0;
     for await (const text of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
       n++;
       if (!text) continue;
       let id: unknown;
+      let doc: { ingest_id?: unknown; status?: unknown; generation?: unknown } = {};
       try {
-        id = (JSON.parse(text) as { ingest_id?: unknown }).ingest_id;
+        doc = JSON.parse(text) as typeof doc;
+        id = doc.ingest_id;
       } catch {
         id = undefined;
       }
@@ -36,6 +43,12 @@ export async function indexManifests(root: string): Promise<ManifestIndex> {
         continue;
       }
       index.lines++;
+      if (doc.status === "reprocessed" && typeof doc.generation === "number") {
+        const gens = index.reprocessed.get(id) ?? new Map<number, number>();
+        gens.set(doc.generation, (gens.get(doc.generation) ?? 0) + 1);
+        index.reprocessed.set(id, gens);
+        continue;
+      }
       const e = index.byId.get(id) ?? { count: 0, files: [] };
       e.count++;
       if (!e.files.includes(file)) e.files.push(file);

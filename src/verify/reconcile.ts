@@ -127,6 +127,7 @@ export async function reconcile(
         repairable: false,
       });
     }
+    problems.push(...reprocessedLineProblems(r, manifests.index));
     if (!FINAL.has(r.state) && now - Date.parse(r.updatedAt) > opts.stuckAfterMs) {
       problems.push({
         kind: "stuck",
@@ -193,6 +194,16 @@ export async function reconcile(
       });
     }
   }
+  for (const id of manifests.index.reprocessed.keys()) {
+    if (!records.has(id)) {
+      problems.push({
+        kind: "manifest_orphan",
+        ingest_id: id,
+        detail: "a reprocessed manifest line for a file the state does not know",
+        repairable: false,
+      });
+    }
+  }
   for (const u of manifests.index.unreadable) {
     problems.push({
       kind: "manifest_unreadable",
@@ -236,6 +247,28 @@ export async function reconcile(
     ok: problems.length === 0,
   };
   return { report, records };
+}
+
+/**
+ * A reprocessed file (issue 21) has one `reprocessed` line per generation after the first, 1 up to its current
+ * one: a generation with none (a reprocess cut off after its switch and not recovered yet) or with two is drift.
+ */
+function reprocessedLineProblems(r: FileRecord, index: ManifestIndex): Problem[] {
+  const gens = index.reprocessed.get(r.ingestId);
+  const current = r.generation ?? 0;
+  const out: Problem[] = [];
+  for (let g = 1; g <= Math.max(current, ...(gens?.keys() ?? [])); g++) {
+    const n = gens?.get(g) ?? 0;
+    if (n === 1 || (n === 0 && (g > current || r.state !== "done"))) continue;
+    out.push({
+      kind: n === 0 ? "manifest_missing" : "manifest_doubled",
+      ingest_id: r.ingestId,
+      path: r.sourcePath,
+      detail: `${n} reprocessed manifest lines for generation ${g}`,
+      repairable: false,
+    });
+  }
+  return out;
 }
 
 const DAY_MS = 86_400_000;

@@ -119,6 +119,18 @@ export interface Warehouse {
    * content" check; a store may remember a free answer so the put that follows need not ask again.
    */
   heldByOther(path: string, sha256: string, opts?: { signal?: AbortSignal }): Promise<boolean>;
+  /**
+   * Copies what is stored at `path` into the local file `dest` (created anew), hashing the bytes as they are
+   * written: the size and SHA-256 returned are those of `dest`'s bytes, never a recorded claim (reprocess checks
+   * them against state before any processor reads `dest`). Null when nothing is stored at `path`.
+   */
+  fetch(path: string, dest: string, opts?: { signal?: AbortSignal }): Promise<StoredObject | null>;
+  /**
+   * Removes a derived output (a Parquet, a rejects list, a table of a SQL dump) that no file's current state
+   * names any more: a reprocess's previous generation, or a half-written one. Absent already is fine (safe to
+   * repeat). Never called for a raw file. A directory warehouse also removes a `.tables` directory left empty.
+   */
+  remove(path: string, opts?: { signal?: AbortSignal }): Promise<void>;
   /** Every stored path (the work area excluded), for verify's orphan check. */
   list(): AsyncIterable<string>;
   /** The warehouse as `sluice verify` reads it; `workArea` is the directory of temp copies to report. */

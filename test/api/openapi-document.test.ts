@@ -40,7 +40,9 @@ describe("the generated document", () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       "/api/v1/files",
       "/api/v1/files/{id}",
+      "/api/v1/files/{id}/history",
       "/api/v1/files/{id}/invalid-rows",
+      "/api/v1/files/{id}/reprocess",
       "/api/v1/openapi.json",
       "/api/v1/stats",
       "/healthz",
@@ -92,7 +94,9 @@ describe("the generated document", () => {
     const text = JSON.stringify(doc);
     const refs = [...text.matchAll(/"\$ref":"([^"]+)"/g)].map((m) => m[1]!);
     expect(new Set(refs)).toEqual(
-      new Set(["Error", "FileView", "FilePage", "InvalidRowsPage"].map((n) => `#/components/schemas/${n}`)),
+      new Set(
+        ["Error", "FileView", "FilePage", "InvalidRowsPage", "FileHistory"].map((n) => `#/components/schemas/${n}`),
+      ),
     );
     for (const ref of refs) expect(doc.components.schemas[ref.split("/").pop()!]).toBeDefined();
     expect(doc.components.schemas.FileView?.properties?.status?.enum).toEqual([...API_STATUSES]);

@@ -6,6 +6,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newIngestId } from "../../src/core/ids.js";
 import { SchemaTooNewError } from "../../src/store/migrations.js";
+import { POSTGRES_MIGRATIONS } from "../../src/store/postgres/migrations/index.js";
 import { PostgresStateStore } from "../../src/store/postgres/postgres-store.js";
 import { SqliteStateStore } from "../../src/store/sqlite/sqlite-store.js";
 import type { NewFile, PlacementRequest, StateStore } from "../../src/store/state-store.js";
@@ -170,6 +171,68 @@ for (const make of [sqliteDialect, postgresDialect]) {
       const r = await s.get(f.ingestId);
       expect(r?.state).toBe("stored");
       expect(r?.processing).toEqual(PARTIAL.record);
+    });
+
+    it("reprocess: one intent per file, a compare-and-set switch of the generation, history of both", async () => {
+      const f = file("gen.csv");
+      const p = place(f.name, "gen");
+      await s.decide(f, sha("gen"), p);
+      await s.markStored(f.ingestId, p.ingestedAt, p.manifestPath, PROCESSED);
+      await s.markManifested(f.ingestId);
+      await s.finish(f.ingestId, "done");
+      expect((await s.get(f.ingestId))?.generation).toBe(0);
+      expect(await s.history(f.ingestId)).toEqual([]);
+      // Asked from a generation the file is not at: nothing taken.
+      expect(await s.reprocessBegin(f.ingestId, 3, "a")).toEqual({ kind: "moved", generation: 0 });
+      expect(await s.reprocessBegin(newIngestId(), 0, "a")).toEqual({ kind: "missing" });
+      // Two at once: exactly one takes the intent, the other hears who holds it.
+      const both = await Promise.all([s.reprocessBegin(f.ingestId, 0, "a"), s.reprocessBegin(f.ingestId, 0, "b")]);
+      expect(both.map((b) => b.kind).sort()).toEqual(["busy", "started"]);
+      const winner = both[0]?.kind === "started" ? "a" : "b";
+      const loser = winner === "a" ? "b" : "a";
+      const busy = both.find((b) => b.kind === "busy");
+      expect(busy?.kind === "busy" && busy.intent).toMatchObject({ owner: winner, generation: 1, phase: "writing" });
+      // Only the owner moves it on; a stranger's placing is refused.
+      await expect(s.reprocessPlacing(f.ingestId, loser, ["/x"])).rejects.toMatchObject({
+        code: "SLUICE_ERR_REPROCESS_BUSY",
+      });
+      await s.reprocessPlacing(f.ingestId, winner, ["/wh/gen.csv.g1.parquet"]);
+      expect(await s.reprocessTouch(f.ingestId, winner)).toBe(true);
+      expect(await s.reprocessTouch(f.ingestId, loser)).toBe(false);
+      const old = PROCESSED.record.outputs.map((o) => o.path);
+      const next = { ...PARTIAL, record: { ...PARTIAL.record, schema: "b" } };
+      expect(await s.reprocessSwitch(f.ingestId, winner, 0, next, old, "/m/r.jsonl")).toBe("switched");
+      const r = await s.get(f.ingestId);
+      expect(r).toMatchObject({ generation: 1, state: "done", processing: next.record });
+      expect(await s.invalidRowCount(f.ingestId)).toBe(PARTIAL_INVALID);
+      const h = await s.history(f.ingestId);
+      expect(h.map((e) => [e.generation, e.kind])).toEqual([
+        [0, "ingested"],
+        [1, "reprocessed"],
+      ]);
+      expect(h[0]?.processing).toEqual(PROCESSED.record);
+      expect(h[0]?.recordedAt).toBe(p.ingestedAt);
+      expect(h[1]?.processing).toEqual(next.record);
+      const [intent] = (await s.reprocessIntents()).filter((i) => i.ingestId === f.ingestId);
+      expect(intent).toMatchObject({
+        phase: "switched",
+        owner: winner,
+        newOutputs: ["/wh/gen.csv.g1.parquet"],
+        oldOutputs: old,
+        manifestPath: "/m/r.jsonl",
+      });
+      // A take-over (recovery of a cut-off reprocess) changes the owner once.
+      expect(await s.reprocessTouch(f.ingestId, winner, "recovery")).toBe(true);
+      expect(await s.reprocessTouch(f.ingestId, winner, "again")).toBe(false);
+      await s.reprocessEnd(f.ingestId, "recovery");
+      expect((await s.reprocessIntents()).filter((i) => i.ingestId === f.ingestId)).toEqual([]);
+      // The compare-and-set: a switch from the generation it no longer has changes nothing.
+      expect(await s.reprocessBegin(f.ingestId, 1, "c")).toEqual({ kind: "started" });
+      expect(await s.reprocessSwitch(f.ingestId, "c", 0, PROCESSED, [], "/m/r.jsonl")).toBe("lost");
+      expect((await s.get(f.ingestId))?.generation).toBe(1);
+      expect(await s.reprocessSwitch(f.ingestId, "c", 1, PROCESSED, [], "/m/r.jsonl")).toBe("switched");
+      expect((await s.history(f.ingestId)).map((e) => e.generation)).toEqual([0, 1, 2]);
+      await s.reprocessEnd(f.ingestId, "c");
     });
 
     it("moves a content claim on rehash: new bytes, bytes already stored elsewhere, bytes in flight", async () => {
@@ -464,7 +527,7 @@ describe("PostgreSQL: several nodes on one database", () => {
       await c.connect();
       try {
         const { rows } = await c.query("SELECT version FROM schema_migrations ORDER BY version");
-        expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5]);
+        expect(rows.map((r) => r.version)).toEqual(POSTGRES_MIGRATIONS.map((m) => m.version));
         await c.query("INSERT INTO schema_migrations VALUES (99, 'from-the-future', 'now')");
       } finally {
         await c.end();

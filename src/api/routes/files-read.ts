@@ -51,6 +51,7 @@ export const fileViewSchema = {
     "member_path",
     "ingested_at",
     "updated_at",
+    "generation",
   ],
   properties: {
     id: { type: "string", description: "ingest id (UUIDv7)" },
@@ -108,6 +109,10 @@ export const fileViewSchema = {
     updated_at: {
       type: "string",
       description: "when the file last changed state (for a failed file, when it was quarantined; ISO 8601 UTC)",
+    },
+    generation: {
+      type: "integer",
+      description: "which generation of derived outputs `profile` describes: 0 from the ingest, +1 per reprocess",
     },
   },
 } as const;

@@ -4,6 +4,9 @@ import { checkListen, isLoopbackAddress, type ListenExposure } from "../../confi
 import { readDotEnv } from "../../config/resolve.js";
 import { resolveServeConfig } from "../../config/serve-options.js";
 import { SluiceError } from "../../core/errors.js";
+import { ManifestWriter } from "../../manifest/manifest-writer.js";
+import { reprocessFile } from "../../pipeline/reprocess/reprocess-file.js";
+import { newOwner, type ReprocessDeps, reprocessManifestName } from "../../pipeline/reprocess/reprocess-finish.js";
 import { UploadRegistry } from "../../service/upload-registry.js";
 import { makeIgnoreRule } from "../../watch/ignore-rules.js";
 import type { Wired } from "../wire.js";
@@ -45,6 +48,12 @@ export async function serveCommand(flags: Record<string, unknown>): Promise<numb
     const { ctx } = wired;
     const registry = new UploadRegistry();
     ctx.uploads = registry;
+    // POST /files/:id/reprocess runs here, in the serving process, with its processors and schema (issue 21).
+    const reprocessDeps: ReprocessDeps = {
+      ctx,
+      manifests: new ManifestWriter(config.manifests, ctx.dirs, reprocessManifestName(ctx)),
+      owner: newOwner(),
+    };
     const app = buildServeApp(
       {
         store: ctx.store,
@@ -82,6 +91,7 @@ export async function serveCommand(flags: Record<string, unknown>): Promise<numb
         hosts: { listenHost: serve.host, loopback: exposure.loopback, allowed: serve.allowedHosts },
         timeouts: { headersTimeoutMs: serve.limits.headersTimeoutMs, requestTimeoutMs: serve.limits.uploadTimeoutMs },
       },
+      { reprocess: (id) => reprocessFile(reprocessDeps, id) },
     );
     const address = await app.listen({ host: serve.host, port: serve.port });
     // The name was resolved once to decide; Fastify resolved it again to bind. Without a token, what was bound
@@ -98,7 +108,7 @@ export async function serveCommand(flags: Record<string, unknown>): Promise<numb
     // process alive after `sluice_stopped` (for ever, for a request that never ends).
     return {
       close: async () => {
-        const closed = app.close();
+        const closed = app.close().then(() => reprocessDeps.manifests.close());
         const wait = (ms: number) => new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref());
         if (!(await Promise.race([closed.then(() => true), wait(10_000)]))) {
           app.server.closeAllConnections();

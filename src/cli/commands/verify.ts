@@ -77,7 +77,7 @@ export async function verifyCommand(flags: VerifyFlags): Promise<number> {
       const repaired: Problem[] = [];
       try {
         for (const p of report.problems) {
-          if (p.kind === "manifest_missing" && p.ingest_id) {
+          if (p.kind === "manifest_missing" && p.repairable && p.ingest_id) {
             const rec = records.get(p.ingest_id);
             if (!rec) continue;
             const path = rec.manifestPath ?? writer.pathFor(new Date(rec.ingestedAt ?? rec.updatedAt));

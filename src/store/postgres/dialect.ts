@@ -1,5 +1,5 @@
 import type { PoolClient, QueryConfig } from "pg";
-import type { FileRow } from "../row-mapping.js";
+import { type FileRow, type IntentRow, toIntent } from "../row-mapping.js";
 import type { StoreDialect } from "../rules/store-dialect.js";
 import { isTransient } from "./connect.js";
 
@@ -249,6 +249,80 @@ export function postgresDialect(c: PoolClient, node: string): StoreDialect {
           rows.map((r) => r.error),
           node,
         ],
+      );
+    },
+    fileGeneration: async (id) => {
+      const [r] = await q("file_generation", "SELECT generation, state FROM files WHERE ingest_id = $1", [id]);
+      return r ? { generation: Number(r.generation), state: r.state as string } : null;
+    },
+    insertIntent: async (r) =>
+      (
+        await q(
+          "insert_intent",
+          `INSERT INTO reprocessing (ingest_id, generation, phase, owner, started_at, heartbeat_at)
+           VALUES ($1, $2, 'writing', $3, $4, $4) ON CONFLICT DO NOTHING RETURNING ingest_id`,
+          [r.id, r.generation, r.owner, r.now],
+        )
+      ).length > 0,
+    getIntent: async (id) => {
+      const [r] = await q("get_intent", "SELECT * FROM reprocessing WHERE ingest_id = $1", [id]);
+      return r ? toIntent(r as unknown as IntentRow) : null;
+    },
+    setIntent: async (r) =>
+      (
+        await q(
+          "set_intent",
+          `UPDATE reprocessing SET phase = $3, new_outputs = COALESCE($4, new_outputs),
+             old_outputs = COALESCE($5, old_outputs), manifest_path = COALESCE($6, manifest_path), heartbeat_at = $7
+           WHERE ingest_id = $1 AND owner = $2 RETURNING ingest_id`,
+          [
+            r.id,
+            r.owner,
+            r.phase,
+            r.newOutputs ? JSON.stringify(r.newOutputs) : null,
+            r.oldOutputs ? JSON.stringify(r.oldOutputs) : null,
+            r.manifestPath ?? null,
+            r.now,
+          ],
+        )
+      ).length > 0,
+    touchIntent: async (r) =>
+      (
+        await q(
+          "touch_intent",
+          `UPDATE reprocessing SET owner = $3, heartbeat_at = $4 WHERE ingest_id = $1 AND owner = $2
+           RETURNING ingest_id`,
+          [r.id, r.owner, r.newOwner, r.now],
+        )
+      ).length > 0,
+    deleteIntent: async (id, owner) => {
+      await q("delete_intent", "DELETE FROM reprocessing WHERE ingest_id = $1 AND owner = $2", [id, owner]);
+    },
+    historyFromFile: async (r) => {
+      await q(
+        "history_from_file",
+        `INSERT INTO file_history (ingest_id, generation, recorded_at, kind, processing)
+         SELECT ingest_id, generation, COALESCE(ingested_at, $3), $4, processing FROM files
+          WHERE ingest_id = $1 AND generation = $2
+         ON CONFLICT DO NOTHING`,
+        [r.id, r.generation, r.now, r.kind],
+      );
+    },
+    switchGeneration: async (r) =>
+      (
+        await q(
+          "switch_generation",
+          `UPDATE files SET generation = $2 + 1 WHERE ingest_id = $1 AND generation = $2 AND state = 'done'
+           RETURNING ingest_id`,
+          [r.id, r.from],
+        )
+      ).length > 0,
+    insertHistory: async (r) => {
+      await q(
+        "insert_history",
+        `INSERT INTO file_history (ingest_id, generation, recorded_at, kind, processing) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT DO NOTHING`,
+        [r.id, r.generation, r.now, r.kind, r.processing],
       );
     },
   };

@@ -4,10 +4,19 @@ import type { InvalidRow } from "../../core/profile.js";
 import { retry } from "../../core/retry.js";
 import { BatchedWrites } from "../batched-writes.js";
 import type { OutboxBacklog, OutboxClaim, OutboxKey, OutboxRetry, OutboxRow } from "../outbox-types.js";
-import { type FileRow, type OutboxDbRow, toOutboxRow, toRecord } from "../row-mapping.js";
+import {
+  type FileRow,
+  type HistoryRow,
+  type IntentRow,
+  type OutboxDbRow,
+  toHistory,
+  toIntent,
+  toOutboxRow,
+  toRecord,
+} from "../row-mapping.js";
 import { applyBatchAsync } from "../rules/apply-batch.js";
 import { runAsync } from "../rules/steps.js";
-import type { FileQuery, StateStore } from "../state-store.js";
+import type { FileQuery, HistoryEntry, ReprocessIntent, StateStore } from "../state-store.js";
 import { isOpError, type OpError, opErrorToError, type WriteOp } from "../write-op.js";
 import { isTransient, openPool } from "./connect.js";
 import { postgresDialect } from "./dialect.js";
@@ -210,6 +219,18 @@ export class PostgresStateStore extends BatchedWrites implements StateStore {
       "SELECT target, COUNT(*)::int AS pending, MIN(created_at) AS oldest_at FROM outbox GROUP BY target ORDER BY target",
     );
     return rows.rows.map((r) => ({ target: r.target, pending: r.pending, oldestAt: r.oldest_at }));
+  }
+
+  async reprocessIntents(): Promise<ReprocessIntent[]> {
+    return (await this.read<IntentRow>("SELECT * FROM reprocessing ORDER BY started_at, ingest_id", [])).map(toIntent);
+  }
+
+  async history(ingestId: string): Promise<HistoryEntry[]> {
+    const rows = await this.read<HistoryRow>(
+      "SELECT generation, recorded_at, kind, processing FROM file_history WHERE ingest_id = $1 ORDER BY generation",
+      [ingestId],
+    );
+    return rows.map(toHistory);
   }
 
   async close(): Promise<void> {

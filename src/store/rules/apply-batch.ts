@@ -2,6 +2,7 @@ import { type OpError, toOpError, type WriteOp, type WriteOpKind } from "../writ
 import { decideAll, rehashOne } from "./decide.js";
 import { checkFenced } from "./fence.js";
 import { enqueueEvents, terminalEvents } from "./outbox.js";
+import { reprocessRule } from "./reprocess.js";
 import { ask, type Rule } from "./steps.js";
 import type { StoreDialect } from "./store-dialect.js";
 
@@ -127,6 +128,18 @@ function* applyRun(d: StoreDialect, kind: WriteOpKind, ops: WriteOp[]): Rule<unk
         if (o.retries.length > 0) yield* ask(d.rescheduleOutbox(o.retries));
       }
       return none();
+    }
+    case "reprocessBegin":
+    case "reprocessPlacing":
+    case "reprocessSwitch":
+    case "reprocessTouch":
+    case "reprocessEnd": {
+      const out: unknown[] = [];
+      for (const o of ops as OpOf<
+        "reprocessBegin" | "reprocessPlacing" | "reprocessSwitch" | "reprocessTouch" | "reprocessEnd"
+      >[])
+        out.push(yield* reprocessRule(d, o));
+      return out;
     }
     case "beginQuarantine": {
       // Quarantine happens before anything is stored: the content claim and the reserved name are given back.

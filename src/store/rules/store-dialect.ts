@@ -1,7 +1,7 @@
 import type { ProcessingResult } from "../../core/processing.js";
 import type { OutboxInsert, OutboxKey, OutboxRetry } from "../outbox-types.js";
 import type { FileRow } from "../row-mapping.js";
-import type { ErrorInfo, NewFile } from "../state-store.js";
+import type { ErrorInfo, NewFile, ReprocessIntent } from "../state-store.js";
 import type { Maybe } from "./steps.js";
 
 /** The file that holds a content claim, as decide and rehash need to see it. */
@@ -81,4 +81,28 @@ export interface StoreDialect {
   deleteOutbox(keys: OutboxKey[]): Maybe<void>;
   /** Failed: attempts and the next try recorded, the lease given back (only a lease this node still holds). */
   rescheduleOutbox(rows: OutboxRetry[]): Maybe<void>;
+  // Reprocess (issue 21, rules/reprocess.ts): single-row statements, a reprocess being rare.
+  /** The file's current generation and state, or null if there is no such row. */
+  fileGeneration(id: string): Maybe<{ generation: number; state: string } | null>;
+  /** Takes the file's intent row; false when one exists already (another reprocess in flight). */
+  insertIntent(row: { id: string; generation: number; owner: string; now: string }): Maybe<boolean>;
+  getIntent(id: string): Maybe<ReprocessIntent | null>;
+  /** Moves the intent (only `owner`'s) to `phase`, setting what is given and the heartbeat; false if not its. */
+  setIntent(row: {
+    id: string;
+    owner: string;
+    phase: ReprocessIntent["phase"];
+    newOutputs?: string[];
+    oldOutputs?: string[];
+    manifestPath?: string;
+    now: string;
+  }): Maybe<boolean>;
+  /** Heartbeat (`newOwner` = `owner`) or take-over of `owner`'s intent; false if the intent is not `owner`'s. */
+  touchIntent(row: { id: string; owner: string; newOwner: string; now: string }): Maybe<boolean>;
+  deleteIntent(id: string, owner: string): Maybe<void>;
+  /** Copies the file's processing document into its history as `generation`, if it is still at it (and not yet). */
+  historyFromFile(row: { id: string; generation: number; kind: string; now: string }): Maybe<void>;
+  /** generation = from + 1 where it is `from` on a `done` row: the compare-and-set; false if the row moved on. */
+  switchGeneration(row: { id: string; from: number; now: string }): Maybe<boolean>;
+  insertHistory(row: { id: string; generation: number; kind: string; processing: string; now: string }): Maybe<void>;
 }

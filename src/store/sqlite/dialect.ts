@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import type { FileRow } from "../row-mapping.js";
+import { type FileRow, type IntentRow, toIntent } from "../row-mapping.js";
 import { applyBatchSync } from "../rules/apply-batch.js";
 import { runSync } from "../rules/steps.js";
 import type { StoreDialect } from "../rules/store-dialect.js";
@@ -86,6 +86,33 @@ export function sqliteDialect(db: Database.Database, s: Statements): StoreDialec
           nextAt: now + r.delayMs,
           error: r.error,
         });
+    },
+    fileGeneration: (id) => (s.fileGeneration.get(id) as { generation: number; state: string } | undefined) ?? null,
+    insertIntent: (row) => s.insertIntent.run(row).changes > 0,
+    getIntent: (id) => {
+      const r = s.getIntent.get(id) as IntentRow | undefined;
+      return r ? toIntent(r) : null;
+    },
+    setIntent: (r) =>
+      s.setIntent.run({
+        id: r.id,
+        owner: r.owner,
+        phase: r.phase,
+        newOutputs: r.newOutputs ? JSON.stringify(r.newOutputs) : null,
+        oldOutputs: r.oldOutputs ? JSON.stringify(r.oldOutputs) : null,
+        manifestPath: r.manifestPath ?? null,
+        now: r.now,
+      }).changes > 0,
+    touchIntent: (r) => s.touchIntent.run(r).changes > 0,
+    deleteIntent: (id, owner) => {
+      s.deleteIntent.run(id, owner);
+    },
+    historyFromFile: (r) => {
+      s.historyFromFile.run(r);
+    },
+    switchGeneration: (r) => s.switchGeneration.run({ id: r.id, from: r.from }).changes > 0,
+    insertHistory: (r) => {
+      s.insertHistory.run(r);
     },
   };
 }

@@ -3,8 +3,17 @@ import type { FileRecord } from "../../core/file-record.js";
 import type { InvalidRow } from "../../core/profile.js";
 import { BatchedWrites } from "../batched-writes.js";
 import type { OutboxBacklog, OutboxClaim, OutboxRow } from "../outbox-types.js";
-import { type FileRow, type OutboxDbRow, toOutboxRow, toRecord } from "../row-mapping.js";
-import type { FileQuery, StateStore } from "../state-store.js";
+import {
+  type FileRow,
+  type HistoryRow,
+  type IntentRow,
+  type OutboxDbRow,
+  toHistory,
+  toIntent,
+  toOutboxRow,
+  toRecord,
+} from "../row-mapping.js";
+import type { FileQuery, HistoryEntry, ReprocessIntent, StateStore } from "../state-store.js";
 import type { OpError, WriteOp } from "../write-op.js";
 import { type BatchWriter, InProcessWriter, StartupWriter, WorkerWriter } from "./batch-writer.js";
 import { sqliteDialect } from "./dialect.js";
@@ -96,6 +105,14 @@ export class SqliteStateStore extends BatchedWrites implements StateStore {
       pending: r.pending,
       oldestAt: r.oldest_at,
     }));
+  }
+
+  async reprocessIntents(): Promise<ReprocessIntent[]> {
+    return (this.stmt.intents.all() as IntentRow[]).map(toIntent);
+  }
+
+  async history(ingestId: string): Promise<HistoryEntry[]> {
+    return (this.stmt.history.all(ingestId) as HistoryRow[]).map(toHistory);
   }
 
   async close(): Promise<void> {

@@ -54,6 +54,28 @@ export function prepareStatements(db: Database.Database) {
     outboxBacklog: db.prepare(
       "SELECT target, COUNT(*) AS pending, MIN(created_at) AS oldest_at FROM outbox GROUP BY target ORDER BY target",
     ),
+    // Reprocess (issue 21).
+    fileGeneration: db.prepare("SELECT generation, state FROM files WHERE ingest_id = ?"),
+    insertIntent: db.prepare(`INSERT OR IGNORE INTO reprocessing (ingest_id, generation, phase, owner, started_at,
+      heartbeat_at) VALUES (@id, @generation, 'writing', @owner, @now, @now)`),
+    getIntent: db.prepare("SELECT * FROM reprocessing WHERE ingest_id = ?"),
+    intents: db.prepare("SELECT * FROM reprocessing ORDER BY started_at, ingest_id"),
+    setIntent: db.prepare(`UPDATE reprocessing SET phase = @phase, new_outputs = COALESCE(@newOutputs, new_outputs),
+      old_outputs = COALESCE(@oldOutputs, old_outputs), manifest_path = COALESCE(@manifestPath, manifest_path),
+      heartbeat_at = @now WHERE ingest_id = @id AND owner = @owner`),
+    touchIntent: db.prepare(`UPDATE reprocessing SET owner = @newOwner, heartbeat_at = @now
+      WHERE ingest_id = @id AND owner = @owner`),
+    deleteIntent: db.prepare("DELETE FROM reprocessing WHERE ingest_id = ? AND owner = ?"),
+    historyFromFile: db.prepare(`INSERT OR IGNORE INTO file_history (ingest_id, generation, recorded_at, kind,
+      processing) SELECT ingest_id, generation, COALESCE(ingested_at, @now), @kind, processing FROM files
+      WHERE ingest_id = @id AND generation = @generation`),
+    switchGeneration: db.prepare(`UPDATE files SET generation = @from + 1 WHERE ingest_id = @id
+      AND generation = @from AND state = 'done'`),
+    insertHistory: db.prepare(`INSERT OR IGNORE INTO file_history (ingest_id, generation, recorded_at, kind, processing)
+      VALUES (@id, @generation, @now, @kind, @processing)`),
+    history: db.prepare(
+      "SELECT generation, recorded_at, kind, processing FROM file_history WHERE ingest_id = ? ORDER BY generation",
+    ),
   };
 }
 

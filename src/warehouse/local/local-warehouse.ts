@@ -1,8 +1,9 @@
-import { chmodSync, fchmodSync, lstatSync, renameSync } from "node:fs";
-import { access, constants, mkdir, stat } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { chmodSync, createReadStream, fchmodSync, lstatSync, renameSync } from "node:fs";
+import { access, constants, mkdir, readdir, rm, rmdir, stat } from "node:fs/promises";
+import { dirname, join, sep } from "node:path";
 import { errnoCode, SluiceError } from "../../core/errors.js";
 import { type DirSyncer, mkdirDurable } from "../../durable/fsync.js";
+import { copyHashed } from "../fetch-copy.js";
 import { walkFiles } from "../walk.js";
 import type {
   PutOptions,
@@ -183,6 +184,36 @@ export class LocalWarehouse implements Warehouse, WarehouseDirectory {
   async heldByOther(path: string, sha256: string): Promise<boolean> {
     if ((await this.occupant(path)) === null) return false;
     return (await this.hash(path)) !== sha256;
+  }
+
+  async fetch(path: string, dest: string): Promise<StoredObject | null> {
+    const there = await this.occupant(path);
+    if (!there) return null;
+    try {
+      return await copyHashed(createReadStream(path, { highWaterMark: 1 << 20 }), dest);
+    } catch (err) {
+      // Gone between the look and the read: as absent as if it had never been there.
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw err;
+    }
+  }
+
+  async remove(path: string): Promise<void> {
+    if (!path.startsWith(this.root + sep) || path.startsWith(join(this.root, ".sluice-tmp") + sep)) {
+      throw new Error(`refusing to remove ${path}: not a warehouse object`);
+    }
+    await rm(path, { recursive: true, force: true });
+    let dir = dirname(path);
+    // A SQL dump's tables sit in `NAME.tables/`: the directory goes with its last table.
+    if (dir.endsWith(".tables") && (await readdir(dir).catch(() => ["?"])).length === 0) {
+      await rmdir(dir).catch(() => undefined);
+      dir = dirname(dir);
+    }
+    // What survives a kill here: the unlink is durable once its directory is fsynced; a kill before leaves the
+    // output, which the caller's recovery removes again (this call is safe to repeat).
+    await this.dirs.sync(dir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "ENOENT") throw err;
+    });
   }
 
   list(): AsyncIterable<string> {

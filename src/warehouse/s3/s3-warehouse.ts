@@ -93,6 +93,14 @@ export class S3Warehouse implements Warehouse {
     return there !== null && there.sha256 !== sha256;
   }
 
+  fetch(uri: string, dest: string, opts: { signal?: AbortSignal } = {}): Promise<StoredObject | null> {
+    return this.sink.fetch(this.keyOf(uri), dest, opts);
+  }
+
+  remove(uri: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    return this.sink.remove(this.keyOf(uri), opts);
+  }
+
   async *list(): AsyncGenerator<string> {
     for await (const o of this.sink.listObjects()) yield this.uriOf(o.key);
   }

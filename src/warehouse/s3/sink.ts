@@ -1,11 +1,14 @@
 import {
+  DeleteObjectCommand,
+  GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import type { PutOptions, PutSource } from "../warehouse.js";
+import { copyHashed } from "../fetch-copy.js";
+import type { PutOptions, PutSource, StoredObject } from "../warehouse.js";
 import { createS3Client, type S3Location, type S3SinkOptions } from "./client.js";
 import { DEFAULT_PART_SIZE_BYTES, DEFAULT_QUEUE_SIZE, MIN_PART_SIZE_BYTES } from "./config.js";
 import { classifyS3Error, S3IntegrityError, S3KeyOccupiedError, s3HttpStatus } from "./errors.js";
@@ -106,6 +109,43 @@ export class S3Sink {
     } catch (err) {
       if (s3HttpStatus(err) === 404) return null;
       throw this.classify(err, "HeadObject", key);
+    }
+  }
+
+  /**
+   * Downloads the object at `key` into the local file `dest`, hashing the bytes received (never trusting the
+   * metadata): null when there is no such object. Safe to repeat (`dest` is written anew).
+   */
+  async fetch(key: string, dest: string, opts: { signal?: AbortSignal } = {}): Promise<StoredObject | null> {
+    let body: NodeJS.ReadableStream;
+    try {
+      const out = await this.client.send(
+        new GetObjectCommand({ Bucket: this.location.bucket, Key: key }),
+        opts.signal ? { abortSignal: opts.signal } : {},
+      );
+      body = out.Body as NodeJS.ReadableStream;
+    } catch (err) {
+      if (s3HttpStatus(err) === 404 || (err as { name?: string }).name === "NoSuchKey") return null;
+      throw this.classify(err, "GetObject", key);
+    }
+    try {
+      return await copyHashed(body, dest);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).syscall) throw err;
+      throw this.classify(err, "GetObject", key);
+    }
+  }
+
+  /** Deletes the object at `key`; an absent key is no error (S3 answers 204 either way). */
+  async remove(key: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteObjectCommand({ Bucket: this.location.bucket, Key: key }),
+        opts.signal ? { abortSignal: opts.signal } : {},
+      );
+    } catch (err) {
+      if (s3HttpStatus(err) === 404) return;
+      throw this.classify(err, "DeleteObject", key);
     }
   }
 

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { IntegrityError, OccupiedError, type Warehouse } from "../../../src/warehouse/warehouse.js";
@@ -103,6 +103,40 @@ export function warehouseInterfaceContract(
       expect(err).toBeInstanceOf(IntegrityError);
       expect((err as IntegrityError).where).toBe("source");
       expect(await w.warehouse.head(s.target)).toBeNull();
+    });
+
+    test("fetch copies the stored bytes into a local file and hashes what it wrote; absent is null", async () => {
+      const s = source(opts.partBytes + 4_321);
+      await w.warehouse.put(s.target, { path: s.path }, s.meta);
+      const dest = join(w.scratch, `fetched-${n}`);
+      expect(await w.warehouse.fetch(s.target, dest)).toEqual(s.meta);
+      expect(readFileSync(dest).equals(s.body)).toBe(true);
+      // Fetched again over the first copy: written anew, not appended.
+      expect(await w.warehouse.fetch(s.target, dest)).toEqual(s.meta);
+      expect(readFileSync(dest).length).toBe(s.meta.size);
+      expect(await w.warehouse.fetch(`${s.target}.absent`, join(w.scratch, `none-${n}`))).toBeNull();
+    });
+
+    test("remove deletes a derived output (a table of a `.tables` set too), and is safe to repeat", async () => {
+      const raw = source(10);
+      await w.warehouse.put(raw.target, { path: raw.path }, raw.meta);
+      const out = source(20);
+      const parquet = `${raw.target}.g1.parquet`;
+      const table = `${raw.target}.g1.tables/public.t.parquet`;
+      await w.warehouse.put(parquet, { path: out.path }, out.meta, { replace: true });
+      await w.warehouse.put(table, { path: out.path }, out.meta, { replace: true });
+      await w.warehouse.remove(parquet);
+      await w.warehouse.remove(table);
+      await w.warehouse.remove(parquet);
+      expect(await w.warehouse.head(parquet)).toBeNull();
+      expect(await w.warehouse.head(table)).toBeNull();
+      expect(await w.warehouse.head(raw.target)).toEqual(raw.meta);
+      const listed: string[] = [];
+      for await (const p of w.warehouse.list()) listed.push(p);
+      expect(listed.filter((p) => p.startsWith(`${raw.target}.g1`))).toEqual([]);
+      if (w.warehouse.directory) {
+        expect(await w.warehouse.directory.occupant(`${raw.target}.g1.tables`)).toBeNull();
+      }
     });
 
     test("list and the verify view show every stored path and nothing of the work area", async () => {
