@@ -33,6 +33,10 @@ export interface FileRecord {
   memberIndex: number | null;
   /** What processing produced (null: no processor applied, or not processed yet). */
   processing: ProcessingRecordV1 | null;
+  /** A new attempt made by `sluice requeue`: the failed row it was handed back from. */
+  requeuedFrom: string | null;
+  /** A failed row that was requeued: its new attempt, once the pipeline recorded it. */
+  requeuedTo: string | null;
 }
 
 /** The identity of a file generation on disk: used to tell "the same file" from a replacement. */

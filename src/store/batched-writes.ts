@@ -1,6 +1,6 @@
 import type { ProcessingResult } from "../core/processing.js";
 import { Batcher } from "../durable/batcher.js";
-import type { Decision, ErrorInfo, NewFile, PlacementRequest } from "./state-store.js";
+import type { Decision, ErrorInfo, NewFile, PlacementRequest, RequeueRequest } from "./state-store.js";
 import { isOpError, type OpError, opErrorToError, type WriteOp } from "./write-op.js";
 
 /**
@@ -83,5 +83,13 @@ export abstract class BatchedWrites {
 
   beginQuarantine(ingestId: string, error: ErrorInfo, errorPath: string | null): Promise<void> {
     return this.run({ op: "beginQuarantine", id: ingestId, error, errorPath, now: this.now() });
+  }
+
+  requestRequeue(failedId: string): Promise<RequeueRequest> {
+    return this.run({ op: "requestRequeue", id: failedId, now: this.now() });
+  }
+
+  cancelRequeue(failedId: string): Promise<boolean> {
+    return this.run({ op: "cancelRequeue", id: failedId, now: this.now() });
   }
 }

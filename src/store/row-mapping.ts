@@ -26,6 +26,8 @@ export interface FileRow {
   member_path: string | null;
   member_index: number | null;
   processing: string | null;
+  requeued_from?: string | null;
+  requeued_to?: string | null;
 }
 
 export function toRecord(r: FileRow): FileRecord {
@@ -54,5 +56,7 @@ export function toRecord(r: FileRow): FileRecord {
     memberPath: r.member_path,
     memberIndex: r.member_index,
     processing: r.processing ? JSON.parse(r.processing) : null,
+    requeuedFrom: r.requeued_from ?? null,
+    requeuedTo: r.requeued_to ?? null,
   };
 }

@@ -31,7 +31,9 @@ export type WriteOp =
       processing?: ProcessingResult;
     }
   | { op: "setState"; id: string; state: string; now: string }
-  | { op: "beginQuarantine"; id: string; error: ErrorInfo; errorPath: string | null; now: string };
+  | { op: "beginQuarantine"; id: string; error: ErrorInfo; errorPath: string | null; now: string }
+  | { op: "requestRequeue"; id: string; now: string }
+  | { op: "cancelRequeue"; id: string; now: string };
 
 export type WriteOpKind = WriteOp["op"];
 

@@ -68,6 +68,8 @@ function record(over: Partial<FileRecord> = {}): FileRecord {
     memberPath: null,
     memberIndex: null,
     processing: null,
+    requeuedFrom: null,
+    requeuedTo: null,
     ...over,
   };
 }

@@ -1,7 +1,8 @@
 import type Database from "better-sqlite3";
 import { applyBatchSync } from "../rules/apply-batch.js";
 import { runSync } from "../rules/steps.js";
-import type { StoreDialect } from "../rules/store-dialect.js";
+import type { RequeueTarget, StoreDialect } from "../rules/store-dialect.js";
+import type { RequeueIntent } from "../state-store.js";
 import type { OpError, WriteOp } from "../write-op.js";
 import type { Statements } from "./statements.js";
 
@@ -67,6 +68,26 @@ export function sqliteDialect(db: Database.Database, s: Statements): StoreDialec
     setState: (rows) => ids(rows, (r) => s.setState.run(r.state, r.now, r.id)),
     setQuarantine: (rows) =>
       ids(rows, (r) => s.setQuarantine.run(r.error.code, r.error.message, r.error.attempts, r.errorPath, r.now, r.id)),
+    requeueTarget: (id) => (s.requeueTarget.get(id) as RequeueTarget | undefined) ?? null,
+    requeueIntent: (id) => (s.requeueIntent.get(id) as RequeueIntent | undefined) ?? null,
+    insertRequeue: (i) => s.insertRequeue.run(i).changes > 0,
+    deleteRequeue: (id) => s.deleteRequeue.run(id).changes > 0,
+    pendingRequeues: (names) => names.flatMap((n) => s.pendingRequeues.all(n) as RequeueIntent[]),
+    linkRequeues: (links) =>
+      links
+        .filter((l) => {
+          if (s.linkRequeue.run(l.newId, l.now, l.failedId).changes === 0) return false;
+          s.setRequeuedFrom.run(l.failedId, l.newId);
+          s.setRequeuedTo.run(l.newId, l.failedId);
+          return true;
+        })
+        .map((l) => l.failedId),
+    unlinkRequeues: (newIds) => {
+      for (const id of newIds) {
+        s.unlinkRequeue.run(id);
+        s.clearRequeuedTo.run(id);
+      }
+    },
   };
 }
 

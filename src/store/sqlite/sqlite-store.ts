@@ -3,7 +3,7 @@ import type { FileRecord } from "../../core/file-record.js";
 import type { InvalidRow } from "../../core/profile.js";
 import { BatchedWrites } from "../batched-writes.js";
 import { type FileRow, toRecord } from "../row-mapping.js";
-import type { FileQuery, StateStore } from "../state-store.js";
+import type { FailedQuery, FileQuery, RequeueIntent, StateStore } from "../state-store.js";
 import type { OpError, WriteOp } from "../write-op.js";
 import { type BatchWriter, InProcessWriter, StartupWriter, WorkerWriter } from "./batch-writer.js";
 import { sqliteDialect } from "./dialect.js";
@@ -81,6 +81,21 @@ export class SqliteStateStore extends BatchedWrites implements StateStore {
     const out: Record<string, number> = {};
     for (const r of this.stmt.counts.all() as { state: string; n: number }[]) out[r.state] = r.n;
     return out;
+  }
+
+  async requeueIntent(failedId: string): Promise<RequeueIntent | undefined> {
+    return this.stmt.requeueIntent.get(failedId) as RequeueIntent | undefined;
+  }
+
+  async failedFiles(q: FailedQuery): Promise<FileRecord[]> {
+    const rows = this.stmt.failedFiles.all({
+      code: q.code ?? null,
+      since: q.since ?? null,
+      afterAt: q.after?.updatedAt ?? null,
+      afterId: q.after?.ingestId ?? null,
+      limit: q.limit,
+    }) as FileRow[];
+    return rows.map(toRecord);
   }
 
   async close(): Promise<void> {
