@@ -85,8 +85,8 @@ export abstract class BatchedWrites {
     return this.run({ op: "beginQuarantine", id: ingestId, error, errorPath, now: this.now() });
   }
 
-  requestRequeue(failedId: string): Promise<RequeueRequest> {
-    return this.run({ op: "requestRequeue", id: failedId, now: this.now() });
+  requestRequeue(failedId: string, sha256: string | null = null): Promise<RequeueRequest> {
+    return this.run({ op: "requestRequeue", id: failedId, sha256, now: this.now() });
   }
 
   cancelRequeue(failedId: string): Promise<boolean> {

@@ -195,9 +195,10 @@ export interface StateStore {
   /**
    * Records, in one transaction, that the failed row `failedId` is handed back to staging (`sluice requeue`);
    * an intent already recorded is returned as it is (a rerun continues it), a failed row already requeued says so.
-   * The pipeline's `decide` links the first file of the intent's name (and bytes, when known) to it.
+   * The pipeline's `decide` links the first file of the intent's name (and bytes, when known) to it. `sha256` is
+   * the hash of the copy handed back (the row's own when not given).
    */
-  requestRequeue(failedId: string): Promise<RequeueRequest>;
+  requestRequeue(failedId: string, sha256?: string | null): Promise<RequeueRequest>;
   /** Drops an intent nothing was linked to yet (its copy could not be handed back); false when it was linked. */
   cancelRequeue(failedId: string): Promise<boolean>;
   /** The intent recorded for a failed row, if any. */

@@ -32,7 +32,7 @@ export type WriteOp =
     }
   | { op: "setState"; id: string; state: string; now: string }
   | { op: "beginQuarantine"; id: string; error: ErrorInfo; errorPath: string | null; now: string }
-  | { op: "requestRequeue"; id: string; now: string }
+  | { op: "requestRequeue"; id: string; sha256: string | null; now: string }
   | { op: "cancelRequeue"; id: string; now: string };
 
 export type WriteOpKind = WriteOp["op"];

@@ -28,7 +28,8 @@ export function* requestRequeue(d: StoreDialect, o: RequestOp): Rule<RequeueRequ
   const intent: RequeueIntent = {
     failedId: o.id,
     name: requeueName(row),
-    sha256: row.sha256,
+    // The bytes handed back (an operator may have fixed the copy in the error directory), else the row's own.
+    sha256: o.sha256 ?? row.sha256,
     requestedAt: o.now,
     newId: null,
   };
