@@ -44,6 +44,10 @@ export interface FileView {
   ingested_at: string | null;
   /** When the file last changed state (for a failed file: when it was quarantined). */
   updated_at: string;
+  /** A requeued file's new attempt: the failed attempt it was handed back from. */
+  requeued_from: string | null;
+  /** A failed file that was requeued: its new attempt, once the pipeline recorded it. */
+  requeued_to: string | null;
 }
 
 const IN_FLIGHT: readonly FileState[] = ["discovered", "hashed", "stored", "manifested"];
@@ -129,6 +133,8 @@ export function fileView(r: FileRecord, invalid: InvalidRowsPage): FileView {
     member_path: r.memberPath,
     ingested_at: r.ingestedAt,
     updated_at: r.updatedAt,
+    requeued_from: r.requeuedFrom,
+    requeued_to: r.requeuedTo,
   };
 }
 
@@ -152,5 +158,7 @@ export function waitingView(w: WaitingUpload): FileView {
     member_path: null,
     ingested_at: null,
     updated_at: w.uploadTime,
+    requeued_from: null,
+    requeued_to: null,
   };
 }

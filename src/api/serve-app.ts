@@ -1,16 +1,17 @@
 import type { FastifyInstance } from "fastify";
 import { type BuildAppOptions, buildApp } from "./app.js";
 import type { ApiDeps } from "./deps.js";
+import { type RequeueRouteDeps, requeueRoutes } from "./routes/requeue.js";
 import { type UploadRouteDeps, uploadRoutes } from "./routes/upload.js";
 
 /**
- * The app `sluice serve` runs: the core routes plus the upload route. The one list of what it serves, so the
+ * The app `sluice serve` runs: the core routes plus the routes that change something (upload, requeue). The one list of what it serves, so the
  * OpenAPI document (openapi-document.ts builds it through here) cannot miss a route serve has.
  */
 export function buildServeApp(
   deps: ApiDeps,
-  upload: UploadRouteDeps,
+  routes: { upload: UploadRouteDeps; requeue: RequeueRouteDeps },
   opts: Omit<BuildAppOptions, "plugins"> = {},
 ): FastifyInstance {
-  return buildApp(deps, { ...opts, plugins: [uploadRoutes(upload)] });
+  return buildApp(deps, { ...opts, plugins: [uploadRoutes(routes.upload), requeueRoutes(routes.requeue)] });
 }

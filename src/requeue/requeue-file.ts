@@ -35,7 +35,22 @@ export type RequeueOutcome =
  * Every step is idempotent: rerun after a kill anywhere, it continues from what the state and the disk show.
  * Nothing here touches another process's rows in flight (no recovery, no claim): the hand-off is through staging.
  */
-export async function requeueFile(deps: RequeueDeps, id: string): Promise<RequeueOutcome> {
+export function requeueFile(deps: RequeueDeps, id: string): Promise<RequeueOutcome> {
+  // One at a time per id in this process (a double click, two API calls): the steps are safe to rerun, not to
+  // interleave with themselves on one copy.
+  const previous = inProcess.get(id) ?? Promise.resolve();
+  const mine = previous.catch(() => undefined).then(() => requeueOnce(deps, id));
+  const settled = mine.catch(() => undefined);
+  inProcess.set(id, settled);
+  void settled.then(() => {
+    if (inProcess.get(id) === settled) inProcess.delete(id);
+  });
+  return mine;
+}
+
+const inProcess = new Map<string, Promise<unknown>>();
+
+async function requeueOnce(deps: RequeueDeps, id: string): Promise<RequeueOutcome> {
   const rec = await deps.store.get(id);
   if (!rec) return refused(id, "unknown", "no file has this id");
   if (rec.state === "failed" && !rec.errorPath && !rec.requeuedTo) {

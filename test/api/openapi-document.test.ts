@@ -41,6 +41,7 @@ describe("the generated document", () => {
       "/api/v1/files",
       "/api/v1/files/{id}",
       "/api/v1/files/{id}/invalid-rows",
+      "/api/v1/files/{id}/requeue",
       "/api/v1/openapi.json",
       "/api/v1/stats",
       "/healthz",

@@ -51,6 +51,8 @@ export const fileViewSchema = {
     "member_path",
     "ingested_at",
     "updated_at",
+    "requeued_from",
+    "requeued_to",
   ],
   properties: {
     id: { type: "string", description: "ingest id (UUIDv7)" },
@@ -108,6 +110,11 @@ export const fileViewSchema = {
     updated_at: {
       type: "string",
       description: "when the file last changed state (for a failed file, when it was quarantined; ISO 8601 UTC)",
+    },
+    requeued_from: { ...nullable("string"), description: "a requeued file's new attempt: the failed file's id" },
+    requeued_to: {
+      ...nullable("string"),
+      description: "a failed file that was requeued: the new attempt's id, once the pipeline recorded it",
     },
   },
 } as const;
