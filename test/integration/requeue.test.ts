@@ -1,9 +1,10 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runOnce, runSluice, SluiceProcess, useRunning } from "../support/cli.js";
 import { argsFor } from "../support/fixtures.js";
-import { READINGS_CSV, type RequeueRow, rowsNamed, writeSchema } from "../support/requeue-fixtures.js";
+import { READINGS_CSV, type RequeueRow, rowsNamed, rowsOf, writeSchema } from "../support/requeue-fixtures.js";
 import { listFiles, readManifest, type Sandbox, sha256, warehouseFiles } from "../support/sandbox.js";
 import { STORES, storeSandboxes } from "../support/stores.js";
 
@@ -103,6 +104,45 @@ describe.each(STORES)("sluice requeue (%s state)", (store) => {
   });
 });
 
+describe("sluice requeue with two nodes on one PostgreSQL state", () => {
+  it("either node ingests the requeued file once; the requeue itself claims nothing and recovers nothing", async () => {
+    const s = await sandboxes.make("postgres");
+    const schema = join(s.root, "schema.json");
+    writeSchema(schema, false);
+    const node = (id: string) =>
+      new SluiceProcess([
+        "run",
+        ...argsFor(s, "--schema", schema, "--scan-interval", "1").map((a) => (a === "test-node" ? id : a)),
+      ]);
+    const [a, b] = [node("node-a"), node("node-b")];
+    running.push(a, b);
+    await Promise.all([a.waitForCount("sluice_ready", 1, 60_000), b.waitForCount("sluice_ready", 1, 60_000)]);
+    mkdirSync(s.input, { recursive: true });
+    writeFileSync(join(s.input, "readings-two.csv"), READINGS_CSV);
+    await waitUntil(() => rowsNamed(s, "readings-two.csv")[0]?.state === "failed");
+    const [failed] = rowsNamed(s, "readings-two.csv");
+    writeSchema(schema, true);
+    // The command runs under a third node id: it joins nothing and adopts nothing.
+    const r = await runSluice([
+      "requeue",
+      ...s.args.map((x) => (x === "test-node" ? "operator" : x)),
+      failed?.ingest_id as string,
+    ]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    await waitUntil(() => rowsNamed(s, "readings-two.csv").some((x) => x.state === "done"));
+    await new Promise((res) => setTimeout(res, 2_500)); // two more rescans of each node: nothing else is taken
+    const rows = rowsNamed(s, "readings-two.csv");
+    expect(rows.map((x) => x.state)).toEqual(["failed", "done"]);
+    expect(rows[1]?.requeued_from).toBe(failed?.ingest_id);
+    expect(rows[0]?.requeued_to).toBe(rows[1]?.ingest_id);
+    expect(readManifest(s.manifests).filter((l) => l.name === "readings-two.csv")).toHaveLength(1);
+    expect(listFiles(s.input)).toEqual([]);
+    expect(listFiles(s.errors)).toEqual([]);
+    expect((await a.stop()).code).toBe(0);
+    expect((await b.stop()).code).toBe(0);
+  });
+});
+
 describe("sluice requeue: selection and refusals", () => {
   it("--failed --code selects by error code, --since by failure time; refusals exit 1 and move nothing", async () => {
     const [s, schemaFailure] = await quarantined("sqlite");
@@ -139,6 +179,55 @@ describe("sluice requeue: selection and refusals", () => {
     const usage = await requeue(s);
     expect([usage.code, usage.stderr]).toEqual([2, "sluice: give the ids to requeue, or --failed (not both)\n"]);
     expect(readdirSync(s.errors)).toEqual([]);
+  });
+});
+
+describe("sluice requeue: an archive member that failed alone", () => {
+  it("is handed back under its base name at the top of staging, ingested as a file of its own, linked", async () => {
+    const s = await sandboxes.make("sqlite");
+    writeSchema(join(s.root, "schema.json"), false);
+    const pack = join(s.root, "pack");
+    mkdirSync(join(pack, "inner"), { recursive: true });
+    writeFileSync(join(pack, "inner", "readings-m.csv"), READINGS_CSV);
+    writeFileSync(join(pack, "notes.txt"), "kept\n");
+    mkdirSync(s.input, { recursive: true });
+    execFileSync("tar", ["czf", join(s.input, "bundle.tar.gz"), "-C", pack, "inner/readings-m.csv", "notes.txt"]);
+    expect((await runOnce(argsFor(s, ...schemaArgs(s)))).code).toBe(0);
+    const [member] = rowsOf(s).filter((r) => r.state === "failed");
+    expect(member).toMatchObject({ error_code: "SLUICE_ERR_NO_VALID_ROWS" });
+    writeSchema(join(s.root, "schema.json"), true);
+    const r = await requeue(s, member?.ingest_id as string);
+    expect([r.code, r.stdout]).toEqual([
+      0,
+      `${member?.ingest_id} → readings-m.csv: requeued (back in staging, pending ingestion)\n`,
+    ]);
+    expect(listFiles(s.input)).toEqual(["readings-m.csv"]);
+    expect((await runOnce(argsFor(s, ...schemaArgs(s)))).code).toBe(0);
+    const [fresh] = rowsNamed(s, "readings-m.csv");
+    expect(fresh).toMatchObject({ state: "done", requeued_from: member?.ingest_id, sha256: sha256(READINGS_CSV) });
+    expect(listFiles(s.errors)).toEqual([]);
+  });
+});
+
+describe("sluice requeue in sidecar mode", () => {
+  it("hands the .ok back after the file, so the file is ready again", async () => {
+    const s = await sandboxes.make("sqlite");
+    writeSchema(join(s.root, "schema.json"), false);
+    mkdirSync(s.input, { recursive: true });
+    writeFileSync(join(s.input, "readings-s.csv"), READINGS_CSV);
+    writeFileSync(join(s.input, "readings-s.csv.ok"), "");
+    const sidecar = () => argsFor(s, ...schemaArgs(s), "--mode", "sidecar");
+    expect((await runOnce(sidecar())).code).toBe(0);
+    const [failed] = rowsNamed(s, "readings-s.csv");
+    expect(failed?.state).toBe("failed");
+    expect(existsSync(`${failed?.error_path}.ok`)).toBe(true);
+    writeSchema(join(s.root, "schema.json"), true);
+    expect((await requeue(s, failed?.ingest_id as string)).code).toBe(0);
+    expect(listFiles(s.input)).toEqual(["readings-s.csv", "readings-s.csv.ok"]);
+    expect(listFiles(s.errors)).toEqual([]);
+    expect((await runOnce(sidecar())).code).toBe(0);
+    expect(rowsNamed(s, "readings-s.csv")[1]).toMatchObject({ state: "done", requeued_from: failed?.ingest_id });
+    expect(listFiles(s.input)).toEqual([]);
   });
 });
 
