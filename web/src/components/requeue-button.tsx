@@ -20,7 +20,8 @@ export function Requeue({ f }: { f: FileView }) {
       </span>
     );
   }
-  if (f.status !== "failed") return null;
+  // A file that kept nothing in the error directory (it vanished from staging) has nothing to put back.
+  if (f.status !== "failed" || !f.error?.error_path) return null;
   if (state === "pending") {
     return (
       <span className="requeued" aria-live="polite">
