@@ -46,6 +46,10 @@ export interface FileView {
   updated_at: string;
   /** Which generation of derived outputs `profile` describes: 0 from the ingest, +1 per reprocess. */
   generation: number;
+  /** A requeued file's new attempt: the failed attempt it was handed back from. */
+  requeued_from: string | null;
+  /** A failed file that was requeued: its new attempt, once the pipeline recorded it. */
+  requeued_to: string | null;
 }
 
 const IN_FLIGHT: readonly FileState[] = ["discovered", "hashed", "stored", "manifested"];
@@ -132,6 +136,8 @@ export function fileView(r: FileRecord, invalid: InvalidRowsPage): FileView {
     ingested_at: r.ingestedAt,
     updated_at: r.updatedAt,
     generation: r.generation ?? 0,
+    requeued_from: r.requeuedFrom,
+    requeued_to: r.requeuedTo,
   };
 }
 
@@ -156,5 +162,7 @@ export function waitingView(w: WaitingUpload): FileView {
     ingested_at: null,
     updated_at: w.uploadTime,
     generation: 0,
+    requeued_from: null,
+    requeued_to: null,
   };
 }

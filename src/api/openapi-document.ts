@@ -28,12 +28,16 @@ export async function generateOpenApiDocument(): Promise<Record<string, unknown>
     waitingList: unused("waitingList"),
   };
   const app = buildServeApp(deps, {
-    input: "/nonexistent",
-    registry: new UploadRegistry(),
-    dirs: new DirSyncer(),
-    offer: unused("offer"),
-    maxUploadBytes: 1,
-    isIgnored: unused("isIgnored"),
+    upload: {
+      input: "/nonexistent",
+      registry: new UploadRegistry(),
+      dirs: new DirSyncer(),
+      offer: unused("offer"),
+      maxUploadBytes: 1,
+      isIgnored: unused("isIgnored"),
+    },
+    requeue: { requeue: unused("requeue") },
+    reprocess: { reprocess: unused("reprocess") },
   });
   try {
     await app.ready();

@@ -2,20 +2,21 @@ import type { FastifyInstance } from "fastify";
 import { type BuildAppOptions, buildApp } from "./app.js";
 import type { ApiDeps } from "./deps.js";
 import { type ReprocessRouteDeps, reprocessRoutes } from "./routes/reprocess.js";
+import { type RequeueRouteDeps, requeueRoutes } from "./routes/requeue.js";
 import { type UploadRouteDeps, uploadRoutes } from "./routes/upload.js";
 
 /**
- * The app `sluice serve` runs: the core routes plus the upload route. The one list of what it serves, so the
- * OpenAPI document (openapi-document.ts builds it through here) cannot miss a route serve has.
+ * The app `sluice serve` runs: the core routes plus the routes that change something (upload, requeue, reprocess).
+ * The one list of what it serves, so the OpenAPI document (openapi-document.ts builds it through here) cannot miss a
+ * route serve has.
  */
 export function buildServeApp(
   deps: ApiDeps,
-  upload: UploadRouteDeps,
+  routes: { upload: UploadRouteDeps; requeue: RequeueRouteDeps; reprocess: ReprocessRouteDeps },
   opts: Omit<BuildAppOptions, "plugins"> = {},
-  /** The reprocess route's runner (issue 21); the OpenAPI build passes one that answers nothing. */
-  reprocess: ReprocessRouteDeps = {
-    reprocess: () => Promise.reject(new Error("reprocess is not wired in this app")),
-  },
 ): FastifyInstance {
-  return buildApp(deps, { ...opts, plugins: [uploadRoutes(upload), reprocessRoutes(deps, reprocess)] });
+  return buildApp(deps, {
+    ...opts,
+    plugins: [uploadRoutes(routes.upload), requeueRoutes(routes.requeue), reprocessRoutes(deps, routes.reprocess)],
+  });
 }

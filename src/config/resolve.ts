@@ -92,6 +92,8 @@ export function runConfigFrom(layers: Layers, cwd: string) {
     /** Feeds to validate against (empty: no validation), loaded and checked at start. */
     schemas: Object.freeze(loadSchemas(o.schema, resolved.from.schema, abs)) as readonly FeedSchema[],
     schemaSource: o.schema,
+    /** `--schema FILE` as an absolute path, re-read when it changes (live-schema.ts); null for the preset or none. */
+    schemaFile: o.schema && o.schema !== "sensor-readings" ? abs(o.schema) : null,
     /** DuckDB's `memory_limit`, in bytes ("512MB" is 512000000 for DuckDB as for sluice). */
     duckdbMemoryLimit: `${o.duckdbMemoryLimit}B`,
     convertThreads: o.convertThreads === 0 ? availableParallelism() : o.convertThreads,

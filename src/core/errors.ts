@@ -59,6 +59,18 @@ export const ERROR_CATALOG = {
     httpStatus: 422,
     hint: "no row passed the schema; the reasons per row are in .error.json",
   },
+  SLUICE_ERR_SCHEMA_INVALID: {
+    title: "Schema file invalid",
+    retriable: false,
+    httpStatus: 422,
+    hint: "the --schema file became unreadable or is not a valid feed schema: fix it (no restart needed), then requeue the files it failed",
+  },
+  SLUICE_ERR_NOT_REQUEUABLE: {
+    title: "Not requeuable",
+    retriable: false,
+    httpStatus: 409,
+    hint: "only a failed file not requeued yet, with its copy in the error directory and its name free in staging, can be requeued",
+  },
   SLUICE_ERR_ARCHIVE_CORRUPT: {
     title: "Corrupt archive",
     retriable: false,

@@ -38,6 +38,10 @@ export interface FileRecord {
    * (issue 21). Optional in the type so that records built by hand stay valid; the stores always set it.
    */
   generation?: number;
+  /** A new attempt made by `sluice requeue`: the failed row it was handed back from. */
+  requeuedFrom: string | null;
+  /** A failed row that was requeued: its new attempt, once the pipeline recorded it. */
+  requeuedTo: string | null;
 }
 
 /** The identity of a file generation on disk: used to tell "the same file" from a replacement. */

@@ -30,7 +30,13 @@ export type CrashPoint =
   | "reprocess-after-outputs"
   | "reprocess-after-switch"
   | "reprocess-after-old-removed"
-  | "reprocess-after-manifest";
+  | "reprocess-after-manifest"
+  // sluice requeue (src/requeue/): the intent committed; a copy made in staging's temp name; the copy linked
+  // into its staging name (the error copy still there); the error copy gone (its .error.json still there).
+  | "after-requeue-intent"
+  | "after-requeue-copy"
+  | "after-requeue-link"
+  | "after-requeue-move";
 
 const spec = process.env.SLUICE_CRASH_AT;
 const [target, countText] = spec ? spec.split(":") : [];

@@ -1,7 +1,7 @@
 import type { ProcessingResult } from "../core/processing.js";
 import { Batcher } from "../durable/batcher.js";
 import type { NotifyStamp, OutboxKey, OutboxRetry } from "./outbox-types.js";
-import type { Decision, ErrorInfo, NewFile, PlacementRequest, ReprocessStart } from "./state-store.js";
+import type { Decision, ErrorInfo, NewFile, PlacementRequest, ReprocessStart, RequeueRequest } from "./state-store.js";
 import { isOpError, type OpError, opErrorToError, type WriteOp } from "./write-op.js";
 
 /**
@@ -139,5 +139,13 @@ export abstract class BatchedWrites {
 
   reprocessEnd(ingestId: string, owner: string): Promise<void> {
     return this.run({ op: "reprocessEnd", id: ingestId, owner });
+  }
+
+  requestRequeue(failedId: string, sha256: string | null = null): Promise<RequeueRequest> {
+    return this.run({ op: "requestRequeue", id: failedId, sha256, now: this.now() });
+  }
+
+  cancelRequeue(failedId: string): Promise<boolean> {
+    return this.run({ op: "cancelRequeue", id: failedId, now: this.now() });
   }
 }

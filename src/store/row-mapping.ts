@@ -29,6 +29,8 @@ export interface FileRow {
   member_index: number | null;
   processing: string | null;
   generation?: number | null;
+  requeued_from?: string | null;
+  requeued_to?: string | null;
 }
 
 export function toRecord(r: FileRow): FileRecord {
@@ -57,6 +59,8 @@ export function toRecord(r: FileRow): FileRecord {
     memberPath: r.member_path,
     memberIndex: r.member_index,
     processing: r.processing ? JSON.parse(r.processing) : null,
+    requeuedFrom: r.requeued_from ?? null,
+    requeuedTo: r.requeued_to ?? null,
     generation: Number(r.generation ?? 0),
   };
 }

@@ -111,6 +111,9 @@ export const STATE_SCHEMA: readonly TableDecl[] = [
       { name: "processing", type: "json-text", nullable: true },
       // 0004
       text("owner"),
+      // 0006
+      text("requeued_from"),
+      text("requeued_to"),
       // 0007
       { name: "generation", type: "integer", nullable: false, default: "0" },
     ],
@@ -132,6 +135,12 @@ export const STATE_SCHEMA: readonly TableDecl[] = [
       { name: "files_newest", columns: ["discovered_at DESC", "ingest_id DESC"], unique: false },
       { name: "files_owner_active", columns: ["owner"], unique: false, where: ACTIVE },
       { name: "files_active_name", columns: ["name"], unique: false, where: ACTIVE },
+      {
+        name: "files_requeued_from",
+        columns: ["requeued_from"],
+        unique: true,
+        where: "requeued_from IS NOT NULL",
+      },
     ],
   },
   {
@@ -150,6 +159,20 @@ export const STATE_SCHEMA: readonly TableDecl[] = [
     ],
     primaryKey: ["ingest_id", "seq"],
     indexes: [],
+  },
+  {
+    // 0006: what `sluice requeue` handed back, until (and after) the pipeline links a new attempt to it.
+    name: "requeues",
+    columns: [
+      text("failed_id", false),
+      text("name", false),
+      text("sha256"),
+      text("requested_at", false),
+      text("new_id"),
+      text("linked_at"),
+    ],
+    primaryKey: ["failed_id"],
+    indexes: [{ name: "requeues_pending", columns: ["name"], unique: false, where: "new_id IS NULL" }],
   },
   {
     name: "nodes",

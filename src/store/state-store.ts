@@ -60,6 +60,37 @@ export interface FileQuery {
   after?: { discoveredAt: string; ingestId: string };
 }
 
+/** A failed file handed back by `sluice requeue`: the durable intent the pipeline's decide links a new attempt to. */
+export interface RequeueIntent {
+  failedId: string;
+  /** The name (relative to staging) the file is handed back under, and that the new attempt is matched by. */
+  name: string;
+  /** The failed row's content hash when it was hashed: a file of that name with other bytes is not linked. */
+  sha256: string | null;
+  requestedAt: string;
+  /** The new attempt, once linked (in the same transaction as its decide). */
+  newId: string | null;
+}
+
+/** What `requestRequeue` found, and did. */
+export type RequeueRequest =
+  /** The intent was recorded now (or before, not linked yet: `again`): hand the file back. */
+  | { kind: "pending"; intent: RequeueIntent; again: boolean }
+  /** Requeued already: the new attempt exists. */
+  | { kind: "linked"; intent: RequeueIntent; newId: string }
+  | { kind: "not-failed"; state: string }
+  | { kind: "unknown" };
+
+/** Failed rows not requeued yet, for `sluice requeue --failed`: oldest failure first. */
+export interface FailedQuery {
+  code?: string;
+  /** Failed at or after this instant (ISO-8601). */
+  since?: string;
+  limit: number;
+  /** Keyset: only rows after this one (updated_at, ingest_id). */
+  after?: { updatedAt: string; ingestId: string };
+}
+
 /**
  * What several nodes sharing one state need on top of the state machine:
  * liveness, one node per staging name at a time, and adoption of a dead
@@ -176,6 +207,19 @@ export interface StateStore extends ReprocessState {
   settleOutbox(delivered: OutboxKey[], retries: OutboxRetry[]): Promise<void>;
   /** Undelivered events per target (every target with rows, configured or not). */
   outboxBacklog(): Promise<OutboxBacklog[]>;
+  /**
+   * Records, in one transaction, that the failed row `failedId` is handed back to staging (`sluice requeue`);
+   * an intent already recorded is returned as it is (a rerun continues it), a failed row already requeued says so.
+   * The pipeline's `decide` links the first file of the intent's name (and bytes, when known) to it. `sha256` is
+   * the hash of the copy handed back (the row's own when not given).
+   */
+  requestRequeue(failedId: string, sha256?: string | null): Promise<RequeueRequest>;
+  /** Drops an intent nothing was linked to yet (its copy could not be handed back); false when it was linked. */
+  cancelRequeue(failedId: string): Promise<boolean>;
+  /** The intent recorded for a failed row, if any. */
+  requeueIntent(failedId: string): Promise<RequeueIntent | undefined>;
+  /** Failed rows with a copy in the error directory and no new attempt yet (a pending intent included). */
+  failedFiles(q: FailedQuery): Promise<FileRecord[]>;
   close(): Promise<void>;
 }
 

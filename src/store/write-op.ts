@@ -52,7 +52,10 @@ export type WriteOp =
       notify?: NotifyStamp;
     }
   | { op: "reprocessTouch"; id: string; owner: string; newOwner: string; now: string }
-  | { op: "reprocessEnd"; id: string; owner: string };
+  | { op: "reprocessEnd"; id: string; owner: string }
+  // Requeue (issue 21): see rules/requeue.ts.
+  | { op: "requestRequeue"; id: string; sha256: string | null; now: string }
+  | { op: "cancelRequeue"; id: string; now: string };
 
 export type WriteOpKind = WriteOp["op"];
 

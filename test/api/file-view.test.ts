@@ -68,6 +68,8 @@ function record(over: Partial<FileRecord> = {}): FileRecord {
     memberPath: null,
     memberIndex: null,
     processing: null,
+    requeuedFrom: null,
+    requeuedTo: null,
     ...over,
   };
 }
@@ -146,6 +148,8 @@ describe("fileView", () => {
       member_path: null,
       ingested_at: "2026-11-23T19:00:44.000Z",
       updated_at: "2026-11-23T19:00:44.000Z",
+      requeued_from: null,
+      requeued_to: null,
     });
   });
 
@@ -185,7 +189,7 @@ describe("fileView", () => {
     });
     const known = ["id", "name", "status", "upload_time", "updated_at", "size"];
     const rest = Object.entries(v).filter(([k]) => !known.includes(k));
-    expect(rest.length).toBe(11);
+    expect(rest.length).toBe(13);
     for (const [k, val] of rest) expect(val, k).toBeNull();
   });
 });

@@ -43,6 +43,7 @@ describe("the generated document", () => {
       "/api/v1/files/{id}/history",
       "/api/v1/files/{id}/invalid-rows",
       "/api/v1/files/{id}/reprocess",
+      "/api/v1/files/{id}/requeue",
       "/api/v1/openapi.json",
       "/api/v1/stats",
       "/healthz",

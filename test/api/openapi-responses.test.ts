@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance, InjectOptions } from "fastify";
@@ -9,21 +9,25 @@ import type { ApiDeps } from "../../src/api/deps.js";
 import { API_STATUSES } from "../../src/api/file-view.js";
 import { generateOpenApiDocument } from "../../src/api/openapi-document.js";
 import { type ReprocessRouteDeps, reprocessRoutes } from "../../src/api/routes/reprocess.js";
+import { requeueRoutes } from "../../src/api/routes/requeue.js";
 import { uploadRoutes } from "../../src/api/routes/upload.js";
 import type { UploadLimits } from "../../src/api/upload-limits.js";
 import { wire } from "../../src/cli/wire.js";
 import { resolveRunConfig } from "../../src/config/resolve.js";
 import { SluiceError } from "../../src/core/errors.js";
+import { newIngestId } from "../../src/core/ids.js";
 import { DirSyncer } from "../../src/durable/fsync.js";
 import { ManifestWriter } from "../../src/manifest/manifest-writer.js";
 import { reprocessFile } from "../../src/pipeline/reprocess/reprocess-file.js";
 import { newOwner, reprocessManifestName } from "../../src/pipeline/reprocess/reprocess-finish.js";
+import { requeueFile } from "../../src/requeue/requeue-file.js";
 import { UploadRegistry } from "../../src/service/upload-registry.js";
 import type { StateStore } from "../../src/store/state-store.js";
 import { createLogger } from "../../src/telemetry/logger.js";
 import { makeIgnoreRule } from "../../src/watch/ignore-rules.js";
 import { sleep } from "../support/fixtures.js";
 import { BOUNDARY, multipartBody, partHead, rawConnect } from "../support/raw-http.js";
+import { sha256 } from "../support/sandbox.js";
 import { OpenApiChecker } from "./openapi-check.js";
 import { type Fixture, openFixture, PARTIAL_INVALID } from "./read-fixture.js";
 
@@ -75,6 +79,18 @@ function serveLike(opts: { store?: StateStore; input?: string; limits?: UploadLi
         isIgnored: makeIgnoreRule([]),
       }),
       reprocessRoutes(deps, runner),
+      requeueRoutes({
+        requeue: (id) =>
+          requeueFile(
+            {
+              store: deps.store,
+              input,
+              dirs: new DirSyncer(),
+              hash: async (p) => sha256(readFileSync(p)),
+            },
+            id,
+          ),
+      }),
     ],
   });
   closers.push(() => built.close());
@@ -318,6 +334,71 @@ describe("error answers match the document", () => {
     expect(status).toBe(408);
     const contentType = /^content-type: (.*)$/im.exec(head)?.[1];
     checker.check({ method: "POST", url: "/api/v1/files", status, contentType, body });
+  });
+});
+
+describe("requeue answers match the document", () => {
+  const post = (id: string, headers: Headers = {}, on = app) =>
+    // (An empty body, as the dashboard sends: a request without one looks unfinished to the lingering close.)
+    send(
+      {
+        method: "POST",
+        url: `/api/v1/files/${id}/requeue`,
+        payload: "",
+        headers: { "x-sluice-request": "1", ...headers },
+      },
+      on,
+    );
+
+  it("202 for a failed file (again while pending), 409 once linked or not failed, 404, 400, 401, 403, 421", async () => {
+    // A failed file with its copy and reason in an error directory, as the pipeline leaves one.
+    const errors = join(root, "requeue-errors");
+    mkdirSync(errors, { recursive: true });
+    const id = newIngestId();
+    const copy = join(errors, "20261124T100000000Z_again.csv");
+    writeFileSync(copy, "a,b\n1,2\n");
+    writeFileSync(`${copy}.error.json`, "{}");
+    const f = { ingestId: id, sourcePath: "/s/again.csv", name: "again.csv", device: 1, inode: 2, size: 8, mtimeMs: 1 };
+    await fx.store.recordDiscovered({ ...f, sidecarPath: null });
+    await fx.store.beginQuarantine(id, { code: "SLUICE_ERR_PARSE", message: "bad", attempts: 1 }, copy);
+    await fx.store.finishFailed(id);
+    const r = await post(id);
+    expect([r.statusCode, r.json()]).toEqual([202, { id, status: "pending", name: "again.csv" }]);
+    expect(existsSync(copy) || existsSync(`${copy}.error.json`)).toBe(false);
+    expect((await post(id)).statusCode).toBe(202); // pending: the same answer, nothing moves twice
+    // The pipeline's decide links the new attempt: from then on the failed file is requeued already.
+    const next = { ...f, ingestId: newIngestId(), inode: 3, sidecarPath: null };
+    await fx.store.decide(next, sha256("a,b\n1,2\n"), {
+      partitionDir: "/wh/ingest_date=2026-11-24",
+      baseName: "again.csv",
+      collisionName: "again.x.csv",
+      ingestedAt: "2026-11-24T10:00:00.000Z",
+      manifestPath: "/m/manifest.jsonl",
+    });
+    const linked = await post(id);
+    expect([linked.statusCode, linked.json().code]).toEqual([409, "SLUICE_ERR_NOT_REQUEUABLE"]);
+    expect(linked.json().message).toContain(next.ingestId);
+    const view = await get(`/api/v1/files/${id}`);
+    expect(view.json()).toMatchObject({ requeued_to: next.ingestId, requeued_from: null });
+    expect((await get(`/api/v1/files/${next.ingestId}`)).json().requeued_from).toBe(id);
+
+    expect((await post(fx.ids.processed)).statusCode).toBe(409);
+    expect((await post("no-such-id")).statusCode).toBe(404);
+    expect((await post("x".repeat(201))).statusCode).toBe(400);
+    expect((await post(id, { authorization: null })).statusCode).toBe(401);
+    expect((await post(id, { "x-sluice-request": null })).statusCode).toBe(403);
+    expect((await post(id, { host: "evil.example" })).statusCode).toBe(421);
+    const failing = (err: () => Error) =>
+      new Proxy(fx.store, {
+        get(target, key, receiver) {
+          const v = Reflect.get(target, key, receiver);
+          return typeof v === "function" ? () => Promise.reject(err()) : v;
+        },
+      });
+    const down = serveLike({ store: failing(() => new SluiceError("SLUICE_ERR_STATE_STORE", "SQLITE_FULL")) });
+    const broken = serveLike({ store: failing(() => new Error("bug")) });
+    expect((await post(id, {}, down)).statusCode).toBe(503);
+    expect((await post(id, {}, broken)).statusCode).toBe(500);
   });
 });
 

@@ -221,6 +221,8 @@ describe("GET /api/v1/files/:id", () => {
       member_path: null,
       ingested_at: null,
       updated_at: w.uploadTime,
+      requeued_from: null,
+      requeued_to: null,
     });
   });
 

@@ -52,6 +52,8 @@ export const fileViewSchema = {
     "ingested_at",
     "updated_at",
     "generation",
+    "requeued_from",
+    "requeued_to",
   ],
   properties: {
     id: { type: "string", description: "ingest id (UUIDv7)" },
@@ -113,6 +115,11 @@ export const fileViewSchema = {
     generation: {
       type: "integer",
       description: "which generation of derived outputs `profile` describes: 0 from the ingest, +1 per reprocess",
+    },
+    requeued_from: { ...nullable("string"), description: "a requeued file's new attempt: the failed file's id" },
+    requeued_to: {
+      ...nullable("string"),
+      description: "a failed file that was requeued: the new attempt's id, once the pipeline recorded it",
     },
   },
 } as const;

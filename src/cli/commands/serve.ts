@@ -4,9 +4,11 @@ import { checkListen, isLoopbackAddress, type ListenExposure } from "../../confi
 import { readDotEnv } from "../../config/resolve.js";
 import { resolveServeConfig } from "../../config/serve-options.js";
 import { SluiceError } from "../../core/errors.js";
+import { hashPath } from "../../hashing/hash-path.js";
 import { ManifestWriter } from "../../manifest/manifest-writer.js";
 import { reprocessFile } from "../../pipeline/reprocess/reprocess-file.js";
 import { newOwner, type ReprocessDeps, reprocessManifestName } from "../../pipeline/reprocess/reprocess-finish.js";
+import { requeueFile } from "../../requeue/requeue-file.js";
 import { UploadRegistry } from "../../service/upload-registry.js";
 import { makeIgnoreRule } from "../../watch/ignore-rules.js";
 import type { Wired } from "../wire.js";
@@ -76,13 +78,24 @@ export async function serveCommand(flags: Record<string, unknown>): Promise<numb
         waitingList: () => registry.list(),
       },
       {
-        input: config.input,
-        registry,
-        dirs: ctx.dirs,
-        offer: (c) => service.runner.offer(c),
-        maxUploadBytes: serve.maxUploadBytes,
-        limits: serve.limits,
-        isIgnored: makeIgnoreRule(config.ignore),
+        upload: {
+          input: config.input,
+          registry,
+          dirs: ctx.dirs,
+          offer: (c) => service.runner.offer(c),
+          maxUploadBytes: serve.maxUploadBytes,
+          limits: serve.limits,
+          isIgnored: makeIgnoreRule(config.ignore),
+        },
+        // The hand-off through staging, as `sluice requeue` does it: this service's watcher then ingests the file.
+        requeue: {
+          requeue: (id) =>
+            requeueFile(
+              { store: ctx.store, input: config.input, dirs: ctx.dirs, hash: (p) => hashPath(ctx.hasher, p) },
+              id,
+            ),
+        },
+        reprocess: { reprocess: (id) => reprocessFile(reprocessDeps, id) },
       },
       {
         // Every 5xx logs its detail (event api_error): without the logger the promised line was never written.
@@ -91,7 +104,6 @@ export async function serveCommand(flags: Record<string, unknown>): Promise<numb
         hosts: { listenHost: serve.host, loopback: exposure.loopback, allowed: serve.allowedHosts },
         timeouts: { headersTimeoutMs: serve.limits.headersTimeoutMs, requestTimeoutMs: serve.limits.uploadTimeoutMs },
       },
-      { reprocess: (id) => reprocessFile(reprocessDeps, id) },
     );
     const address = await app.listen({ host: serve.host, port: serve.port });
     // The name was resolved once to decide; Fastify resolved it again to bind. Without a token, what was bound

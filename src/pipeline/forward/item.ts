@@ -113,6 +113,9 @@ export function recordOf(
     memberPath: file.memberPath ?? null,
     memberIndex: file.memberIndex ?? null,
     processing: null,
+    // (The requeue links live in state only: the tail that reads this record does not use them.)
+    requeuedFrom: null,
+    requeuedTo: null,
   };
 }
 

@@ -11,6 +11,7 @@ import { type ArchiveKind, archiveKindOf } from "../../processors/archive/kind.j
 import type { DuckOptions } from "../../processors/tabular/duckdb-session.js";
 import { TabularError } from "../../processors/tabular/errors.js";
 import { tabularFormatOf } from "../../processors/tabular/format.js";
+import { liveSchemas } from "../../processors/validate/live-schema.js";
 import { schemaFor } from "../../processors/validate/schema.js";
 import { OUTPUT_SUFFIX } from "../../warehouse/warehouse-paths.js";
 import type { IngestContext } from "../context.js";
@@ -113,7 +114,8 @@ export async function processFile(ctx: IngestContext, job: ProcessJob): Promise<
 async function convertOne(ctx: IngestContext, job: ProcessJob, started: number): Promise<Processed> {
   const format = tabularFormatOf(basename(job.name));
   if (!format) throw new Error(`internal: ${job.name} is not tabular`);
-  const schema = schemaFor(basename(job.name), [...ctx.config.schemas]);
+  // The schema file as it reads now: a fixed schema applies to the next file (and to a requeued one) at once.
+  const schema = schemaFor(basename(job.name), [...liveSchemas(ctx.config.schemaFile, ctx.config.schemas)]);
   const outDir = ctx.work.outDirFor(job.ingestId);
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });

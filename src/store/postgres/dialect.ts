@@ -1,6 +1,10 @@
 import type { PoolClient, QueryConfig } from "pg";
 import { type FileRow, type IntentRow, toIntent } from "../row-mapping.js";
-import type { StoreDialect } from "../rules/store-dialect.js";
+import type { RequeueTarget, StoreDialect } from "../rules/store-dialect.js";
+import type { RequeueIntent } from "../state-store.js";
+
+const INTENT_COLUMNS = `failed_id AS "failedId", name, sha256, requested_at AS "requestedAt", new_id AS "newId"`;
+
 import { isTransient } from "./connect.js";
 
 /**
@@ -323,6 +327,65 @@ export function postgresDialect(c: PoolClient, node: string): StoreDialect {
         `INSERT INTO file_history (ingest_id, generation, recorded_at, kind, processing) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT DO NOTHING`,
         [r.id, r.generation, r.now, r.kind, r.processing],
+      );
+    },
+    requeueTarget: async (id) =>
+      ((
+        await q(
+          "requeue_target",
+          `SELECT state, name, sha256, archive_ingest_id AS "archiveIngestId", member_path AS "memberPath"
+             FROM files WHERE ingest_id = $1`,
+          [id],
+        )
+      )[0] as RequeueTarget | undefined) ?? null,
+    requeueIntent: async (id) =>
+      ((await q("requeue_intent", `SELECT ${INTENT_COLUMNS} FROM requeues WHERE failed_id = $1`, [id]))[0] as
+        | RequeueIntent
+        | undefined) ?? null,
+    insertRequeue: async (i) =>
+      (
+        await q(
+          "insert_requeue",
+          `INSERT INTO requeues (failed_id, name, sha256, requested_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT DO NOTHING RETURNING failed_id`,
+          [i.failedId, i.name, i.sha256, i.requestedAt],
+        )
+      ).length > 0,
+    deleteRequeue: async (id) =>
+      (
+        await q("delete_requeue", "DELETE FROM requeues WHERE failed_id = $1 AND new_id IS NULL RETURNING failed_id", [
+          id,
+        ])
+      ).length > 0,
+    pendingRequeues: async (names) =>
+      (await q(
+        "pending_requeues",
+        `SELECT ${INTENT_COLUMNS} FROM requeues WHERE name = ANY($1::text[]) AND new_id IS NULL
+          ORDER BY requested_at, failed_id`,
+        [names],
+      )) as unknown as RequeueIntent[],
+    linkRequeues: async (links) => {
+      // One statement: the intents still unlinked take their new attempt (a node deciding the same name at the
+      // same moment waits on the row lock and then finds it linked), and only those rows get their links.
+      const rows = await q(
+        "link_requeues",
+        `WITH l AS (
+           UPDATE requeues r SET new_id = t.nid, linked_at = t.now
+             FROM unnest($1::text[], $2::text[], $3::text[]) AS t(fid, nid, now)
+            WHERE r.failed_id = t.fid AND r.new_id IS NULL RETURNING r.failed_id, r.new_id),
+         a AS (UPDATE files f SET requeued_from = l.failed_id FROM l WHERE f.ingest_id = l.new_id),
+         b AS (UPDATE files f SET requeued_to = l.new_id FROM l WHERE f.ingest_id = l.failed_id)
+         SELECT failed_id FROM l`,
+        [links.map((l) => l.failedId), links.map((l) => l.newId), links.map((l) => l.now)],
+      );
+      return rows.map((r) => r.failed_id as string);
+    },
+    unlinkRequeues: async (newIds) => {
+      await q(
+        "unlink_requeues",
+        `WITH u AS (UPDATE requeues SET new_id = NULL, linked_at = NULL WHERE new_id = ANY($1::text[]))
+         UPDATE files SET requeued_to = NULL WHERE requeued_to = ANY($1::text[])`,
+        [newIds],
       );
     },
   };

@@ -16,7 +16,14 @@ import {
 } from "../row-mapping.js";
 import { applyBatchAsync } from "../rules/apply-batch.js";
 import { runAsync } from "../rules/steps.js";
-import type { FileQuery, HistoryEntry, ReprocessIntent, StateStore } from "../state-store.js";
+import type {
+  FailedQuery,
+  FileQuery,
+  HistoryEntry,
+  ReprocessIntent,
+  RequeueIntent,
+  StateStore,
+} from "../state-store.js";
 import { isOpError, type OpError, opErrorToError, type WriteOp } from "../write-op.js";
 import { isTransient, openPool } from "./connect.js";
 import { postgresDialect } from "./dialect.js";
@@ -231,6 +238,27 @@ export class PostgresStateStore extends BatchedWrites implements StateStore {
       [ingestId],
     );
     return rows.map(toHistory);
+  }
+
+  async requeueIntent(failedId: string): Promise<RequeueIntent | undefined> {
+    const [row] = await this.read<RequeueIntent>(
+      `SELECT failed_id AS "failedId", name, sha256, requested_at AS "requestedAt", new_id AS "newId"
+         FROM requeues WHERE failed_id = $1`,
+      [failedId],
+    );
+    return row;
+  }
+
+  /** Every node's failed rows: a failed row is terminal, whoever recorded it. */
+  async failedFiles(q: FailedQuery): Promise<FileRecord[]> {
+    const rows = await this.read<FileRow>(
+      `SELECT * FROM files WHERE state = 'failed' AND requeued_to IS NULL AND error_path IS NOT NULL
+          AND ($1::text IS NULL OR error_code = $1) AND ($2::text IS NULL OR updated_at >= $2)
+          AND ($3::text IS NULL OR (updated_at, ingest_id) > ($3, $4::text))
+        ORDER BY updated_at, ingest_id LIMIT $5`,
+      [q.code ?? null, q.since ?? null, q.after?.updatedAt ?? null, q.after?.ingestId ?? null, q.limit],
+    );
+    return rows.map(toRecord);
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@ import { decideAll, rehashOne } from "./decide.js";
 import { checkFenced } from "./fence.js";
 import { enqueueEvents, terminalEvents } from "./outbox.js";
 import { reprocessRule } from "./reprocess.js";
+import { requestRequeue } from "./requeue.js";
 import { ask, type Rule } from "./steps.js";
 import type { StoreDialect } from "./store-dialect.js";
 
@@ -94,7 +95,11 @@ function* applyRun(d: StoreDialect, kind: WriteOpKind, ops: WriteOp[]): Rule<unk
       // A claim made by decide goes too: an S3 upload that found its source changing forgets a hashed row.
       // A row already past `hashed` is left alone.
       const gone = yield* ask(d.deleteUnstored((ops as OpOf<"forget">[]).map((o) => o.id)));
-      if (gone.length > 0) yield* ask(d.releaseClaims(gone));
+      if (gone.length > 0) {
+        yield* ask(d.releaseClaims(gone));
+        // A requeued file forgotten (not ready after all) is not the new attempt: its intent waits for the next.
+        yield* ask(d.unlinkRequeues(gone));
+      }
       return none();
     }
     case "reassignPath": {
@@ -148,6 +153,16 @@ function* applyRun(d: StoreDialect, kind: WriteOpKind, ops: WriteOp[]): Rule<unk
       yield* fenced(d, rows, d.setQuarantine(rows));
       yield* ask(d.releaseClaims(q.map((o) => o.id)));
       return none();
+    }
+    case "requestRequeue": {
+      const out: unknown[] = [];
+      for (const o of ops as OpOf<"requestRequeue">[]) out.push(yield* requestRequeue(d, o));
+      return out;
+    }
+    case "cancelRequeue": {
+      const out: unknown[] = [];
+      for (const o of ops as OpOf<"cancelRequeue">[]) out.push(yield* ask(d.deleteRequeue(o.id)));
+      return out;
     }
   }
 }

@@ -1,6 +1,7 @@
 import type { Decision } from "../state-store.js";
 import type { WriteOp } from "../write-op.js";
 import { checkFenced } from "./fence.js";
+import { linkRequeues } from "./requeue.js";
 import { ask, type Rule } from "./steps.js";
 import type { HashedRow, Owner, StoreDialect } from "./store-dialect.js";
 
@@ -18,6 +19,9 @@ const FINISHED_OWNER_STATES = new Set(["stored", "manifested", "done"]);
  */
 export function* decideAll(d: StoreDialect, ops: DecideOp[]): Rule<Decision[]> {
   yield* ask(d.insertFiles(ops.map((o) => ({ file: o.file, now: o.now }))));
+  // A file `sluice requeue` handed back is linked to its failed row with its first decision (a new, duplicate or
+  // waiting one alike): the row and the link are committed together.
+  yield* linkRequeues(d, ops);
   const owners: Map<string, Owner> = yield* ask(d.owners([...new Set(ops.map((o) => o.sha256))]));
   // The first file of the batch with unclaimed bytes claims them; the contents primary key, not this read,
   // decides a race with another node (a claim not won is looked up again).

@@ -100,6 +100,9 @@ export function fileSnapshot(r: FileRow): Record<string, unknown> {
     manifest_path: r.manifest_path,
     archive_ingest_id: r.archive_ingest_id,
     member_path: r.member_path,
+    // A requeued file's new attempt names the failed attempt it came from (issue 21, requeue).
+    requeued_from: r.requeued_from ?? null,
+    generation: Number(r.generation ?? 0),
     processing: doc
       ? {
           processor: doc.processor,

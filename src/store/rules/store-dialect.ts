@@ -1,7 +1,7 @@
 import type { ProcessingResult } from "../../core/processing.js";
 import type { OutboxInsert, OutboxKey, OutboxRetry } from "../outbox-types.js";
 import type { FileRow } from "../row-mapping.js";
-import type { ErrorInfo, NewFile, ReprocessIntent } from "../state-store.js";
+import type { ErrorInfo, NewFile, ReprocessIntent, RequeueIntent } from "../state-store.js";
 import type { Maybe } from "./steps.js";
 
 /** The file that holds a content claim, as decide and rehash need to see it. */
@@ -32,6 +32,22 @@ export interface RehashedRow {
   keepPath: boolean;
   at: string | null;
   mp: string | null;
+  now: string;
+}
+
+/** What requestRequeue reads of the failed row. */
+export interface RequeueTarget {
+  state: string;
+  name: string;
+  sha256: string | null;
+  archiveIngestId: string | null;
+  memberPath: string | null;
+}
+
+/** A new attempt linked to the failed row it was handed back from. */
+export interface RequeueLink {
+  failedId: string;
+  newId: string;
   now: string;
 }
 
@@ -105,4 +121,21 @@ export interface StoreDialect {
   /** generation = from + 1 where it is `from` on a `done` row: the compare-and-set; false if the row moved on. */
   switchGeneration(row: { id: string; from: number; now: string }): Maybe<boolean>;
   insertHistory(row: { id: string; generation: number; kind: string; processing: string; now: string }): Maybe<void>;
+  // Requeue (rules/requeue.ts). Links and the failed row are not fenced: a failed row is terminal (no node adopts
+  // it), and the new attempt's row was inserted by this very transaction's node.
+  requeueTarget(id: string): Maybe<RequeueTarget | null>;
+  requeueIntent(id: string): Maybe<RequeueIntent | null>;
+  /** Inserts the intent; false when one exists already (another requeue of the same row won). */
+  insertRequeue(intent: RequeueIntent): Maybe<boolean>;
+  /** Deletes the intent of `id` while nothing is linked to it; true when deleted. */
+  deleteRequeue(id: string): Maybe<boolean>;
+  /** Unlinked intents for any of `names`, oldest request first. */
+  pendingRequeues(names: string[]): Maybe<RequeueIntent[]>;
+  /**
+   * Links each new attempt to its failed row (requeues.new_id, files.requeued_from, files.requeued_to), only where
+   * the intent is still unlinked; returns the failed ids linked now.
+   */
+  linkRequeues(links: RequeueLink[]): Maybe<string[]>;
+  /** The new attempts were forgotten (not ready after all): their intents are pending again. */
+  unlinkRequeues(newIds: string[]): Maybe<void>;
 }

@@ -2,7 +2,8 @@ import type Database from "better-sqlite3";
 import { type FileRow, type IntentRow, toIntent } from "../row-mapping.js";
 import { applyBatchSync } from "../rules/apply-batch.js";
 import { runSync } from "../rules/steps.js";
-import type { StoreDialect } from "../rules/store-dialect.js";
+import type { RequeueTarget, StoreDialect } from "../rules/store-dialect.js";
+import type { RequeueIntent } from "../state-store.js";
 import type { OpError, WriteOp } from "../write-op.js";
 import type { Statements } from "./statements.js";
 
@@ -113,6 +114,26 @@ export function sqliteDialect(db: Database.Database, s: Statements): StoreDialec
     switchGeneration: (r) => s.switchGeneration.run({ id: r.id, from: r.from }).changes > 0,
     insertHistory: (r) => {
       s.insertHistory.run(r);
+    },
+    requeueTarget: (id) => (s.requeueTarget.get(id) as RequeueTarget | undefined) ?? null,
+    requeueIntent: (id) => (s.requeueIntent.get(id) as RequeueIntent | undefined) ?? null,
+    insertRequeue: (i) => s.insertRequeue.run(i).changes > 0,
+    deleteRequeue: (id) => s.deleteRequeue.run(id).changes > 0,
+    pendingRequeues: (names) => names.flatMap((n) => s.pendingRequeues.all(n) as RequeueIntent[]),
+    linkRequeues: (links) =>
+      links
+        .filter((l) => {
+          if (s.linkRequeue.run(l.newId, l.now, l.failedId).changes === 0) return false;
+          s.setRequeuedFrom.run(l.failedId, l.newId);
+          s.setRequeuedTo.run(l.newId, l.failedId);
+          return true;
+        })
+        .map((l) => l.failedId),
+    unlinkRequeues: (newIds) => {
+      for (const id of newIds) {
+        s.unlinkRequeue.run(id);
+        s.clearRequeuedTo.run(id);
+      }
     },
   };
 }

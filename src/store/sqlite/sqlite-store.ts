@@ -13,7 +13,14 @@ import {
   toOutboxRow,
   toRecord,
 } from "../row-mapping.js";
-import type { FileQuery, HistoryEntry, ReprocessIntent, StateStore } from "../state-store.js";
+import type {
+  FailedQuery,
+  FileQuery,
+  HistoryEntry,
+  ReprocessIntent,
+  RequeueIntent,
+  StateStore,
+} from "../state-store.js";
 import type { OpError, WriteOp } from "../write-op.js";
 import { type BatchWriter, InProcessWriter, StartupWriter, WorkerWriter } from "./batch-writer.js";
 import { sqliteDialect } from "./dialect.js";
@@ -113,6 +120,21 @@ export class SqliteStateStore extends BatchedWrites implements StateStore {
 
   async history(ingestId: string): Promise<HistoryEntry[]> {
     return (this.stmt.history.all(ingestId) as HistoryRow[]).map(toHistory);
+  }
+
+  async requeueIntent(failedId: string): Promise<RequeueIntent | undefined> {
+    return this.stmt.requeueIntent.get(failedId) as RequeueIntent | undefined;
+  }
+
+  async failedFiles(q: FailedQuery): Promise<FileRecord[]> {
+    const rows = this.stmt.failedFiles.all({
+      code: q.code ?? null,
+      since: q.since ?? null,
+      afterAt: q.after?.updatedAt ?? null,
+      afterId: q.after?.ingestId ?? null,
+      limit: q.limit,
+    }) as FileRow[];
+    return rows.map(toRecord);
   }
 
   async close(): Promise<void> {

@@ -76,6 +76,25 @@ export function prepareStatements(db: Database.Database) {
     history: db.prepare(
       "SELECT generation, recorded_at, kind, processing FROM file_history WHERE ingest_id = ? ORDER BY generation",
     ),
+    // Requeue (migration 0006).
+    requeueTarget: db.prepare(`SELECT state, name, sha256, archive_ingest_id AS archiveIngestId,
+      member_path AS memberPath FROM files WHERE ingest_id = ?`),
+    requeueIntent: db.prepare(`SELECT failed_id AS failedId, name, sha256, requested_at AS requestedAt,
+      new_id AS newId FROM requeues WHERE failed_id = ?`),
+    insertRequeue: db.prepare(`INSERT OR IGNORE INTO requeues (failed_id, name, sha256, requested_at)
+      VALUES (@failedId, @name, @sha256, @requestedAt)`),
+    deleteRequeue: db.prepare("DELETE FROM requeues WHERE failed_id = ? AND new_id IS NULL"),
+    pendingRequeues: db.prepare(`SELECT failed_id AS failedId, name, sha256, requested_at AS requestedAt,
+      new_id AS newId FROM requeues WHERE name = ? AND new_id IS NULL ORDER BY requested_at, failed_id`),
+    linkRequeue: db.prepare("UPDATE requeues SET new_id = ?, linked_at = ? WHERE failed_id = ? AND new_id IS NULL"),
+    setRequeuedFrom: db.prepare("UPDATE files SET requeued_from = ? WHERE ingest_id = ?"),
+    setRequeuedTo: db.prepare("UPDATE files SET requeued_to = ? WHERE ingest_id = ?"),
+    unlinkRequeue: db.prepare("UPDATE requeues SET new_id = NULL, linked_at = NULL WHERE new_id = ?"),
+    clearRequeuedTo: db.prepare("UPDATE files SET requeued_to = NULL WHERE requeued_to = ?"),
+    failedFiles: db.prepare(`SELECT * FROM files WHERE state = 'failed' AND requeued_to IS NULL
+      AND error_path IS NOT NULL AND (@code IS NULL OR error_code = @code) AND (@since IS NULL OR updated_at >= @since)
+      AND (@afterAt IS NULL OR (updated_at, ingest_id) > (@afterAt, @afterId))
+      ORDER BY updated_at, ingest_id LIMIT @limit`),
   };
 }
 

@@ -50,6 +50,20 @@ export class ApiClient {
     }
   }
 
+  /** A POST without a body (an action on a resource, such as a requeue); the same token handling as `get`. */
+  async post<T>(path: string): Promise<T> {
+    for (;;) {
+      const sent = this.token();
+      const res = await this.fetchFn(path, { method: "POST", headers: authHeaders(sent) });
+      if (res.status === 401) {
+        await this.newToken(sent);
+        continue;
+      }
+      if (!res.ok) throw await errorOf(res);
+      return (await res.json()) as T;
+    }
+  }
+
   /**
    * Waits for a token other than `refused`. Concurrent callers share one
    * prompt; a caller that was refused with a token someone has since replaced

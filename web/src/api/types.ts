@@ -42,6 +42,17 @@ export interface FileView {
   member_path: string | null;
   ingested_at: string | null;
   updated_at: string;
+  /** A requeued file's new attempt: the failed attempt it was handed back from. */
+  requeued_from: string | null;
+  /** A failed file that was requeued: its new attempt, once the pipeline recorded it. */
+  requeued_to: string | null;
+}
+
+/** POST /api/v1/files/{id}/requeue's answer: the file is back in staging, waiting for the pipeline. */
+export interface RequeueAccepted {
+  id: string;
+  status: "pending";
+  name: string;
 }
 
 export interface FilePage {

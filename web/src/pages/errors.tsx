@@ -3,6 +3,7 @@ import { useApi } from "../api/context";
 import type { FilePage } from "../api/types";
 import { Pager } from "../components/pager";
 import { Problem } from "../components/problem";
+import { Requeue } from "../components/requeue-button";
 import { usePoll } from "../hooks/use-poll";
 import { formatTimestamp } from "../lib/format";
 import { currentCursor, firstPage, goNext, goPrev, loaded } from "../lib/pagination";
@@ -26,7 +27,10 @@ export function Errors() {
   return (
     <>
       <h1>Errors</h1>
-      <p>Files that could not be ingested are moved to the error directory, with their reason beside them.</p>
+      <p>
+        Files that could not be ingested are moved to the error directory, with their reason beside them. Once the cause
+        is fixed, Requeue puts a file back through the pipeline, linked to its failed attempt.
+      </p>
       <Problem error={error} stale={stale} />
       {data && data.items.length === 0 ? <p className="empty">No failed files.</p> : null}
       <table className="errors">
@@ -36,6 +40,7 @@ export function Errors() {
             <th scope="col">Reason</th>
             <th scope="col">When</th>
             <th scope="col">Quarantined at</th>
+            <th scope="col">Requeue</th>
           </tr>
         </thead>
         <tbody>
@@ -55,6 +60,9 @@ export function Errors() {
               </td>
               <td>{formatTimestamp(f.updated_at)}</td>
               <td className="mono">{f.error?.error_path ?? "—"}</td>
+              <td>
+                <Requeue f={f} />
+              </td>
             </tr>
           ))}
         </tbody>

@@ -3,6 +3,7 @@ import { useApi } from "../api/context";
 import type { FileView, InvalidRowsPage, OutputProfile, ProfileValue } from "../api/types";
 import { BarChart } from "../components/bar-chart";
 import { Problem } from "../components/problem";
+import { Requeue } from "../components/requeue-button";
 import { StatusBadge } from "../components/status-badge";
 import { usePoll } from "../hooks/use-poll";
 import { perKeyCounts, scalarAggregations } from "../lib/chart-data";
@@ -160,6 +161,14 @@ function Facts({ f }: { f: FileView }) {
           </dd>
         </>
       ) : null}
+      {f.requeued_from ? (
+        <>
+          <dt>Requeued from</dt>
+          <dd>
+            <a href={hrefOf({ page: "file", id: f.requeued_from })}>the failed attempt</a>
+          </dd>
+        </>
+      ) : null}
       {f.duplicate_of ? (
         <>
           <dt>Duplicate of</dt>
@@ -196,6 +205,9 @@ export function FileDetail({ id }: { id: string }) {
             <code>{f.error.code}</code>: {f.error.message}
           </p>
           {f.error.error_path ? <p className="mono">Quarantined at {f.error.error_path}</p> : null}
+          <p>
+            <Requeue f={f} />
+          </p>
         </section>
       ) : null}
       <Facts f={f} />
