@@ -21,7 +21,11 @@ export type CrashPoint =
   | "after-source-removed"
   | "after-quarantine-begin"
   | "after-quarantine-move"
-  | "after-outputs-removed";
+  | "after-outputs-removed"
+  // sluice prune: inside a batch's transaction (files rows deleted, their content rows not yet updated), and
+  // after a batch committed (counted per batch).
+  | "prune-mid-batch"
+  | "prune-after-batch";
 
 const spec = process.env.SLUICE_CRASH_AT;
 const [target, countText] = spec ? spec.split(":") : [];

@@ -2,6 +2,7 @@ import type { FileRecord } from "../core/file-record.js";
 import type { FileState } from "../core/file-state.js";
 import type { ProcessingResult } from "../core/processing.js";
 import type { InvalidRow } from "../core/profile.js";
+import type { PrunedOriginal, PruneTally, ReclaimReport } from "./rules/prune.js";
 
 /** A file as first seen ready, before anything durable happened to it. */
 export interface NewFile {
@@ -161,5 +162,19 @@ export interface StateStore {
   activeRecords(): Promise<FileRecord[]>;
   /** Counts by state, for reports. */
   countByState(): Promise<Record<string, number>>;
+  /**
+   * `sluice prune`, one batch (rules/prune.ts): deletes up to `limit` finished rows last changed before `cutoff`
+   * (ISO-8601) with their detail, in one transaction, an original's content row keeping what dedupe needs. A
+   * tally with no files means nothing is left to prune.
+   */
+  pruneBatch(cutoff: string, limit: number): Promise<PruneTally>;
+  /** What pruning at `cutoff` would delete, changing nothing (`prune --dry-run`). */
+  countPrunable(cutoff: string): Promise<PruneTally>;
+  /** Bytes the state takes now (SQLite: the database's pages; PostgreSQL: its tables with indexes and TOAST). */
+  stateBytes(): Promise<number>;
+  /** Gives the space of deleted rows back, as far as it can while other processes use the state. */
+  reclaimSpace(): Promise<ReclaimReport>;
+  /** Originals whose rows were pruned, by SHA-256 after `afterSha` (keyset pages): verify still accounts for them. */
+  prunedOriginals(afterSha: string, limit: number): Promise<PrunedOriginal[]>;
   close(): Promise<void>;
 }

@@ -4,6 +4,7 @@ import { m0002 } from "./0002-processing.js";
 import { m0003 } from "./0003-newest-first.js";
 import { m0004 } from "./0004-owners.js";
 import { m0005 } from "./0005-leases.js";
+import { m0009 } from "./0009-prune.js";
 
 /** Same numbers and meaning as the SQLite dialect's migrations. */
-export const POSTGRES_MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005];
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0009];
