@@ -8,7 +8,8 @@ const MANIFEST_FILE = /^manifest(\.[A-Za-z0-9._-]+)?\.jsonl$/;
 /** Where each ingest id appears in the manifests: how many lines, in which files. */
 export interface ManifestIndex {
   lines: number;
-  byId: Map<string, { count: number; files: string[] }>;
+  /** `sha256` and `duplicate_of` of the id's first line: verify accounts for the lines of pruned files by them. */
+  byId: Map<string, { count: number; files: string[]; sha256?: string; duplicateOf?: string }>;
   /** Lines that are not JSON with an `ingest_id` (a torn tail that was never repaired, or foreign content). */
   unreadable: { file: string; line: number }[];
 }
@@ -26,8 +27,10 @@ export async function indexManifests(root: string): Promise<ManifestIndex> {
       n++;
       if (!text) continue;
       let id: unknown;
+      let line: { ingest_id?: unknown; sha256?: unknown; duplicate_of?: unknown } = {};
       try {
-        id = (JSON.parse(text) as { ingest_id?: unknown }).ingest_id;
+        line = JSON.parse(text) as typeof line;
+        id = line.ingest_id;
       } catch {
         id = undefined;
       }
@@ -36,7 +39,12 @@ export async function indexManifests(root: string): Promise<ManifestIndex> {
         continue;
       }
       index.lines++;
-      const e = index.byId.get(id) ?? { count: 0, files: [] };
+      const e = index.byId.get(id) ?? {
+        count: 0,
+        files: [],
+        ...(typeof line.sha256 === "string" ? { sha256: line.sha256 } : {}),
+        ...(typeof line.duplicate_of === "string" ? { duplicateOf: line.duplicate_of } : {}),
+      };
       e.count++;
       if (!e.files.includes(file)) e.files.push(file);
       index.byId.set(id, e);

@@ -4,6 +4,7 @@ import type { InvalidRow } from "../../core/profile.js";
 import { retry } from "../../core/retry.js";
 import { BatchedWrites } from "../batched-writes.js";
 import { type FileRow, toRecord } from "../row-mapping.js";
+import { applyBatchAsync } from "../rules/apply-batch.js";
 import {
   countPrunableRule,
   PRUNE_DETAIL_TABLES,
@@ -12,7 +13,6 @@ import {
   pruneBatchRule,
   type ReclaimReport,
 } from "../rules/prune.js";
-import { applyBatchAsync } from "../rules/apply-batch.js";
 import { runAsync } from "../rules/steps.js";
 import type { FileQuery, StateStore } from "../state-store.js";
 import type { OpError, WriteOp } from "../write-op.js";
@@ -21,8 +21,8 @@ import { postgresDialect } from "./dialect.js";
 import { listFiles } from "./list-files.js";
 import { migratePostgres } from "./migrate.js";
 import { POSTGRES_MIGRATIONS } from "./migrations/index.js";
-import { postgresPruneStatements } from "./prune-statements.js";
 import { PostgresNodeLeases, retryCapMs } from "./node-leases.js";
+import { postgresPruneStatements } from "./prune-statements.js";
 
 const ACTIVE = "state NOT IN ('done', 'duplicate', 'failed')";
 
@@ -191,7 +191,9 @@ export class PostgresStateStore extends BatchedWrites implements StateStore {
 
   /** One transaction per batch; a connection lost mid-batch rolls it back, and the retry takes the rows again. */
   pruneBatch(cutoff: string, limit: number): Promise<PruneTally> {
-    return this.tx((c) => runAsync(pruneBatchRule(postgresPruneStatements(c), cutoff, limit, new Date().toISOString())));
+    return this.tx((c) =>
+      runAsync(pruneBatchRule(postgresPruneStatements(c), cutoff, limit, new Date().toISOString())),
+    );
   }
 
   countPrunable(cutoff: string): Promise<PruneTally> {

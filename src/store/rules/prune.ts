@@ -20,7 +20,9 @@ export const PRUNABLE_STATES = ["done", "duplicate", "failed"] as const;
  * The tables that hold a file's detail, keyed by its ingest id: deleted with the file's row. A feature that adds a
  * per-file table (a file's history, delivered notifications) adds it here and prune drops its rows too.
  */
-export const PRUNE_DETAIL_TABLES: readonly { table: string; key: string }[] = [{ table: "invalid_rows", key: "ingest_id" }];
+export const PRUNE_DETAIL_TABLES: readonly { table: string; key: string }[] = [
+  { table: "invalid_rows", key: "ingest_id" },
+];
 
 /** A files row as the batch's delete returned it. */
 export interface PrunedRow {

@@ -131,11 +131,19 @@ export class SqliteStateStore extends BatchedWrites implements StateStore {
     const mode = n("auto_vacuum");
     if (mode === 2) {
       while (n("freelist_count") > 0) {
-        await retry(async () => this.db.pragma("incremental_vacuum(2048)"), { baseMs: 50, capMs: 2_000, maxAttempts: 30 });
+        await retry(async () => this.db.pragma("incremental_vacuum(2048)"), {
+          baseMs: 50,
+          capMs: 2_000,
+          maxAttempts: 30,
+        });
       }
       // The file itself shrinks when the WAL is checkpointed; PASSIVE never waits for the service's readers.
       this.db.pragma("wal_checkpoint(PASSIVE)");
-      return { method: "incremental_vacuum", freeBytes: n("freelist_count") * n("page_size"), note: "free pages returned to the disk" };
+      return {
+        method: "incremental_vacuum",
+        freeBytes: n("freelist_count") * n("page_size"),
+        note: "free pages returned to the disk",
+      };
     }
     const freeBytes = n("freelist_count") * n("page_size");
     if (mode === 1) return { method: "none", freeBytes, note: "auto_vacuum FULL returns free pages at every commit" };

@@ -17,7 +17,8 @@ export function prepareStatements(db: Database.Database) {
     claimIfFree: db.prepare("INSERT OR IGNORE INTO contents (sha256, ingest_id) VALUES (?, ?)"),
     release: db.prepare("DELETE FROM contents WHERE ingest_id = ?"),
     // Reserved by a stored original, or by a pruned one (its content row keeps the path).
-    pathTaken: db.prepare(`SELECT 1 FROM files WHERE warehouse_path = @path AND duplicate_of IS NULL AND ingest_id != @id
+    pathTaken:
+      db.prepare(`SELECT 1 FROM files WHERE warehouse_path = @path AND duplicate_of IS NULL AND ingest_id != @id
       UNION ALL SELECT 1 FROM contents WHERE warehouse_path = @path AND ingest_id != @id LIMIT 1`),
     setHashed: db.prepare(`UPDATE files SET state = 'hashed', sha256 = @sha, warehouse_path = @wp,
       duplicate_of = @dup, ingested_at = @at, manifest_path = @mp, updated_at = @now WHERE ingest_id = @id`),
@@ -56,6 +57,10 @@ export type Statements = ReturnType<typeof prepareStatements>;
 export function configure(db: Database.Database): void {
   // First: the writer thread opens its connection while the main thread may be committing (see StartupWriter).
   db.pragma("busy_timeout = 5000");
+  // Before WAL (which fixes the file's header): a new database frees the pages `sluice prune` empties back to the
+  // disk a slice at a time while the service runs (PRAGMA incremental_vacuum). On an existing database this only
+  // records the wish; it stays as it was (NONE for one created before this) until a VACUUM with sluice stopped.
+  db.pragma("auto_vacuum = INCREMENTAL");
   db.pragma("journal_mode = WAL");
   // FULL: the WAL is fsynced at every commit, so a returned commit survives power loss, not just kill -9.
   db.pragma("synchronous = FULL");
