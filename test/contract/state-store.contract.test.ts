@@ -11,6 +11,7 @@ import { SqliteStateStore } from "../../src/store/sqlite/sqlite-store.js";
 import type { NewFile, PlacementRequest, StateStore } from "../../src/store/state-store.js";
 import { PARTIAL, PARTIAL_INVALID, PROCESSED } from "../api/read-fixture.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { pruneContract } from "./lib/prune-contract.js";
 
 /**
  * One suite, every state-store dialect: the same calls must give the same
@@ -276,6 +277,15 @@ for (const make of [sqliteDialect, postgresDialect]) {
   });
 }
 
+// Prune (issue 21) on a store of its own per dialect: it deletes rows the cases above count.
+for (const make of [sqliteDialect, postgresDialect]) {
+  const dialect = make();
+  describe(`state store contract, prune: ${dialect.name}`, () => {
+    afterAll(() => dialect.cleanup());
+    pruneContract(() => dialect.open());
+  });
+}
+
 describe("PostgreSQL: several nodes on one database", () => {
   const dialect = postgresDialect();
   afterAll(() => dialect.cleanup());
@@ -464,7 +474,7 @@ describe("PostgreSQL: several nodes on one database", () => {
       await c.connect();
       try {
         const { rows } = await c.query("SELECT version FROM schema_migrations ORDER BY version");
-        expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5]);
+        expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5, 9]);
         await c.query("INSERT INTO schema_migrations VALUES (99, 'from-the-future', 'now')");
       } finally {
         await c.end();
