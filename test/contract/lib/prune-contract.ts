@@ -86,7 +86,7 @@ export function pruneContract(open: () => Promise<StateStore>): void {
     expect(await s.invalidRowCount(orig.ingestId)).toBe(PARTIAL_INVALID);
 
     // Small batches: the rerun of a batch finds nothing twice; the totals match the dry run.
-    const tallies = [];
+    const tallies: Awaited<ReturnType<StateStore["pruneBatch"]>>[] = [];
     for (;;) {
       const t = await s.pruneBatch(cutoff, 2);
       if (t.files.done + t.files.duplicate + t.files.failed === 0) break;
