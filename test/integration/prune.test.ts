@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { runOnce, runSluice } from "../support/cli.js";
+import { runOnce, runSluice, SluiceProcess, useRunning } from "../support/cli.js";
+import { put } from "../support/fixtures.js";
 import { stateRows } from "../support/invariants.js";
 import { dropMixed, prune, pruneArgs, verifyClean } from "../support/prune.js";
-import { readManifest } from "../support/sandbox.js";
+import { listFiles, readManifest } from "../support/sandbox.js";
 import { STORES, storeSandboxes } from "../support/stores.js";
 
 /**
@@ -12,6 +13,7 @@ import { STORES, storeSandboxes } from "../support/stores.js";
  */
 
 const sandboxes = storeSandboxes();
+const running = useRunning();
 afterEach(() => sandboxes.cleanup());
 
 const RUN = ["--stability-seconds", "0", "--schema", "sensor-readings"];
@@ -81,6 +83,38 @@ describe.each(STORES)("sluice prune (%s)", (store) => {
     }
     // The failed file's bytes were never stored: it fails again (a new failure, not a duplicate).
     expect(rows.find((r) => r.name === "broken.json")?.state).toBe("failed");
+    await verifyClean(s);
+  });
+
+  it("runs beside a live `sluice run` on the same state: no file fails or doubles, the re-sent bytes are duplicates", async () => {
+    const s = await sandboxes.make(store);
+    const wave = (prefix: string, n: number, content: (i: number) => string) => {
+      for (let i = 0; i < n; i++) put(s.input, `${prefix}-${i}.txt`, content(i));
+    };
+    wave("a", 150, (i) => `first wave ${i}\n`);
+    const p = new SluiceProcess(["run", ...s.args, "--stability-seconds", "0"]);
+    running.push(p);
+    await p.waitForCount("file_ingested", 150, 120_000);
+    // While the service ingests new files and copies of the first wave, prune deletes in batches of 10.
+    wave("b", 150, (i) => `second wave ${i}\n`);
+    wave("a-copy", 150, (i) => `first wave ${i}\n`);
+    const pruned = await prune(s, "--older-than", "0s", "--prune-batch-rows", "10");
+    expect(pruned.rows_deleted.files).toBeGreaterThanOrEqual(150);
+    await p.waitFor(
+      (evs) =>
+        evs.filter((e) => e.event === "file_ingested").length >= 300 &&
+        evs.filter((e) => e.event === "file_duplicate").length >= 150,
+      120_000,
+    );
+    const stopped = await p.stop();
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(p.named("file_ingested")).toHaveLength(300);
+    expect(p.named("file_duplicate")).toHaveLength(150);
+    expect(p.named("file_failed")).toEqual([]);
+    // Each content once in the warehouse.
+    expect(listFiles(s.warehouse).filter((f) => !f.startsWith(".sluice-tmp"))).toHaveLength(300);
+    await prune(s, "--older-than", "0s");
+    expect(stateRows(s, "SELECT 1 FROM files")).toEqual([]);
     await verifyClean(s);
   });
 
