@@ -130,12 +130,15 @@ export class SqliteStateStore extends BatchedWrites implements StateStore {
     const n = (p: string) => this.db.pragma(p, { simple: true }) as number;
     const mode = n("auto_vacuum");
     if (mode === 2) {
-      while (n("freelist_count") > 0) {
+      // Slice by slice until none is left, or until a slice frees nothing (another writer refilling the list).
+      for (let free = n("freelist_count"), before = Number.POSITIVE_INFINITY; free > 0 && free < before; ) {
         await retry(async () => this.db.pragma("incremental_vacuum(2048)"), {
           baseMs: 50,
           capMs: 2_000,
           maxAttempts: 30,
         });
+        before = free;
+        free = n("freelist_count");
       }
       // The file itself shrinks when the WAL is checkpointed; PASSIVE never waits for the service's readers.
       this.db.pragma("wal_checkpoint(PASSIVE)");
