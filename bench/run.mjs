@@ -25,13 +25,13 @@ const HISTORY = join(RESULTS, "history");
 
 const USAGE = `usage: npm run bench [-- options]
   --quick          smoke mode (tiny sizes, 1 pair; reports, never asserts targets; < 60 s)
-  --only a,c       run a subset of the scenarios a b c d e f g h i j k l (a also runs sluice with its state in
+  --only a,c       run a subset of the scenarios a b c d e f g h i j k l m (a also runs sluice with its state in
                    PostgreSQL, SLUICE_BENCH_PG; g = peak RSS during c and d;
                    h = sensor CSV → Parquet vs DuckDB and pure JS; i = SQL dumps rows/s;
                    j = S3: a 1 GiB file and 2,000 small files to a local Ceph RADOS Gateway vs rclone copy;
                    k = HTTP API of sluice serve: a 1 GiB upload vs cp + sync, GET /api/v1/files/:id under autocannon;
                    l = 1, 2 and 4 nodes on one PostgreSQL state draining a shared directory, and the database's
-                   claim-and-commit rate)
+                   claim-and-commit rate; m = sluice prune: state bytes per file before and after)
   --pairs N        runs per command (default: full 3, quick 1)
   --no-build       do not run \`npm run build\` first
   --no-install     do not install missing anchors (apt-get: rclone, GNU time, and Ceph for j; npm into
@@ -136,6 +136,7 @@ async function main() {
         kBig: 64 * MiB,
         kSeconds: 2,
         lFiles: 300,
+        m: 300,
       }
     : {
         a: 5000,
@@ -150,6 +151,7 @@ async function main() {
         kBig: 1 * GiB,
         kSeconds: 10,
         lFiles: 4000,
+        m: 100_000,
       };
   const wanted = opts.only ?? [...SCENARIOS];
   const toRun = SCENARIOS.filter(

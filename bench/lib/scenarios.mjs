@@ -14,6 +14,7 @@ import { sensorCsv, sqlDumps } from "./convert-scenarios.mjs";
 import { countFiles, devOf, freshDir, GiB, KiB, MiB, makeBigFile, makeSmallFiles, rmrf, smallName } from "./data.mjs";
 import { ADMIN_URL, IN_CI, pgUnavailable, redact, withDatabase } from "./pg.mjs";
 import { syncAll } from "./proc.mjs";
+import { pruneScenario } from "./prune-scenario.mjs";
 import { s3Ingest } from "./s3-scenario.mjs";
 import { makeLayout, runSluiceOnce, sluiceRunRecord, startSluiceService } from "./sluice.mjs";
 import { pairRatios, percentile, prng, summarize } from "./stats.mjs";
@@ -30,7 +31,7 @@ import { pairRatios, percentile, prng, summarize } from "./stats.mjs";
  *           duckdb and purejs (scenario h) are detected only when h runs
  * @property {(s: string) => void} log
  * @property {{ a: number, b: number, bigBytes: number, e: number, f: number, h: number, hSlice: number,
- *             jBig: number, jSmall: number, kBig: number, kSeconds: number, lFiles: number }} sizes
+ *             jBig: number, jSmall: number, kBig: number, kSeconds: number, lFiles: number, m: number }} sizes
  *           h: the sensor CSV's bytes; hSlice: the bytes of its first rows that the pure-JS anchor converts;
  *           jBig: the bytes of j1's file; jSmall: the number of 4 KiB files of j2;
  *           kBig: the bytes of k1's upload; kSeconds: how long k2's autocannon run lasts
@@ -640,7 +641,7 @@ async function backlog(ctx) {
   };
 }
 
-export const SCENARIOS = /** @type {const} */ (["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"]);
+export const SCENARIOS = /** @type {const} */ (["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m"]);
 
 /**
  * @param {Ctx} ctx
@@ -668,6 +669,8 @@ export function runScenario(ctx, id) {
       return apiServe(ctx);
     case "l":
       return clusterScale(ctx);
+    case "m":
+      return pruneScenario(ctx);
     default:
       throw new Error(`unknown scenario ${id}`);
   }

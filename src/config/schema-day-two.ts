@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { bool, duration, text } from "./kinds.js";
+import { bool, duration, num, text } from "./kinds.js";
 import { option } from "./option.js";
 
 /**
@@ -52,5 +52,12 @@ export const DAY_TWO_OPTIONS = {
     commands: ["prune"],
     group: "requeue, reprocess, prune",
     from: ["flag"],
+  }),
+  pruneBatchRows: option({
+    kind: num({ whole: true, min: 1, max: 100_000 }),
+    default: 2000,
+    help: "prune: files rows deleted per transaction (short transactions: a running service waits milliseconds)",
+    commands: ["prune"],
+    group: "requeue, reprocess, prune",
   }),
 };

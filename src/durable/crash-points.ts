@@ -36,7 +36,11 @@ export type CrashPoint =
   | "after-requeue-intent"
   | "after-requeue-copy"
   | "after-requeue-link"
-  | "after-requeue-move";
+  | "after-requeue-move"
+  // sluice prune: inside a batch's transaction (files rows deleted, their content rows not yet updated), and
+  // after a batch committed (counted per batch).
+  | "prune-mid-batch"
+  | "prune-after-batch";
 
 const spec = process.env.SLUICE_CRASH_AT;
 const [target, countText] = spec ? spec.split(":") : [];

@@ -65,7 +65,7 @@ export interface TableDecl {
 }
 
 /** The version of the last migration of every dialect: the schema below is what that version builds. */
-export const SCHEMA_VERSION = 8;
+export const SCHEMA_VERSION = 9;
 
 const ACTIVE = "state NOT IN ('done', 'duplicate', 'failed')";
 
@@ -145,9 +145,23 @@ export const STATE_SCHEMA: readonly TableDecl[] = [
   },
   {
     name: "contents",
-    columns: [text("sha256", false), text("ingest_id", false)],
+    columns: [
+      text("sha256", false),
+      text("ingest_id", false),
+      // 0009 (prune): set when the original's files row is pruned; what dedupe still needs of it.
+      text("warehouse_path"),
+      text("ingested_at"),
+      text("pruned_at"),
+    ],
     primaryKey: ["sha256"],
-    indexes: [],
+    indexes: [
+      {
+        name: "contents_warehouse_path",
+        columns: ["warehouse_path"],
+        unique: false,
+        where: "warehouse_path IS NOT NULL",
+      },
+    ],
   },
   {
     name: "invalid_rows",

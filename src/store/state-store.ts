@@ -3,6 +3,7 @@ import type { FileState } from "../core/file-state.js";
 import type { ProcessingRecordV1, ProcessingResult } from "../core/processing.js";
 import type { InvalidRow } from "../core/profile.js";
 import type { NotifyStamp, OutboxBacklog, OutboxClaim, OutboxKey, OutboxRetry, OutboxRow } from "./outbox-types.js";
+import type { PrunedOriginal, PruneTally, ReclaimReport } from "./rules/prune.js";
 
 /** A file as first seen ready, before anything durable happened to it. */
 export interface NewFile {
@@ -220,6 +221,20 @@ export interface StateStore extends ReprocessState {
   requeueIntent(failedId: string): Promise<RequeueIntent | undefined>;
   /** Failed rows with a copy in the error directory and no new attempt yet (a pending intent included). */
   failedFiles(q: FailedQuery): Promise<FileRecord[]>;
+  /**
+   * `sluice prune`, one batch (rules/prune.ts): deletes up to `limit` finished rows last changed before `cutoff`
+   * (ISO-8601) with their detail, in one transaction, an original's content row keeping what dedupe needs. A
+   * tally with no files means nothing is left to prune.
+   */
+  pruneBatch(cutoff: string, limit: number): Promise<PruneTally>;
+  /** What pruning at `cutoff` would delete, changing nothing (`prune --dry-run`). */
+  countPrunable(cutoff: string): Promise<PruneTally>;
+  /** Bytes the state takes now (SQLite: the database's pages; PostgreSQL: its tables with indexes and TOAST). */
+  stateBytes(): Promise<number>;
+  /** Gives the space of deleted rows back, as far as it can while other processes use the state. */
+  reclaimSpace(): Promise<ReclaimReport>;
+  /** Originals whose rows were pruned, by SHA-256 after `afterSha` (keyset pages): verify still accounts for them. */
+  prunedOriginals(afterSha: string, limit: number): Promise<PrunedOriginal[]>;
   close(): Promise<void>;
 }
 

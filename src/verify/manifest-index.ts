@@ -8,7 +8,8 @@ const MANIFEST_FILE = /^manifest(\.[A-Za-z0-9._-]+)?\.jsonl$/;
 /** Where each ingest id appears in the manifests: how many lines, in which files. */
 export interface ManifestIndex {
   lines: number;
-  byId: Map<string, { count: number; files: string[] }>;
+  /** `sha256` and `duplicate_of` of the id's first line: verify accounts for the lines of pruned files by them. */
+  byId: Map<string, { count: number; files: string[]; sha256?: string; duplicateOf?: string }>;
   /**
    * `reprocessed` lines (issue 21), apart from the ingest's one line per file: per file, how many lines each
    * generation has (exactly one each is expected, for generations 1 up to the file's current one).
@@ -31,7 +32,13 @@ export async function indexManifests(root: string): Promise<ManifestIndex> {
       n++;
       if (!text) continue;
       let id: unknown;
-      let doc: { ingest_id?: unknown; status?: unknown; generation?: unknown } = {};
+      let doc: {
+        ingest_id?: unknown;
+        status?: unknown;
+        generation?: unknown;
+        sha256?: unknown;
+        duplicate_of?: unknown;
+      } = {};
       try {
         doc = JSON.parse(text) as typeof doc;
         id = doc.ingest_id;
@@ -49,7 +56,12 @@ export async function indexManifests(root: string): Promise<ManifestIndex> {
         index.reprocessed.set(id, gens);
         continue;
       }
-      const e = index.byId.get(id) ?? { count: 0, files: [] };
+      const e = index.byId.get(id) ?? {
+        count: 0,
+        files: [],
+        ...(typeof doc.sha256 === "string" ? { sha256: doc.sha256 } : {}),
+        ...(typeof doc.duplicate_of === "string" ? { duplicateOf: doc.duplicate_of } : {}),
+      };
       e.count++;
       if (!e.files.includes(file)) e.files.push(file);
       index.byId.set(id, e);

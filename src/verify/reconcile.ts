@@ -36,7 +36,14 @@ export interface VerifyReport {
   warehouse: string;
   manifests: string;
   files: { total: number; done: number; duplicate: number; failed: number; in_flight: number };
-  checked: { objects: number; outputs: number; manifest_lines: number; warehouse_objects: number };
+  checked: {
+    objects: number;
+    outputs: number;
+    manifest_lines: number;
+    warehouse_objects: number;
+    /** Originals whose files rows `sluice prune` deleted: their content rows still account for them. */
+    pruned_originals: number;
+  };
   problems: Problem[];
   repaired: Problem[];
   ok: boolean;
@@ -84,7 +91,13 @@ export async function reconcile(
   /** Where each failed file's outputs could be (both names outputPath may give): output path → ingest id. */
   const outputSlots = new Map<string, string>();
   const files = { total: 0, done: 0, duplicate: 0, failed: 0, in_flight: 0 };
-  const checked = { objects: 0, outputs: 0, manifest_lines: manifests.index.lines, warehouse_objects: 0 };
+  const checked = {
+    objects: 0,
+    outputs: 0,
+    manifest_lines: manifests.index.lines,
+    warehouse_objects: 0,
+    pruned_originals: 0,
+  };
   const limiter = new Limiter(opts.parallel ?? 4);
   const pending: Promise<void>[] = [];
 
@@ -181,9 +194,26 @@ export async function reconcile(
       );
     }
   }
+  const pruned = await checkPruned(store, view, limiter, problems);
+  checked.pruned_originals = pruned.bySha.size;
+  checked.objects += pruned.bySha.size;
   await Promise.all(pending);
 
   for (const [id, e] of manifests.index.byId) {
+    // A pruned duplicate's line: its original's row, pruned or not, holds the same content.
+    const prunedDuplicate = e.duplicateOf !== undefined && records.get(e.duplicateOf)?.sha256 === e.sha256;
+    if (!records.has(id) && (pruned.accounts(id, e) || prunedDuplicate)) {
+      if (e.count > 1) {
+        problems.push({
+          kind: "manifest_doubled",
+          ingest_id: id,
+          path: e.files.join(", "),
+          detail: `${e.count} manifest lines for one file (pruned from the state)`,
+          repairable: false,
+        });
+      }
+      continue;
+    }
     if (!records.has(id)) {
       problems.push({
         kind: "manifest_orphan",
@@ -215,6 +245,7 @@ export async function reconcile(
   for await (const path of view.objects()) {
     checked.warehouse_objects++;
     if (expected.has(path) || [...dirsOf(path)].some((d) => expected.has(d))) continue;
+    if (pruned.paths.has(path) || [...dirsOf(path)].some((d) => pruned.paths.has(d))) continue;
     const owner = reserved.has(path) ? undefined : [path, ...dirsOf(path)].find((p) => outputSlots.has(p));
     if (owner !== undefined) {
       problems.push({
@@ -303,4 +334,57 @@ function* outputSlotsOf(rawPath: string, sha256: string): Generator<string> {
 /** The parent paths of `path`: an output recorded as a directory (`x.sql.tables`) covers what is inside. */
 function* dirsOf(path: string): Generator<string> {
   for (let i = path.lastIndexOf("/"); i > 0; i = path.lastIndexOf("/", i - 1)) yield path.slice(0, i);
+}
+
+/**
+ * Originals pruned from the state (`sluice prune`): their content rows keep the SHA-256, the first ingest id and
+ * the warehouse path. Each stored copy is still checked (present, same SHA-256); it and the outputs beside it are
+ * not orphans; the manifest line of a pruned file is accounted for when its content row names it (the original's
+ * own line) or names the original it duplicated (a pruned duplicate's line).
+ */
+async function checkPruned(store: StateStore, view: WarehouseView, limiter: Limiter, problems: Problem[]) {
+  const bySha = new Map<string, string>();
+  const paths = new Set<string>();
+  const checks: Promise<void>[] = [];
+  for (let after = ""; ; ) {
+    const page = await store.prunedOriginals(after, 1000);
+    for (const p of page) {
+      bySha.set(p.sha256, p.ingestId);
+      const wp = p.warehousePath;
+      if (!wp) continue;
+      paths.add(wp);
+      for (const slot of outputSlotsOf(wp, p.sha256)) paths.add(slot);
+      checks.push(
+        limiter.run(async () => {
+          const o = await view.inspect(wp);
+          if (!o) {
+            problems.push({
+              kind: "object_missing",
+              ingest_id: p.ingestId,
+              path: wp,
+              detail: "a pruned original's stored copy is not in the warehouse",
+              repairable: false,
+            });
+          } else if (o.sha256 !== p.sha256) {
+            problems.push({
+              kind: "object_mismatch",
+              ingest_id: p.ingestId,
+              path: wp,
+              detail: `holds SHA-256 ${o.sha256 ?? "(none)"}; the pruned original's content row says ${p.sha256}`,
+              repairable: false,
+            });
+          }
+        }),
+      );
+    }
+    const last = page.at(-1);
+    if (page.length < 1000 || !last) break;
+    after = last.sha256;
+  }
+  await Promise.all(checks);
+  const accounts = (id: string, e: { sha256?: string; duplicateOf?: string }) => {
+    const original = e.sha256 ? bySha.get(e.sha256) : undefined;
+    return original !== undefined && (original === id || original === e.duplicateOf);
+  };
+  return { bySha, paths, accounts };
 }

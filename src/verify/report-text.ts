@@ -26,7 +26,10 @@ export function renderReport(r: VerifyReport, maxExamples = 5): string {
   );
   out.push(
     `  checked: ${n(r.checked.objects)} stored files (size and SHA-256), ${n(r.checked.outputs)} outputs, ` +
-      `${n(r.checked.manifest_lines)} manifest lines, ${n(r.checked.warehouse_objects)} warehouse objects`,
+      `${n(r.checked.manifest_lines)} manifest lines, ${n(r.checked.warehouse_objects)} warehouse objects` +
+      (r.checked.pruned_originals > 0
+        ? ` (${n(r.checked.pruned_originals)} pruned originals among the stored files)`
+        : ""),
   );
   for (const p of r.repaired) out.push(`  repaired: ${WHAT[p.kind]}: ${p.path ?? p.ingest_id ?? ""}`);
   if (r.problems.length === 0) {

@@ -7,7 +7,8 @@ import { PostgresStateStore } from "../../src/store/postgres/postgres-store.js";
 import { SCHEMA_VERSION } from "../../src/store/schema.js";
 import type { StateStore } from "../../src/store/state-store.js";
 import { PARTIAL, PARTIAL_INVALID, PROCESSED } from "../api/read-fixture.js";
-import { createTestDatabase } from "../support/postgres.js";
+import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { pruneContract } from "./lib/prune-contract.js";
 import { file, place, postgresDialect, sha, sqliteDialect, storeAll } from "./lib/store-dialects.js";
 
 /**
@@ -262,6 +263,15 @@ for (const make of [sqliteDialect, postgresDialect]) {
           .sort(),
       );
     });
+  });
+}
+
+// Prune (issue 21) on a store of its own per dialect: it deletes rows the cases above count.
+for (const make of [sqliteDialect, postgresDialect]) {
+  const dialect = make();
+  describe(`state store contract, prune: ${dialect.name}`, () => {
+    afterAll(() => dialect.cleanup());
+    pruneContract(() => dialect.open());
   });
 }
 

@@ -198,7 +198,12 @@ export const invalidRowsSchema = {
   },
 } as const;
 
-const notFound = (id: string) => new ApiError("SLUICE_ERR_NOT_FOUND", `no file with id ${id.slice(0, 200)}`);
+// A pruned file is gone from the state like one never recorded: the message says both (decided in issue 21).
+const notFound = (id: string) =>
+  new ApiError(
+    "SLUICE_ERR_NOT_FOUND",
+    `no file with id ${id.slice(0, 200)}: never recorded, or pruned (sluice prune deletes finished files older than --older-than)`,
+  );
 
 /** The read side of `/api/v1/files`. */
 export function filesReadRoutes(deps: ApiDeps): FastifyPluginAsync {

@@ -70,8 +70,11 @@ export function postgresDialect(c: PoolClient, node: string): StoreDialect {
     owners: async (shas) => {
       const rows = await q(
         "owners",
-        `SELECT c.sha256, c.ingest_id AS id, f.state, f.warehouse_path AS wp
-           FROM contents c JOIN files f ON f.ingest_id = c.ingest_id WHERE c.sha256 = ANY($1::text[])`,
+        // A content whose original's row was pruned answers "pruned", with the path its content row kept.
+        `SELECT c.sha256, c.ingest_id AS id, COALESCE(f.state, 'pruned') AS state,
+                CASE WHEN f.ingest_id IS NULL THEN c.warehouse_path ELSE f.warehouse_path END AS wp
+           FROM contents c LEFT JOIN files f ON f.ingest_id = c.ingest_id
+          WHERE c.sha256 = ANY($1::text[]) AND (f.ingest_id IS NOT NULL OR c.pruned_at IS NOT NULL)`,
         [shas],
       );
       return new Map(
@@ -99,8 +102,10 @@ export function postgresDialect(c: PoolClient, node: string): StoreDialect {
     takenPaths: async (paths) => {
       const rows = await q(
         "taken_paths",
-        `SELECT DISTINCT t.p FROM unnest($1::text[], $2::text[]) AS t(p, id)
-           JOIN files f ON f.warehouse_path = t.p AND f.duplicate_of IS NULL AND f.ingest_id <> t.id`,
+        // Reserved by a stored original, or by a pruned one (its content row keeps the path).
+        `SELECT t.p FROM unnest($1::text[], $2::text[]) AS t(p, id)
+          WHERE EXISTS (SELECT 1 FROM files f WHERE f.warehouse_path = t.p AND f.duplicate_of IS NULL AND f.ingest_id <> t.id)
+             OR EXISTS (SELECT 1 FROM contents c WHERE c.warehouse_path = t.p AND c.ingest_id <> t.id)`,
         [paths.map((x) => x.path), paths.map((x) => x.id)],
       );
       return new Set(rows.map((r) => r.p as string));

@@ -15,6 +15,14 @@ import {
   toRecord,
 } from "../row-mapping.js";
 import { applyBatchAsync } from "../rules/apply-batch.js";
+import {
+  countPrunableRule,
+  PRUNE_DETAIL_TABLES,
+  type PrunedOriginal,
+  type PruneTally,
+  pruneBatchRule,
+  type ReclaimReport,
+} from "../rules/prune.js";
 import { runAsync } from "../rules/steps.js";
 import type {
   FailedQuery,
@@ -31,6 +39,7 @@ import { listFiles } from "./list-files.js";
 import { migratePostgres } from "./migrate.js";
 import { POSTGRES_MIGRATIONS } from "./migrations/index.js";
 import { PostgresNodeLeases, retryCapMs } from "./node-leases.js";
+import { postgresPruneStatements } from "./prune-statements.js";
 
 const ACTIVE = "state NOT IN ('done', 'duplicate', 'failed')";
 
@@ -146,7 +155,11 @@ export class PostgresStateStore extends BatchedWrites implements StateStore {
   }
 
   async isReserved(path: string): Promise<boolean> {
-    const rows = await this.read("SELECT 1 FROM files WHERE warehouse_path = $1 AND duplicate_of IS NULL", [path]);
+    const rows = await this.read(
+      `SELECT 1 FROM files WHERE warehouse_path = $1 AND duplicate_of IS NULL
+       UNION ALL SELECT 1 FROM contents WHERE warehouse_path = $1 LIMIT 1`,
+      [path],
+    );
     return rows.length > 0;
   }
 
@@ -259,6 +272,51 @@ export class PostgresStateStore extends BatchedWrites implements StateStore {
       [q.code ?? null, q.since ?? null, q.after?.updatedAt ?? null, q.after?.ingestId ?? null, q.limit],
     );
     return rows.map(toRecord);
+  }
+
+  /** One transaction per batch; a connection lost mid-batch rolls it back, and the retry takes the rows again. */
+  pruneBatch(cutoff: string, limit: number): Promise<PruneTally> {
+    return this.tx((c) =>
+      runAsync(pruneBatchRule(postgresPruneStatements(c), cutoff, limit, new Date().toISOString())),
+    );
+  }
+
+  countPrunable(cutoff: string): Promise<PruneTally> {
+    return this.tx((c) => runAsync(countPrunableRule(postgresPruneStatements(c), cutoff)));
+  }
+
+  /** Every table of the state's schema, with its indexes and TOAST (pg_total_relation_size). */
+  async stateBytes(): Promise<number> {
+    const [r] = await this.read<{ n: string }>(
+      `SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint AS n FROM pg_class c
+         JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = current_schema() AND c.relkind = 'r'`,
+      [],
+    );
+    return Number(r?.n ?? 0);
+  }
+
+  /**
+   * A plain VACUUM of the tables prune deletes from: it runs beside the service (no exclusive lock) and makes the
+   * dead rows' space reusable at once; it goes to PostgreSQL's free space map, not back to the operating system
+   * (only VACUUM FULL, which locks the tables, does that; its pages at the end of a table are truncated).
+   */
+  async reclaimSpace(): Promise<ReclaimReport> {
+    const tables = ["files", "contents", ...PRUNE_DETAIL_TABLES.map((t) => t.table)];
+    await this.retrying(() => this.pool.query(`VACUUM (ANALYZE) ${tables.join(", ")}`));
+    return {
+      method: "vacuum",
+      freeBytes: 0,
+      note: "VACUUM: the space is reusable by new rows (PostgreSQL's free space map), not returned to the OS without VACUUM FULL",
+    };
+  }
+
+  prunedOriginals(afterSha: string, limit: number): Promise<PrunedOriginal[]> {
+    return this.read<PrunedOriginal>(
+      `SELECT sha256, ingest_id AS "ingestId", warehouse_path AS "warehousePath", ingested_at AS "ingestedAt",
+         pruned_at AS "prunedAt" FROM contents WHERE pruned_at IS NOT NULL AND sha256 COLLATE "C" > $1 ORDER BY sha256 COLLATE "C"
+         LIMIT $2`,
+      [afterSha, limit],
+    );
   }
 
   async close(): Promise<void> {

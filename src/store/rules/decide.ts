@@ -8,8 +8,11 @@ import type { HashedRow, Owner, StoreDialect } from "./store-dialect.js";
 type DecideOp = Extract<WriteOp, { op: "decide" }>;
 type RehashOp = Extract<WriteOp, { op: "rehash" }>;
 
-/** A duplicate is only declared once its original is safely stored; until then the caller waits. */
-const FINISHED_OWNER_STATES = new Set(["stored", "manifested", "done"]);
+/**
+ * A duplicate is only declared once its original is safely stored; until then the caller waits. "pruned": the
+ * original's row was deleted by `sluice prune` (only finished rows are), its content row keeps its id and path.
+ */
+const FINISHED_OWNER_STATES = new Set(["stored", "manifested", "done", "pruned"]);
 
 /**
  * Claims each file's content (unique by SHA-256) or finds its owner, and reserves a warehouse name, for a

@@ -47,7 +47,7 @@ export function sqliteDialect(db: Database.Database, s: Statements): StoreDialec
     releaseClaims: (list) => {
       for (const id of list) s.release.run(id);
     },
-    takenPaths: (paths) => new Set(paths.filter((p) => s.pathTaken.get(p.path, p.id) !== undefined).map((p) => p.path)),
+    takenPaths: (paths) => new Set(paths.filter((p) => s.pathTaken.get(p) !== undefined).map((p) => p.path)),
     setHashed: (rows) => ids(rows, (r) => s.setHashed.run(r)),
     setRehashed: (rows) =>
       ids(rows, (r) => {

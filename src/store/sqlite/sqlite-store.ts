@@ -1,6 +1,7 @@
 import Database from "better-sqlite3";
 import type { FileRecord } from "../../core/file-record.js";
 import type { InvalidRow } from "../../core/profile.js";
+import { retry } from "../../core/retry.js";
 import { BatchedWrites } from "../batched-writes.js";
 import type { OutboxBacklog, OutboxClaim, OutboxRow } from "../outbox-types.js";
 import {
@@ -13,6 +14,15 @@ import {
   toOutboxRow,
   toRecord,
 } from "../row-mapping.js";
+import {
+  countPrunableRule,
+  type PrunedOriginal,
+  type PruneStatements,
+  type PruneTally,
+  pruneBatchRule,
+  type ReclaimReport,
+} from "../rules/prune.js";
+import { runSync } from "../rules/steps.js";
 import type {
   FailedQuery,
   FileQuery,
@@ -27,6 +37,7 @@ import { sqliteDialect } from "./dialect.js";
 import { FileLister } from "./list-files.js";
 import { migrate } from "./migrate.js";
 import { SQLITE_MIGRATIONS } from "./migrations/index.js";
+import { sqlitePruneStatements } from "./prune-statements.js";
 import { configure, prepareStatements, type Statements } from "./statements.js";
 
 /**
@@ -42,6 +53,7 @@ export class SqliteStateStore extends BatchedWrites implements StateStore {
   private readonly stmt: Statements;
   private readonly writer: BatchWriter;
   private readonly lister: FileLister;
+  private pruneStmts?: PruneStatements;
 
   /**
    * `writerThread: false` commits on this thread instead: the same batches and
@@ -70,7 +82,7 @@ export class SqliteStateStore extends BatchedWrites implements StateStore {
   }
 
   async isReserved(path: string): Promise<boolean> {
-    return this.stmt.pathTaken.get(path, "") !== undefined;
+    return this.stmt.pathTaken.get({ path, id: "" }) !== undefined;
   }
 
   async member(archiveIngestId: string, memberIndex: number): Promise<FileRecord | undefined> {
@@ -135,6 +147,77 @@ export class SqliteStateStore extends BatchedWrites implements StateStore {
       limit: q.limit,
     }) as FileRow[];
     return rows.map(toRecord);
+  }
+
+  /**
+   * On this thread's connection, in an IMMEDIATE transaction: it takes the write lock first (waiting out the
+   * service's writer, another process, for busy_timeout) instead of failing when a read upgrades to a write.
+   * What survives a kill: the batch's commit, or nothing of it.
+   */
+  async pruneBatch(cutoff: string, limit: number): Promise<PruneTally> {
+    this.pruneStmts ??= sqlitePruneStatements(this.db);
+    const s = this.pruneStmts;
+    return retry(
+      async () =>
+        this.db.transaction(() => runSync(pruneBatchRule(s, cutoff, limit, new Date().toISOString()))).immediate(),
+      { baseMs: 50, capMs: 2_000, maxAttempts: 30 },
+    );
+  }
+
+  async countPrunable(cutoff: string): Promise<PruneTally> {
+    this.pruneStmts ??= sqlitePruneStatements(this.db);
+    return runSync(countPrunableRule(this.pruneStmts, cutoff));
+  }
+
+  async stateBytes(): Promise<number> {
+    const n = (p: string) => this.db.pragma(p, { simple: true }) as number;
+    return n("page_count") * n("page_size");
+  }
+
+  /**
+   * auto_vacuum INCREMENTAL (every database this version created): the free pages go back to the disk a slice at a
+   * time, each slice a short write transaction, so the service's writer is held up for milliseconds, never for a
+   * whole VACUUM. An older database (auto_vacuum NONE) keeps them as free pages SQLite reuses for new rows: a VACUUM
+   * would hold the write lock throughout and need as much free disk as the database, so prune does not run one.
+   */
+  async reclaimSpace(): Promise<ReclaimReport> {
+    const n = (p: string) => this.db.pragma(p, { simple: true }) as number;
+    const mode = n("auto_vacuum");
+    if (mode === 2) {
+      // Slice by slice until none is left, or until a slice frees nothing (another writer refilling the list).
+      for (let free = n("freelist_count"), before = Number.POSITIVE_INFINITY; free > 0 && free < before; ) {
+        await retry(async () => this.db.pragma("incremental_vacuum(2048)"), {
+          baseMs: 50,
+          capMs: 2_000,
+          maxAttempts: 30,
+        });
+        before = free;
+        free = n("freelist_count");
+      }
+      // The file itself shrinks when the WAL is checkpointed; PASSIVE never waits for the service's readers.
+      this.db.pragma("wal_checkpoint(PASSIVE)");
+      return {
+        method: "incremental_vacuum",
+        freeBytes: n("freelist_count") * n("page_size"),
+        note: "free pages returned to the disk",
+      };
+    }
+    const freeBytes = n("freelist_count") * n("page_size");
+    if (mode === 1) return { method: "none", freeBytes, note: "auto_vacuum FULL returns free pages at every commit" };
+    return {
+      method: "none",
+      freeBytes,
+      note:
+        "this database predates incremental vacuum: its free pages are reused for new rows but stay in the file; " +
+        "to return them to the disk once, stop sluice and run: sqlite3 STATE_PATH 'PRAGMA auto_vacuum=INCREMENTAL; VACUUM;'",
+    };
+  }
+
+  async prunedOriginals(afterSha: string, limit: number): Promise<PrunedOriginal[]> {
+    return this.db
+      .prepare(`SELECT sha256, ingest_id AS ingestId, warehouse_path AS warehousePath, ingested_at AS ingestedAt,
+        pruned_at AS prunedAt FROM contents WHERE pruned_at IS NOT NULL AND sha256 > ? ORDER BY sha256 LIMIT ?`)
+      .all(afterSha, limit) as PrunedOriginal[];
   }
 
   async close(): Promise<void> {

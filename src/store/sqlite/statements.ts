@@ -8,12 +8,18 @@ export function prepareStatements(db: Database.Database) {
       @sourcePath, @name, @device, @inode, @size, @mtimeMs, 'discovered', @sidecarPath, @now, @now, @archiveIngestId,
       @memberPath, @memberIndex)`),
     deleteFile: db.prepare("DELETE FROM files WHERE ingest_id = ? AND state IN ('discovered', 'hashed')"),
-    owner: db.prepare(`SELECT c.ingest_id AS id, f.state AS state, f.warehouse_path AS wp
-      FROM contents c JOIN files f ON f.ingest_id = c.ingest_id WHERE c.sha256 = ?`),
+    // A content whose original's row was pruned answers "pruned", with the path its content row kept (rules/decide).
+    owner: db.prepare(`SELECT c.ingest_id AS id, COALESCE(f.state, 'pruned') AS state,
+      CASE WHEN f.ingest_id IS NULL THEN c.warehouse_path ELSE f.warehouse_path END AS wp
+      FROM contents c LEFT JOIN files f ON f.ingest_id = c.ingest_id
+      WHERE c.sha256 = ? AND (f.ingest_id IS NOT NULL OR c.pruned_at IS NOT NULL)`),
     // A claim taken by an earlier file stays its: the rules see which claims were won by the change count.
     claimIfFree: db.prepare("INSERT OR IGNORE INTO contents (sha256, ingest_id) VALUES (?, ?)"),
     release: db.prepare("DELETE FROM contents WHERE ingest_id = ?"),
-    pathTaken: db.prepare("SELECT 1 FROM files WHERE warehouse_path = ? AND duplicate_of IS NULL AND ingest_id != ?"),
+    // Reserved by a stored original, or by a pruned one (its content row keeps the path).
+    pathTaken:
+      db.prepare(`SELECT 1 FROM files WHERE warehouse_path = @path AND duplicate_of IS NULL AND ingest_id != @id
+      UNION ALL SELECT 1 FROM contents WHERE warehouse_path = @path AND ingest_id != @id LIMIT 1`),
     setHashed: db.prepare(`UPDATE files SET state = 'hashed', sha256 = @sha, warehouse_path = @wp,
       duplicate_of = @dup, ingested_at = @at, manifest_path = @mp, updated_at = @now WHERE ingest_id = @id`),
     setRehashed: db.prepare(`UPDATE files SET sha256 = @sha, size = @size, mtime_ms = @mtimeMs, duplicate_of = @dup,
@@ -104,6 +110,10 @@ export type Statements = ReturnType<typeof prepareStatements>;
 export function configure(db: Database.Database): void {
   // First: the writer thread opens its connection while the main thread may be committing (see StartupWriter).
   db.pragma("busy_timeout = 5000");
+  // Before WAL (which fixes the file's header): a new database frees the pages `sluice prune` empties back to the
+  // disk a slice at a time while the service runs (PRAGMA incremental_vacuum). On an existing database this only
+  // records the wish; it stays as it was (NONE for one created before this) until a VACUUM with sluice stopped.
+  db.pragma("auto_vacuum = INCREMENTAL");
   db.pragma("journal_mode = WAL");
   // FULL: the WAL is fsynced at every commit, so a returned commit survives power loss, not just kill -9.
   db.pragma("synchronous = FULL");
