@@ -7,7 +7,7 @@ import { PostgresStateStore } from "../../src/store/postgres/postgres-store.js";
 import { SCHEMA_VERSION } from "../../src/store/schema.js";
 import type { StateStore } from "../../src/store/state-store.js";
 import { PARTIAL, PARTIAL_INVALID, PROCESSED } from "../api/read-fixture.js";
-import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { createTestDatabase } from "../support/postgres.js";
 import { pruneContract } from "./lib/prune-contract.js";
 import { file, place, postgresDialect, sha, sqliteDialect, storeAll } from "./lib/store-dialects.js";
 
