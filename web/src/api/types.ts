@@ -42,6 +42,8 @@ export interface FileView {
   member_path: string | null;
   ingested_at: string | null;
   updated_at: string;
+  /** Which generation of derived outputs `profile` describes: 0 from the ingest, +1 per reprocess. */
+  generation: number;
   /** A requeued file's new attempt: the failed attempt it was handed back from. */
   requeued_from: string | null;
   /** A failed file that was requeued: its new attempt, once the pipeline recorded it. */
@@ -53,6 +55,27 @@ export interface RequeueAccepted {
   id: string;
   status: "pending";
   name: string;
+}
+
+/** One generation of a file's derived outputs (GET /api/v1/files/{id}/history). */
+export interface HistoryEntry {
+  generation: number;
+  kind: "ingested" | "reprocessed";
+  /** When this generation became current. */
+  recorded_at: string | null;
+  /** processed, partial; null when no processor ran. */
+  status: string | null;
+  schema: string | null;
+  outputs: { kind: string; path: string; table?: string; row_count: number | null }[];
+  aggregations: Record<string, unknown> | null;
+  invalid_count: number | null;
+}
+
+/** GET /api/v1/files/{id}/history's answer: oldest generation first. */
+export interface FileHistory {
+  id: string;
+  generation: number;
+  items: HistoryEntry[];
 }
 
 export interface FilePage {

@@ -1,7 +1,10 @@
 import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
 import { firstPage, goNext, loaded } from "../lib/pagination";
+import { view } from "../lib/test-views";
 import { Pager } from "./pager";
+import { Problem } from "./problem";
+import { reprocessable } from "./reprocess-button";
 import { StatusBadge } from "./status-badge";
 
 describe("StatusBadge", () => {
@@ -24,5 +27,29 @@ describe("Pager", () => {
     const html = renderToStaticMarkup(<Pager pager={middle} onPrev={noop} onNext={noop} />);
     expect(html).not.toContain("disabled");
     expect(html).toContain("Page 2");
+  });
+});
+
+describe("reprocessable", () => {
+  const out = { kind: "parquet", path: "/wh/a.csv.parquet", row_count: 3, columns: [] };
+  it("offers Reprocess on a stored file a processor wrote outputs for, processed or partial", () => {
+    expect(reprocessable(view("a", "processed", { profile: [out] }))).toBe(true);
+    expect(reprocessable(view("a", "partial", { profile: [out], generation: 2 }))).toBe(true);
+  });
+  it("not on a duplicate, an archive (no outputs of its own), a file no processor ran on, or one not done", () => {
+    expect(reprocessable(view("d", "duplicate", { profile: [out], duplicate_of: "a" }))).toBe(false);
+    expect(reprocessable(view("z", "processed", { profile: [] }))).toBe(false);
+    expect(reprocessable(view("b", "processed", { profile: null }))).toBe(false);
+    for (const s of ["failed", "processing", "waiting"] as const) {
+      expect(reprocessable(view("f", s, { profile: [out] }))).toBe(false);
+    }
+  });
+});
+
+describe("Problem", () => {
+  it("names a refused action instead of an unreachable server", () => {
+    const html = renderToStaticMarkup(<Problem error={new Error("busy")} lead="Could not reprocess" />);
+    expect(html).toBe('<p class="problem" role="alert">Could not reprocess: busy</p>');
+    expect(renderToStaticMarkup(<Problem error={new Error("down")} />)).toContain("Could not reach sluice: down");
   });
 });

@@ -20,6 +20,7 @@ export function view(id: string, status: Status = "processed", extra: Partial<Fi
     member_path: null,
     ingested_at: null,
     updated_at: "2026-11-24T12:00:00.000Z",
+    generation: 0,
     requeued_from: null,
     requeued_to: null,
     ...extra,

@@ -2,7 +2,9 @@ import { useState } from "react";
 import { useApi } from "../api/context";
 import type { FileView, InvalidRowsPage, OutputProfile, ProfileValue } from "../api/types";
 import { BarChart } from "../components/bar-chart";
+import { History, outputLabel } from "../components/file-history";
 import { Problem } from "../components/problem";
+import { Reprocess, reprocessable } from "../components/reprocess-button";
 import { Requeue } from "../components/requeue-button";
 import { StatusBadge } from "../components/status-badge";
 import { usePoll } from "../hooks/use-poll";
@@ -16,7 +18,7 @@ export const INVALID_PAGE = 25;
 const show = (v: ProfileValue) => (v === null ? "—" : String(v));
 
 function ProfileTable({ output }: { output: OutputProfile }) {
-  const title = output.table ? `Table ${output.table}` : output.kind === "rejects" ? "Rejected rows file" : "Parquet";
+  const title = outputLabel(output);
   return (
     <section className="profile">
       <h3>
@@ -150,6 +152,11 @@ function Facts({ f }: { f: FileView }) {
       <dd>{formatDuration(f.processing_ms)}</dd>
       <dt>Last change</dt>
       <dd>{formatTimestamp(f.updated_at)}</dd>
+      <dt>Generation</dt>
+      <dd data-testid="generation">
+        {f.generation}
+        {f.generation > 0 ? " (reprocessed)" : ""}
+      </dd>
       <dt>Id</dt>
       <dd className="mono">{f.id}</dd>
       {f.archive_ingest_id ? (
@@ -184,7 +191,7 @@ function Facts({ f }: { f: FileView }) {
 export function FileDetail({ id }: { id: string }) {
   const api = useApi();
   const url = `/api/v1/files/${encodeURIComponent(id)}`;
-  const { data: f, error, stale } = usePoll((signal) => api.get<FileView>(url, signal), 2000, url);
+  const { data: f, error, stale, refresh } = usePoll((signal) => api.get<FileView>(url, signal), 2000, url);
   if (!f) return <Problem error={error} stale={stale} />;
   const scalars = scalarAggregations(f.aggregations);
   const perKey = perKeyCounts(f.aggregations);
@@ -211,6 +218,8 @@ export function FileDetail({ id }: { id: string }) {
         </section>
       ) : null}
       <Facts f={f} />
+      {/* A reprocess answers with the new generation: the view is fetched again at once, the history follows it. */}
+      <Reprocess f={f} onDone={refresh} />
       {scalars.length > 0 ? (
         <section aria-labelledby="agg-title">
           <h2 id="agg-title">Aggregations</h2>
@@ -227,7 +236,10 @@ export function FileDetail({ id }: { id: string }) {
           ))}
         </section>
       ) : null}
-      {f.invalid_rows && f.invalid_rows.total > 0 ? <InvalidRows id={f.id} total={f.invalid_rows.total} /> : null}
+      {/* Keyed by generation: a reprocess replaced the invalid rows, so the pages are fetched anew from the first. */}
+      {f.invalid_rows && f.invalid_rows.total > 0 ? (
+        <InvalidRows key={f.generation} id={f.id} total={f.invalid_rows.total} />
+      ) : null}
       {f.profile && f.profile.length > 0 ? (
         <section aria-labelledby="profile-title">
           <h2 id="profile-title">Column profile</h2>
@@ -236,6 +248,7 @@ export function FileDetail({ id }: { id: string }) {
           ))}
         </section>
       ) : null}
+      {reprocessable(f) || f.generation > 0 ? <History id={f.id} generation={f.generation} /> : null}
     </>
   );
 }
