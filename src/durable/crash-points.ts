@@ -65,7 +65,11 @@ export function crashPoint(point: CrashPoint, times = 1): void {
  * `SLUICE_PAUSE_MS` (default 1500) there, once, after saying so on stderr.
  * Production runs never set it, and then this is a no-op.
  */
-export type PausePoint = "before-open" | "after-outputs-placed";
+export type PausePoint =
+  | "before-open"
+  | "after-outputs-placed"
+  // Reprocess: the new generation's outputs placed, the switch not yet committed (the dashboard's "reprocessing…").
+  | "reprocess-before-switch";
 
 let pauseAt = process.env.SLUICE_PAUSE_AT;
 

@@ -3,7 +3,7 @@ import { type ErrorCode, isErrorCode, SluiceError } from "../../core/errors.js";
 import type { FileRecord } from "../../core/file-record.js";
 import type { ProcessingRecordV1 } from "../../core/processing.js";
 import { ShutdownError } from "../../core/retry.js";
-import { crashPoint } from "../../durable/crash-points.js";
+import { crashPoint, pausePoint } from "../../durable/crash-points.js";
 import type { IngestContext } from "../context.js";
 import { placeOutputs } from "../processing/outputs.js";
 import { processorFor, processWithRetry } from "../processing/process-file.js";
@@ -182,6 +182,7 @@ async function derive(
   const mode = ctx.warehouse.directory ? (await stat(raw)).mode : 0o644;
   await placeOutputs(ctx, key, processed.outputs, mode);
   crashPoint("reprocess-after-outputs");
+  await pausePoint("reprocess-before-switch");
   return processed.result;
 }
 
