@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance, InjectOptions } from "fastify";
@@ -19,15 +19,18 @@ import { newIngestId } from "../../src/core/ids.js";
 import { DirSyncer } from "../../src/durable/fsync.js";
 import { ManifestWriter } from "../../src/manifest/manifest-writer.js";
 import { reprocessFile } from "../../src/pipeline/reprocess/reprocess-file.js";
-import { newOwner, reprocessManifestName } from "../../src/pipeline/reprocess/reprocess-finish.js";
+import { newOwner, type ReprocessDeps, reprocessManifestName } from "../../src/pipeline/reprocess/reprocess-finish.js";
 import { requeueFile } from "../../src/requeue/requeue-file.js";
 import { UploadRegistry } from "../../src/service/upload-registry.js";
+import { SqliteStateStore } from "../../src/store/sqlite/sqlite-store.js";
 import type { StateStore } from "../../src/store/state-store.js";
 import { createLogger } from "../../src/telemetry/logger.js";
 import { makeIgnoreRule } from "../../src/watch/ignore-rules.js";
-import { sleep } from "../support/fixtures.js";
+import { runOnce } from "../support/cli.js";
+import { put, sleep } from "../support/fixtures.js";
 import { BOUNDARY, multipartBody, partHead, rawConnect } from "../support/raw-http.js";
-import { sha256 } from "../support/sandbox.js";
+import { CSV, writeSchemas } from "../support/reprocess.js";
+import { makeSandbox, readManifest, sha256 } from "../support/sandbox.js";
 import { OpenApiChecker } from "./openapi-check.js";
 import { type Fixture, openFixture, PARTIAL_INVALID } from "./read-fixture.js";
 
@@ -51,10 +54,20 @@ let app: FastifyInstance;
 let checker: OpenApiChecker;
 /** The reprocess route's runner: the real pipeline step, wired by the real wiring root over a state of its own. */
 let runner: ReprocessRouteDeps;
+let rp: ReprocessDeps;
+/** The runner's state, which `sluice run --once` filled: ids of its stored files by name. */
+let rpStore: StateStore;
+const rpIds: Record<string, string> = {};
+/** A reprocess runner over `store` (a failing one, for the 500 and 503). */
+const runnerOver = (store: StateStore): ReprocessRouteDeps => ({
+  reprocess: (id) => reprocessFile({ ...rp, ctx: { ...rp.ctx, store } }, id),
+});
 const closers: (() => Promise<unknown>)[] = [];
 
 /** The app as `sluice serve` builds it: token, Host rule, the dashboard (hidden from the document), the upload route. */
-function serveLike(opts: { store?: StateStore; input?: string; limits?: UploadLimits } = {}): FastifyInstance {
+function serveLike(
+  opts: { store?: StateStore; input?: string; limits?: UploadLimits; runner?: ReprocessRouteDeps } = {},
+): FastifyInstance {
   const registry = new UploadRegistry();
   const base = fx.deps(TOKEN);
   const deps: ApiDeps = {
@@ -78,7 +91,7 @@ function serveLike(opts: { store?: StateStore; input?: string; limits?: UploadLi
         ...(opts.limits ? { limits: opts.limits } : {}),
         isIgnored: makeIgnoreRule([]),
       }),
-      reprocessRoutes(deps, runner),
+      reprocessRoutes(deps, opts.runner ?? runner),
       requeueRoutes({
         requeue: (id) =>
           requeueFile(
@@ -126,24 +139,39 @@ function upload(payload: string | Buffer, headers: Headers = {}, on = app) {
 beforeAll(async () => {
   fx = await openFixture();
   root = mkdtempSync(join(tmpdir(), "sluice-openapi-"));
-  const dirs = ["in", "wh", "man", "err"].map((d) => join(root, `rp-${d}`));
-  for (const d of dirs) mkdirSync(d);
-  const [input, warehouse, manifests, errors] = dirs as [string, string, string, string];
-  const config = resolveRunConfig(
-    { input, warehouse, manifests, errors, statePath: join(root, "rp-state.db") },
-    {},
-    {},
-    root,
-  );
+  // The runner's state and warehouse, filled by the real `sluice run --once` under schema A (`value` a number):
+  // r.csv (4 rows), its duplicate, and frac.csv, whose only value is fractional. The schema file then says B
+  // (`value` an integer): r.csv reprocesses to 3 valid rows (200), frac.csv to none (422), the duplicate is refused
+  // (409).
+  const s = makeSandbox({ base: root });
+  const { a, b } = writeSchemas(s);
+  const schema = join(s.root, "schema.json");
+  copyFileSync(a, schema);
+  put(s.input, "r.csv", CSV);
+  put(s.input, "frac.csv", "sensor_id,value\ns9,0.5\n");
+  const ran = await runOnce([...s.args, "--stability-seconds", "0", "--schema", schema], { timeoutMs: 90_000 });
+  expect(ran.code, ran.stderr).toBe(0);
+  put(s.input, "dup.csv", CSV);
+  const dup = await runOnce([...s.args, "--stability-seconds", "0", "--schema", schema], { timeoutMs: 90_000 });
+  expect(dup.code, dup.stderr).toBe(0);
+  for (const l of readManifest(s.manifests)) rpIds[l.name as string] = l.ingest_id;
+  expect(Object.keys(rpIds).sort()).toEqual(["dup.csv", "frac.csv", "r.csv"]);
+  copyFileSync(b, schema);
+  const { input, warehouse, manifests, errors, statePath } = s;
+  const config = resolveRunConfig({ input, warehouse, manifests, errors, statePath, schema }, {}, {}, root);
   const wired = await wire(config, createLogger("error", 2), { prometheus: false });
-  const rp = {
-    ctx: wired.ctx,
+  // From TypeScript sources the SQLite writer thread has no compiled .js to run: the runner commits on this thread
+  // instead (the same batches and transactions, `writerThread: false`), over the same file.
+  rpStore = new SqliteStateStore(statePath, { writerThread: false });
+  rp = {
+    ctx: { ...wired.ctx, store: rpStore },
     manifests: new ManifestWriter(manifests, wired.ctx.dirs, reprocessManifestName(wired.ctx)),
     owner: newOwner(),
   };
   closers.push(async () => {
     await rp.manifests.close();
-    // From TypeScript sources the SQLite writer thread has no compiled .js to run: its close may never answer.
+    await rpStore.close();
+    // The writer thread wire() started has no compiled .js to run either: its close may never answer.
     await Promise.race([wired.close(), sleep(2000)]);
   });
   runner = { reprocess: (id) => reprocessFile(rp, id) };
@@ -402,17 +430,71 @@ describe("requeue answers match the document", () => {
   });
 });
 
+describe("reprocess answers match the document", () => {
+  const failing = (err: () => Error) =>
+    new Proxy(rpStore, {
+      get(target, key, receiver) {
+        const v = Reflect.get(target, key, receiver);
+        return typeof v === "function" ? () => Promise.reject(err()) : v;
+      },
+    });
+  const post = (id: string, on: FastifyInstance) =>
+    send(
+      {
+        method: "POST",
+        url: `/api/v1/files/${id}/reprocess`,
+        payload: "",
+        headers: { "x-sluice-request": "1" },
+      },
+      on,
+    );
+
+  it("200 with the new generation, 409 for a duplicate, 422 when today's schema refuses the file", async () => {
+    const on = serveLike({ store: rpStore });
+    const id = rpIds["r.csv"] as string;
+    const ok = await post(id, on);
+    expect(ok.statusCode, ok.body).toBe(200);
+    const view = ok.json();
+    expect(view).toMatchObject({ id, generation: 1, status: "partial", invalid_rows: { total: 1 } });
+    expect(view.profile.find((o: { kind: string }) => o.kind === "parquet")).toMatchObject({ row_count: 3 });
+    expect(view.profile[0].path).toMatch(/r\.csv\.g1\.parquet$/);
+    const history = await get(`/api/v1/files/${id}/history`, {}, on);
+    expect(history.json()).toMatchObject({
+      id,
+      generation: 1,
+      items: [
+        { generation: 0, kind: "ingested", schema: "feed-a", invalid_count: 0 },
+        { generation: 1, kind: "reprocessed", schema: "feed-b", invalid_count: 1 },
+      ],
+    });
+
+    const duplicate = await post(rpIds["dup.csv"] as string, on);
+    expect([duplicate.statusCode, duplicate.json().code]).toEqual([409, "SLUICE_ERR_NOT_REPROCESSABLE"]);
+    expect(duplicate.json().message).toContain(id);
+
+    const frac = rpIds["frac.csv"] as string;
+    const refused = await post(frac, on);
+    expect([refused.statusCode, refused.json().code]).toEqual([422, "SLUICE_ERR_NO_VALID_ROWS"]);
+    // Nothing changed: still generation 0, processed under A.
+    expect((await get(`/api/v1/files/${frac}`, {}, on)).json()).toMatchObject({ generation: 0, status: "processed" });
+  });
+
+  it("a state store that fails: 503 when it says so, 500 when it breaks (reprocess and history)", async () => {
+    const id = rpIds["r.csv"] as string;
+    for (const [err, status] of [
+      [() => new SluiceError("SLUICE_ERR_STATE_STORE", "SQLITE_BUSY"), 503],
+      [() => new Error("bug"), 500],
+    ] as const) {
+      const store = failing(err);
+      const on = serveLike({ store, runner: runnerOver(store) });
+      expect((await post(id, on)).statusCode).toBe(status);
+      expect((await get(`/api/v1/files/${id}/history`, {}, on)).statusCode).toBe(status);
+    }
+  });
+});
+
 // Statuses the document rightly lists that this test cannot bring about without breaking the process itself.
 const UNREACHABLE_HERE = [
-  // Reprocess (issue 21): its 200, 409 and 422 are driven through the real CLI and pipeline in
-  // test/integration/reprocess.test.ts; not yet here (the fixture's files have no raw bytes in a warehouse).
-  "POST /api/v1/files/{id}/reprocess 200",
-  "POST /api/v1/files/{id}/reprocess 409",
-  "POST /api/v1/files/{id}/reprocess 422",
-  "POST /api/v1/files/{id}/reprocess 500",
-  "POST /api/v1/files/{id}/reprocess 503",
-  "GET /api/v1/files/{id}/history 500",
-  "GET /api/v1/files/{id}/history 503",
   "GET /metrics 500", // the Prometheus registry failing to render
   "GET /api/v1/openapi.json 500", // swagger failing to render a document it built at start
 ];
