@@ -150,6 +150,7 @@ describe("fileView", () => {
       updated_at: "2026-11-23T19:00:44.000Z",
       requeued_from: null,
       requeued_to: null,
+      generation: 0,
     });
   });
 
@@ -187,7 +188,9 @@ describe("fileView", () => {
       upload_time: "2026-11-23T19:00:00.000Z",
       updated_at: "2026-11-23T19:00:00.000Z",
     });
-    const known = ["id", "name", "status", "upload_time", "updated_at", "size"];
+    // Nothing derived yet: generation 0, like a file just ingested.
+    expect(v.generation).toBe(0);
+    const known = ["id", "name", "status", "upload_time", "updated_at", "size", "generation"];
     const rest = Object.entries(v).filter(([k]) => !known.includes(k));
     expect(rest.length).toBe(13);
     for (const [k, val] of rest) expect(val, k).toBeNull();

@@ -223,6 +223,7 @@ describe("GET /api/v1/files/:id", () => {
       updated_at: w.uploadTime,
       requeued_from: null,
       requeued_to: null,
+      generation: 0,
     });
   });
 

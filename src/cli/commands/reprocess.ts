@@ -61,6 +61,9 @@ export async function reprocessCommand(ids: string[], flags: Record<string, unkn
   };
   const stop = () => wired.abort.abort();
   process.once("SIGINT", stop).once("SIGTERM", stop);
+  // Its `sluice.file.reprocessed` events are delivered from here too (a flush of at most 5 s at the end, as
+  // `run --once` does); what is left waits in the outbox for the next run or serve with the same targets.
+  wired.outbox?.start();
   const results: ReprocessOutcome[] = [];
   try {
     await recoverReprocesses(deps);
@@ -77,6 +80,7 @@ export async function reprocessCommand(ids: string[], flags: Record<string, unkn
     }
   } finally {
     await deps.manifests.close();
+    await wired.outbox?.stop(5_000);
     await wired.close();
   }
   const refused = results.filter((r) => !r.ok).length;
