@@ -1,7 +1,4 @@
-import { existsSync } from "node:fs";
 import type { RunConfig } from "../../config/config.js";
-import { gatherLayers, readDotEnv, resolveOptions } from "../../config/layers.js";
-import { runConfigFrom } from "../../config/resolve.js";
 import { showDuration } from "../../config/units.js";
 import { SluiceError } from "../../core/errors.js";
 import { crashPoint } from "../../durable/crash-points.js";
@@ -10,6 +7,7 @@ import type { StateStore } from "../../store/state-store.js";
 import { createLogger } from "../../telemetry/logger.js";
 import { humanBytes } from "../client/format.js";
 import { openState } from "../open-state.js";
+import { commandConfig, requireState } from "./command-config.js";
 
 /** `prune --json`: one document. */
 export interface PruneReport {
@@ -55,18 +53,15 @@ export async function pruneCommand(flags: Record<string, unknown>): Promise<numb
   let olderThanMs: number;
   let batchRows: number;
   try {
-    const cwd = process.cwd();
-    const layers = gatherLayers(flags, process.env, readDotEnv(cwd), cwd);
-    config = runConfigFrom(layers, cwd);
-    const o = resolveOptions(["olderThan", "pruneBatchRows"], layers);
+    const read = commandConfig(flags, ["olderThan", "pruneBatchRows"]);
+    config = read.config;
+    const o = read.options;
     if (o.from.olderThan === "default") {
       throw new SluiceError("SLUICE_ERR_CONFIG", "--older-than is required, e.g. --older-than 90d");
     }
     olderThanMs = o.values.olderThan;
     batchRows = o.values.pruneBatchRows;
-    if (!config.stateUrl && !existsSync(config.statePath)) {
-      throw new SluiceError("SLUICE_ERR_CONFIG", `no state database at ${config.statePath} (--state-path)`);
-    }
+    requireState(config);
   } catch (err) {
     process.stderr.write(`sluice: ${(err as Error).message}\n`);
     return 2;

@@ -1,7 +1,5 @@
 import { checkDirectories, createDirectories } from "../../config/check-dirs.js";
 import type { RunConfig } from "../../config/config.js";
-import { gatherLayers, readDotEnv, resolveOptions } from "../../config/layers.js";
-import { runConfigFrom } from "../../config/resolve.js";
 import { SluiceError } from "../../core/errors.js";
 import { DirSyncer } from "../../durable/fsync.js";
 import { hashPath } from "../../hashing/hash-path.js";
@@ -12,6 +10,7 @@ import { sinceInstant } from "../../requeue/since.js";
 import type { StateStore } from "../../store/state-store.js";
 import { createLogger } from "../../telemetry/logger.js";
 import { openState } from "../open-state.js";
+import { commandConfig } from "./command-config.js";
 
 interface RequeueChoice {
   failed: boolean;
@@ -31,10 +30,9 @@ export async function requeueCommand(ids: string[], flags: Record<string, unknow
   let config: RunConfig;
   let choice: RequeueChoice;
   try {
-    const cwd = process.cwd();
-    const layers = gatherLayers(flags, process.env, readDotEnv(cwd), cwd);
-    config = runConfigFrom(layers, cwd);
-    const v = resolveOptions(["failed", "code", "since", "json"], layers).values;
+    const read = commandConfig(flags, ["failed", "code", "since", "json"]);
+    config = read.config;
+    const v = read.options.values;
     choice = { failed: v.failed, code: v.code, since: sinceInstant(v.since, Date.now()), json: v.json };
     if (choice.failed === ids.length > 0) {
       throw new SluiceError("SLUICE_ERR_CONFIG", "give the ids to requeue, or --failed (not both)");

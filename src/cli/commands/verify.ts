@@ -1,9 +1,5 @@
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { RunConfig } from "../../config/config.js";
-import { gatherLayers, readDotEnv, resolveOptions } from "../../config/layers.js";
-import { runConfigFrom } from "../../config/resolve.js";
-import { SluiceError } from "../../core/errors.js";
 import { MANIFEST_INVALID_ROWS } from "../../core/manifest-line.js";
 import { DirSyncer } from "../../durable/fsync.js";
 import { ManifestWriter } from "../../manifest/manifest-writer.js";
@@ -16,6 +12,7 @@ import { renderReport } from "../../verify/report-text.js";
 import { LocalWarehouse } from "../../warehouse/local/local-warehouse.js";
 import type { WarehouseView } from "../../warehouse/warehouse.js";
 import { openState } from "../open-state.js";
+import { commandConfig, requireState } from "./command-config.js";
 
 export interface VerifyFlags extends Record<string, unknown> {
   json?: boolean;
@@ -33,13 +30,10 @@ export async function verifyCommand(flags: VerifyFlags): Promise<number> {
   let config: RunConfig;
   let stuckAfterMs: number;
   try {
-    const cwd = process.cwd();
-    const layers = gatherLayers(flags, process.env, readDotEnv(cwd), cwd);
-    config = runConfigFrom(layers, cwd);
-    stuckAfterMs = resolveOptions(["stuckMinutes"], layers).values.stuckMinutes;
-    if (!config.stateUrl && !existsSync(config.statePath)) {
-      throw new SluiceError("SLUICE_ERR_CONFIG", `no state database at ${config.statePath} (--state-path)`);
-    }
+    const read = commandConfig(flags, ["stuckMinutes"]);
+    config = read.config;
+    stuckAfterMs = read.options.values.stuckMinutes;
+    requireState(config);
   } catch (err) {
     process.stderr.write(`sluice: ${(err as Error).message}\n`);
     return 2;
