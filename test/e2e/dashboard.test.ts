@@ -2,8 +2,8 @@ import { copyFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, screenshotPath } from "../support/browser.js";
-import { SluiceProcess } from "../support/cli.js";
+import { launchChromium, screenshotPath, startServe } from "../support/browser.js";
+import type { SluiceProcess } from "../support/cli.js";
 import { fixture, fixtureFacts } from "../support/fixture-files.js";
 import { sleep } from "../support/fixtures.js";
 import { makeSandbox, type Sandbox } from "../support/sandbox.js";
@@ -36,21 +36,8 @@ let sluice: SluiceProcess;
 let base: string;
 
 async function serve(s: Sandbox, extra: string[] = []): Promise<{ p: SluiceProcess; url: string }> {
-  const p = new SluiceProcess([
-    "serve",
-    ...s.args,
-    "--listen",
-    "127.0.0.1:0",
-    "--stability-seconds",
-    "0.3",
-    "--scan-interval",
-    "1",
-    "--schema",
-    "sensor-readings",
-    ...extra,
-  ]);
-  await p.waitForCount("http_listening", 1);
-  return { p, url: String(p.named("http_listening")[0]?.address) };
+  const { sluice: p, base: url } = await startServe(s, ["--schema", "sensor-readings", ...extra]);
+  return { p, url };
 }
 
 async function newPage(): Promise<{ context: BrowserContext; page: Page }> {

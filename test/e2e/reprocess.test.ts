@@ -2,8 +2,8 @@ import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, screenshotPath } from "../support/browser.js";
-import { SluiceProcess } from "../support/cli.js";
+import { launchChromium, screenshotPath, startServe } from "../support/browser.js";
+import type { SluiceProcess } from "../support/cli.js";
 import { readParquetFacts } from "../support/outputs.js";
 import { CSV, readFileState, writeSchemas } from "../support/reprocess.js";
 import { makeSandbox, readManifest, type Sandbox, warehouseFiles } from "../support/sandbox.js";
@@ -37,23 +37,10 @@ beforeAll(async () => {
   schemaB = b;
   schemaFile = join(sandbox.root, "schema.json");
   copyFileSync(a, schemaFile);
-  sluice = new SluiceProcess(
-    [
-      "serve",
-      ...sandbox.args,
-      "--listen",
-      "127.0.0.1:0",
-      "--stability-seconds",
-      "0.3",
-      "--scan-interval",
-      "1",
-      "--schema",
-      schemaFile,
-    ],
-    { env: { SLUICE_PAUSE_AT: "reprocess-before-switch", SLUICE_PAUSE_MS: String(PAUSE_MS) } },
-  );
-  await sluice.waitForCount("http_listening", 1, 60_000);
-  base = String(sluice.named("http_listening")[0]?.address);
+  ({ sluice, base } = await startServe(sandbox, ["--schema", schemaFile], {
+    SLUICE_PAUSE_AT: "reprocess-before-switch",
+    SLUICE_PAUSE_MS: String(PAUSE_MS),
+  }));
 });
 
 afterAll(async () => {

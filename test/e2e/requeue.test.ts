@@ -2,8 +2,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, screenshotPath } from "../support/browser.js";
-import { SluiceProcess } from "../support/cli.js";
+import { launchChromium, screenshotPath, startServe } from "../support/browser.js";
+import type { SluiceProcess } from "../support/cli.js";
 import { READINGS_CSV, rowsNamed, writeSchema } from "../support/requeue-fixtures.js";
 import { listFiles, makeSandbox, type Sandbox } from "../support/sandbox.js";
 import { missing } from "../support/services.js";
@@ -26,20 +26,7 @@ beforeAll(async () => {
   browser = await launchChromium();
   sandbox = makeSandbox();
   writeSchema(join(sandbox.root, "schema.json"), false);
-  sluice = new SluiceProcess([
-    "serve",
-    ...sandbox.args,
-    "--listen",
-    "127.0.0.1:0",
-    "--stability-seconds",
-    "0.3",
-    "--scan-interval",
-    "1",
-    "--schema",
-    join(sandbox.root, "schema.json"),
-  ]);
-  await sluice.waitForCount("http_listening", 1, 60_000);
-  base = String(sluice.named("http_listening")[0]?.address);
+  ({ sluice, base } = await startServe(sandbox, ["--schema", join(sandbox.root, "schema.json")]));
 });
 
 afterAll(async () => {

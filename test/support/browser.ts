@@ -2,6 +2,8 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium } from "playwright-core";
+import { SluiceProcess } from "./cli.js";
+import type { Sandbox } from "./sandbox.js";
 
 /** Debian's Chromium: installed by `.ci/run` with apt, never downloaded by Playwright. */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -24,4 +26,31 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
 export function screenshotPath(name: string): string {
   mkdirSync(SCREENSHOTS, { recursive: true });
   return join(SCREENSHOTS, `${name}.png`);
+}
+
+/**
+ * `sluice serve` on a free loopback port for the browser tests, with a short stability window and rescan, started
+ * and listening. `extra`: more flags (`--schema`); `env`: more environment (a test-only pause point).
+ */
+export async function startServe(
+  sandbox: Sandbox,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): Promise<{ sluice: SluiceProcess; base: string }> {
+  const sluice = new SluiceProcess(
+    [
+      "serve",
+      ...sandbox.args,
+      "--listen",
+      "127.0.0.1:0",
+      "--stability-seconds",
+      "0.3",
+      "--scan-interval",
+      "1",
+      ...extra,
+    ],
+    { env },
+  );
+  await sluice.waitForCount("http_listening", 1, 60_000);
+  return { sluice, base: String(sluice.named("http_listening")[0]?.address) };
 }
