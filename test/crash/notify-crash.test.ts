@@ -83,9 +83,12 @@ describe("notifications under SIGKILL", () => {
       expect(msgs.map((m) => m.msgId).sort()).toEqual(want);
       expect(msgs.every((m) => m.body.id === m.msgId)).toBe(true);
       if (point === "outbox-after-deliver") {
-        // The rows delivered before the kill were not settled: delivered again, the stream dropped the repeats.
+        // Five deliveries were made before the kill (to either target). Those of the round cut off were not settled
+        // and went again after the restart; which target they were (a webhook repeat, or a publish the stream's
+        // duplicate window dropped) depends on how the round's deliveries interleaved, so no count per target is
+        // asserted: the exactly-once stream and the complete webhook set above are the guarantees.
         expect(streamBefore + deliveredBefore).toBeGreaterThanOrEqual(5);
-        expect(r.received.length).toBeGreaterThan(n);
+        expect(r.received.length).toBeGreaterThanOrEqual(n);
       }
     });
   }

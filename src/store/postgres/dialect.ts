@@ -21,6 +21,16 @@ export function postgresDialect(c: PoolClient, node: string): StoreDialect {
   return {
     fencing: true,
     isTransient,
+    claimedElsewhere: async (names) => {
+      // FOR SHARE: a node taking an expired claim over (INSERT … ON CONFLICT DO UPDATE) waits for this decision's
+      // commit, and its check for a file of that name in flight (node-leases.ts claimBatch) then sees this row.
+      const rows = await q(
+        "claimed_elsewhere",
+        "SELECT source_key, owner FROM claims WHERE source_key = ANY($1::text[]) ORDER BY source_key FOR SHARE",
+        [names],
+      );
+      return new Set(rows.filter((r) => r.owner !== node).map((r) => r.source_key as string));
+    },
     savepoint: async (name) => {
       await c.query(`SAVEPOINT ${name}`);
     },

@@ -1,6 +1,6 @@
 import type { Decision } from "../state-store.js";
 import type { WriteOp } from "../write-op.js";
-import { checkFenced } from "./fence.js";
+import { checkFenced, OwnershipLostError } from "./fence.js";
 import { linkRequeues } from "./requeue.js";
 import { ask, type Rule } from "./steps.js";
 import type { HashedRow, Owner, StoreDialect } from "./store-dialect.js";
@@ -21,6 +21,18 @@ const FINISHED_OWNER_STATES = new Set(["stored", "manifested", "done", "pruned"]
  * takes the collision name. Replayable: a decide whose commit was lost finds its own claim and name again.
  */
 export function* decideAll(d: StoreDialect, ops: DecideOp[]): Rule<Decision[]> {
+  if (d.fencing) {
+    // Several nodes on one staging directory: a node stalled past its lease (a database outage) may have had its
+    // claim on a name taken over by a node that found no row of that name yet (a small file's row is first
+    // written here). The decision is the first write of the file: refused once the name is another node's, so
+    // only one of the two records the source. (The batch is replayed op by op: the others still land.)
+    const top = ops.filter((o) => (o.file.archiveIngestId ?? null) === null).map((o) => o.file.name);
+    if (top.length > 0) {
+      const lost = yield* ask(d.claimedElsewhere([...new Set(top)]));
+      const o = ops.find((x) => (x.file.archiveIngestId ?? null) === null && lost.has(x.file.name));
+      if (o) throw new OwnershipLostError(`${o.file.name}: its claim was taken over by another node`);
+    }
+  }
   yield* ask(d.insertFiles(ops.map((o) => ({ file: o.file, now: o.now }))));
   // A file `sluice requeue` handed back is linked to its failed row with its first decision (a new, duplicate or
   // waiting one alike): the row and the link are committed together.

@@ -69,6 +69,12 @@ export interface StoreDialect {
   /** Undoes everything since the savepoint and ends it. */
   rollbackTo(name: string): Maybe<void>;
 
+  /**
+   * Of these staging names, the ones another node holds the claim of (several nodes sharing one staging
+   * directory), each claim row locked until the transaction ends so it cannot change hands before this decision
+   * commits. A store of one node has no claims: none.
+   */
+  claimedElsewhere(names: string[]): Maybe<Set<string>>;
   /** Inserts rows in `discovered`; a row that exists (a replay, a member already recorded) is left as it is. */
   insertFiles(rows: { file: NewFile; now: string }[]): Maybe<void>;
   /** Deletes the rows still in `discovered` or `hashed` (owned); returns the ids deleted. */

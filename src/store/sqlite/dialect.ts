@@ -28,6 +28,8 @@ export function sqliteDialect(db: Database.Database, s: Statements): StoreDialec
     rollbackTo: (name) => {
       db.exec(`ROLLBACK TO ${name}; RELEASE ${name}`);
     },
+    // One node per SQLite state: no claims to lose.
+    claimedElsewhere: () => new Set<string>(),
     insertFiles: (rows) => {
       // Named parameters must all be present: top-level files have no provenance.
       for (const { file, now } of rows) {
