@@ -169,7 +169,10 @@ for (const store of STORES) {
       await poll;
       const ok = both.filter((r) => r.code === 0);
       const refused = both.filter((r) => r.code !== 0);
-      for (const r of refused) expect(r.report?.results[0]).toMatchObject({ code: "SLUICE_ERR_REPROCESS_BUSY" });
+      for (const r of refused) {
+        const why = `exit ${r.code}, stderr: ${r.stderr.slice(-2000)} stdout: ${r.stdout.slice(-500)}`;
+        expect(r.report?.results[0], why).toMatchObject({ code: "SLUICE_ERR_REPROCESS_BUSY" });
+      }
       const final = await readFileState(s, id);
       // Each success is its own generation: never two switches from one.
       expect(final.rec.generation).toBe(ok.length);
