@@ -3,6 +3,7 @@ import type { ApiDeps } from "../deps.js";
 import { ApiError, errorResponses } from "../errors.js";
 import { fileDetail, invalidRowsOf, listFilePage } from "../file-listing.js";
 import { API_STATUSES, type ApiStatus } from "../file-view.js";
+import { ALL_COMMON, BAD_ID, idParams } from "./shared-schemas.js";
 
 const nullable = (type: string) => ({ type: [type, "null"] });
 const profileValue = { type: ["string", "number", "boolean", "null"] } as const;
@@ -135,15 +136,7 @@ export const filePageSchema = {
   },
 } as const;
 
-const idParams = {
-  type: "object",
-  required: ["id"],
-  properties: { id: { type: "string", minLength: 1, maxLength: 200, description: "the file's ingest id" } },
-} as const;
-
-const ALL_COMMON = [400, 401, 421, 500, 503] as const;
 const NO_FILE = "no file and no waiting upload has this id (SLUICE_ERR_NOT_FOUND)";
-const BAD_ID = "an id longer than 200 characters, or badly percent-encoded (SLUICE_ERR_BAD_REQUEST)";
 
 export const listFilesSchema = {
   summary: "List files, newest first",

@@ -4,21 +4,14 @@ import type { ReprocessOutcome } from "../../pipeline/reprocess/reprocess-file.j
 import type { ApiDeps } from "../deps.js";
 import { ApiError, errorResponses } from "../errors.js";
 import { fileDetail } from "../file-listing.js";
+import { ALL_COMMON, BAD_ID, idParams } from "./shared-schemas.js";
 
 /** What the reprocess route runs (the serving process's pipeline, wired by `sluice serve`). */
 export interface ReprocessRouteDeps {
   reprocess(id: string): Promise<ReprocessOutcome>;
 }
 
-const idParams = {
-  type: "object",
-  required: ["id"],
-  properties: { id: { type: "string", minLength: 1, maxLength: 200, description: "the file's ingest id" } },
-} as const;
-
-const ALL_COMMON = [400, 401, 421, 500, 503] as const;
 const NO_FILE = "no file has this id (SLUICE_ERR_NOT_FOUND)";
-const BAD_ID = "an id longer than 200 characters, or badly percent-encoded (SLUICE_ERR_BAD_REQUEST)";
 
 export const historySchema = {
   $id: "FileHistory",

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { RequeueOutcome } from "../../requeue/requeue-file.js";
 import { ApiError, errorResponses } from "../errors.js";
+import { postHeaders } from "./shared-schemas.js";
 
 /** How the route requeues a file: `requeueFile` over the service's own state and staging directory. */
 export interface RequeueRouteDeps {
@@ -26,16 +27,7 @@ export const requeueSchema = {
     "then ingests it like any file and links the new attempt (`requeued_from`) to this one (`requeued_to`). Once " +
     "per failed file: asking again while it is pending answers 202 again, once linked 409.",
   tags: ["files"],
-  headers: {
-    type: "object",
-    required: ["X-Sluice-Request"],
-    properties: {
-      "X-Sluice-Request": {
-        type: "string",
-        description: "any value; required on every POST, as a cross-site form post cannot send it (403 without)",
-      },
-    },
-  },
+  headers: postHeaders,
   params: {
     type: "object",
     required: ["id"],

@@ -13,6 +13,7 @@ import {
 } from "../../service/receive-upload.js";
 import { ApiError, errorResponses } from "../errors.js";
 import { lingeringClose, RequestDied, requestDied, UploadGate, type UploadLimits } from "../upload-limits.js";
+import { postHeaders } from "./shared-schemas.js";
 
 /** Used when a caller gives none (tests of other things): generous, but never unbounded. */
 const DEFAULT_LIMITS: UploadLimits = { bodyIdleTimeoutMs: 30_000, maxUploads: 64, maxUploadsPerClient: 8 };
@@ -57,16 +58,7 @@ export const uploadSchema = {
     "Every `file` part of a multipart/form-data body is streamed to staging; once the whole body is in, all are " +
     "handed to the pipeline and the answer is 202 with an id per file. If any part is refused, none is ingested.",
   tags: ["files"],
-  headers: {
-    type: "object",
-    required: ["X-Sluice-Request"],
-    properties: {
-      "X-Sluice-Request": {
-        type: "string",
-        description: "any value; required on every POST, as a cross-site form post cannot send it (403 without)",
-      },
-    },
-  },
+  headers: postHeaders,
   body: {
     content: {
       "multipart/form-data": {
