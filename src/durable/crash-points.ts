@@ -12,6 +12,8 @@ export type CrashPoint =
   | "after-convert"
   | "after-member"
   | "after-outputs-placed"
+  // The land step of the forward path: read and decided, nothing moved yet (a late writer's window).
+  | "before-land"
   | "after-store"
   | "mid-upload"
   | "after-upload"
@@ -68,6 +70,8 @@ export function crashPoint(point: CrashPoint, times = 1): void {
 export type PausePoint =
   | "before-open"
   | "after-outputs-placed"
+  // The land step of the forward path: read and decided, nothing moved yet (a late writer's window).
+  | "before-land"
   // Reprocess: the new generation's outputs placed, the switch not yet committed (the dashboard's "reprocessing…").
   | "reprocess-before-switch";
 

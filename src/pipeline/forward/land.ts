@@ -1,7 +1,7 @@
-import { fstatSync, lstatSync, renameSync } from "node:fs";
+import { lstatSync, renameSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { dirname } from "node:path";
-import { crashPoint } from "../../durable/crash-points.js";
+import { crashPoint, pausePoint } from "../../durable/crash-points.js";
 import type { IngestContext } from "../context.js";
 import { emitFinished } from "../file-events.js";
 import { NotReadyError } from "../outcomes.js";
@@ -10,7 +10,7 @@ import { processorFor, processWithRetry } from "../processing/process-file.js";
 import { retryUntilDone } from "../retry.js";
 import { finishWithoutRaw } from "../stages/finish.js";
 import { landStage } from "../stages/land.js";
-import { commitStored, freeTarget, landedWrongFile, stillOurs } from "../stages/store.js";
+import { commitStored, freeTarget, landedWrongFile, ourInodeAt, stillOurs } from "../stages/store.js";
 import { type Item, provenance, recordOf, srcOf } from "./item.js";
 
 /** Where the land step sends a file that does not go on with its batch. */
@@ -32,6 +32,8 @@ export interface Routes {
  * free the name, process, land with retries. Returns the items ready for the tail.
  */
 export async function landStep(ctx: IngestContext, items: Item[], routes: Routes): Promise<Item[]> {
+  const paused = pausePoint("before-land");
+  if (paused) await paused;
   const { fail, members } = routes;
   const next: Item[] = [];
   const plain: Item[] = [];
@@ -152,6 +154,7 @@ async function movePlain(ctx: IngestContext, items: Item[], routes: Routes): Pro
   );
   const carefully = (it: Item) => alone(it, () => landOne(ctx, it, members));
   let landed: Item[] = [];
+  const written = new Set<Item>();
   for (const it of items) {
     const src = srcOf(it);
     const target = (it.decision as { warehousePath: string }).warehousePath;
@@ -174,9 +177,15 @@ async function movePlain(ctx: IngestContext, items: Item[], routes: Routes): Pro
       }
       it.stored = true;
       it.target = target;
-      if (moved && !stillOurs(target, src)) {
-        fail(it, landedWrongFile(target, it.c.path));
-        continue;
+      if (moved) {
+        // One lstat of the landed name says both whether it is the inode hashed and whether a writer that kept
+        // writing after the file was judged ready changed it (its size or mtime): that file is rehashed on its own.
+        const landedAs = ourInodeAt(target, src);
+        if (landedAs === null) {
+          fail(it, landedWrongFile(target, it.c.path));
+          continue;
+        }
+        if (landedAs.size !== src.identity.size || landedAs.mtimeMs !== src.identity.mtimeMs) written.add(it);
       }
       landed.push(it);
     } catch (err) {
@@ -189,12 +198,9 @@ async function movePlain(ctx: IngestContext, items: Item[], routes: Routes): Pro
   const synced = new Set(landed.map((it) => dirname(it.target)));
   await Promise.all([...synced].map((d) => retryUntilDone("warehouse: move in", () => ctx.dirs.sync(d), log, signal)));
   crashPoint("after-store", landed.length);
-  // A writer that kept writing after the file was judged ready shows in fstat: that file is rehashed on its own.
   landed = landed.filter((it) => {
+    if (!written.has(it)) return true;
     const src = srcOf(it);
-    if (src.tmpPath) return true;
-    const now = fstatSync(src.fd);
-    if (now.size === src.identity.size && now.mtimeMs === src.identity.mtimeMs) return true;
     alone(it, async () => {
       const s = await commitStored(ctx, it.file.ingestId, src, it.target);
       it.known =

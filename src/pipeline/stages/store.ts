@@ -108,7 +108,13 @@ export function landedWrongFile(target: string, sourcePath: string): VanishedErr
 
 /** Is the name at `path` (lstat) still the inode that was hashed? */
 export function stillOurs(path: string, src: HashedSource): boolean {
-  return sameInode(lstatSync(path, { throwIfNoEntry: false }), src);
+  return ourInodeAt(path, src) !== null;
+}
+
+/** The lstat of `path` when it is still the inode that was hashed (its size and mtime tell a late writer), else null. */
+export function ourInodeAt(path: string, src: HashedSource): Stats | null {
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  return st !== undefined && sameInode(st, src) ? st : null;
 }
 
 /** Once the content is in place (and its directory fsynced): checks it is what was hashed, then commits `stored`. */
