@@ -89,7 +89,7 @@ describe("PUT /api/v1/files/{name}", () => {
     expect([safe.statusCode, safe.json().name]).toEqual([202, "evil.txt"]);
     const back = await put("a%5C..%5Cwin.txt", "w");
     expect([back.statusCode, back.json().name]).toEqual([202, "win.txt"]);
-    for (const name of [".hidden", "partial.part", "x.ok", "X.OK", "%2E%2E", "a%00b%2F..", "%20", "x".repeat(256), "a.tmp"]) {
+    for (const name of [".hidden", "partial.part", "x.ok", "X.OK", "sub%2F%2E%2E", "a%00b%2F..", "%20", "x".repeat(256), "a.tmp"]) {
       const res = await put(name, "x");
       expect(res.statusCode, name).toBe(400);
       expect(res.json(), name).toMatchObject({ error: "Invalid Parameter Type", code: "SLUICE_ERR_INVALID_PARAMETER_TYPE" });
