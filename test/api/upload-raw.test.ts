@@ -89,12 +89,16 @@ describe("PUT /api/v1/files/{name}", () => {
     expect([safe.statusCode, safe.json().name]).toEqual([202, "evil.txt"]);
     const back = await put("a%5C..%5Cwin.txt", "w");
     expect([back.statusCode, back.json().name]).toEqual([202, "win.txt"]);
-    for (const name of [".hidden", "partial.part", "x.ok", "X.OK", "sub%2F%2E%2E", "a%00b%2F..", "%20", "x".repeat(256), "a.tmp"]) {
+    for (const name of [".hidden", "partial.part", "x.ok", "X.OK", "sub%2F%2E%2E", "a%00b%2F..", "%20", "x".repeat(256), "%C3%A9".repeat(128), "a.tmp"]) {
       const res = await put(name, "x");
       expect(res.statusCode, name).toBe(400);
       expect(res.json(), name).toMatchObject({ error: "Invalid Parameter Type", code: "SLUICE_ERR_INVALID_PARAMETER_TYPE" });
     }
-    expect(readdirSync(staging).sort()).toEqual(["evil.txt", "win.txt"]);
+    // 255 bytes (127 two-byte characters and one more) is a name POST takes: so does PUT, percent-encoded (763 chars).
+    const longest = `${"é".repeat(127)}x`;
+    const long = await put(encodeURIComponent(longest), "l");
+    expect([long.statusCode, long.json().name]).toEqual([202, longest]);
+    expect(readdirSync(staging).sort()).toEqual(["evil.txt", longest, "win.txt"].sort());
   });
 
   it("answers 413 above --max-upload-bytes, declared or streamed, and leaves nothing in staging", async () => {
