@@ -89,10 +89,24 @@ describe("PUT /api/v1/files/{name}", () => {
     expect([safe.statusCode, safe.json().name]).toEqual([202, "evil.txt"]);
     const back = await put("a%5C..%5Cwin.txt", "w");
     expect([back.statusCode, back.json().name]).toEqual([202, "win.txt"]);
-    for (const name of [".hidden", "partial.part", "x.ok", "X.OK", "sub%2F%2E%2E", "a%00b%2F..", "%20", "x".repeat(256), "%C3%A9".repeat(128), "a.tmp"]) {
+    for (const name of [
+      ".hidden",
+      "partial.part",
+      "x.ok",
+      "X.OK",
+      "sub%2F%2E%2E",
+      "a%00b%2F..",
+      "%20",
+      "x".repeat(256),
+      "%C3%A9".repeat(128),
+      "a.tmp",
+    ]) {
       const res = await put(name, "x");
       expect(res.statusCode, name).toBe(400);
-      expect(res.json(), name).toMatchObject({ error: "Invalid Parameter Type", code: "SLUICE_ERR_INVALID_PARAMETER_TYPE" });
+      expect(res.json(), name).toMatchObject({
+        error: "Invalid Parameter Type",
+        code: "SLUICE_ERR_INVALID_PARAMETER_TYPE",
+      });
     }
     // 255 bytes (127 two-byte characters and one more) is a name POST takes: so does PUT, percent-encoded (763 chars).
     const longest = `${"é".repeat(127)}x`;
@@ -155,14 +169,15 @@ describe("PUT /api/v1/files/{name}", () => {
   });
 
   it("a malformed integrity header: 400 Bad request before the body is written", async () => {
-    for (const headers of [
+    const malformed: Record<string, string>[] = [
       { "content-md5": "not base64!" },
       { "content-md5": b64("sha256", "x") }, // the right encoding of the wrong length
       { "x-amz-checksum-sha256": `${b64("sha256", "x")}AA` },
       { digest: "sha-256=abc" },
       { "x-sluice-sha256": "abc" },
       { "x-sluice-sha256": "g".repeat(64) },
-    ]) {
+    ];
+    for (const headers of malformed) {
       const res = await put("m.csv", "x", headers);
       expect(res.statusCode, JSON.stringify(headers)).toBe(400);
       expect(res.json().code).toBe("SLUICE_ERR_BAD_REQUEST");

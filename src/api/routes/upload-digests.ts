@@ -87,7 +87,10 @@ export class BodyTap extends Transform {
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length;
-    if (this.bytes > this.maxBytes) return done(this.overLimit());
+    if (this.bytes > this.maxBytes) {
+      done(this.overLimit());
+      return;
+    }
     for (const h of this.hashes.values()) h.update(chunk);
     done(null, chunk);
   }
