@@ -1,6 +1,6 @@
 import { type ReceiveDeps, stagingNameFor, UnacceptableNameError } from "../../service/receive-upload.js";
 import { ApiError } from "../errors.js";
-import { UploadGate, type UploadLimits } from "../upload-limits.js";
+import type { UploadLimits } from "../upload-limits.js";
 
 /**
  * What the two upload routes share: POST /api/v1/files (multipart, upload.ts) and PUT /api/v1/files/{name} (the
@@ -15,11 +15,6 @@ export interface UploadRouteDeps extends ReceiveDeps {
   limits?: UploadLimits;
   /** The watcher's ignore rule: a name it would skip is refused rather than left in staging forever. */
   isIgnored(name: string): boolean;
-}
-
-/** The bound on uploads in flight for `deps`; both routes get the same one, so a client cannot hold twice as many. */
-export function uploadGate(deps: UploadRouteDeps): UploadGate {
-  return new UploadGate(deps.limits ?? DEFAULT_LIMITS);
 }
 
 const accepted = {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import { commitParts, discardParts, type ReceivedPart, receivePart } from "../../service/receive-upload.js";
 import { ApiError, errorResponses } from "../errors.js";
-import { lingeringClose, RequestDied, requestDied, type UploadGate } from "../upload-limits.js";
+import { lingeringClose, RequestDied, requestDied } from "../upload-limits.js";
 import { postHeaders } from "./shared-schemas.js";
 import {
   acceptedBody,
@@ -9,7 +9,6 @@ import {
   stagingNameOrRefuse,
   tooLarge,
   type UploadRouteDeps,
-  uploadGate,
   uploadResponseSchema,
 } from "./upload-common.js";
 import { BodyTap, type ExpectedDigest, expectedDigests } from "./upload-digests.js";
@@ -74,15 +73,15 @@ function refusal(err: unknown): unknown {
  * headers ask for) into a temp file in staging with large writes, the same
  * `receivePart`/`commitParts` placement as POST (temp, fdatasync, link), so the
  * answer, the names and the all-or-nothing rule are POST's. Registered by
- * `uploadRoutes`, under the same gate (uploads in flight, body-idle timeout).
+ * `uploadRoutes` inside its scope, so POST's onRequest gate (uploads in flight, the body-idle timeout) is this
+ * route's too: one bound for both, never a hook of its own that would count a PUT twice.
  */
-export function rawUploadRoutes(deps: UploadRouteDeps, gate: UploadGate = uploadGate(deps)): FastifyPluginAsync {
+export function rawUploadRoutes(deps: UploadRouteDeps): FastifyPluginAsync {
   return async (app) => {
     // The body is the file: none of Fastify's parsers may buffer it (JSON and text bodies would be read whole and
     // parsed). Scoped to this plugin; the handler streams `request.raw` itself.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser("*", (_req, _payload, done) => done(null, undefined));
-    app.addHook("onRequest", gate.hook);
     app.put<{ Params: { name: string } }>(
       "/files/:name",
       { schema: rawUploadSchema, validatorCompiler: documentedOnly },

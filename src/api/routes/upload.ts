@@ -4,15 +4,15 @@ import multipart from "@fastify/multipart";
 import type { FastifyPluginAsync } from "fastify";
 import { commitParts, discardParts, type ReceivedPart, receivePart } from "../../service/receive-upload.js";
 import { ApiError, errorResponses } from "../errors.js";
-import { lingeringClose, RequestDied, requestDied, type UploadGate } from "../upload-limits.js";
+import { lingeringClose, RequestDied, requestDied, UploadGate } from "../upload-limits.js";
 import { postHeaders } from "./shared-schemas.js";
 import {
   acceptedBody,
+  DEFAULT_LIMITS,
   documentedOnly,
   stagingNameOrRefuse,
   tooLarge,
   type UploadRouteDeps,
-  uploadGate,
   uploadResponseSchema,
 } from "./upload-common.js";
 
@@ -130,16 +130,17 @@ function refusal(err: unknown, maxUploadBytes: number): unknown {
  * none of its files is ingested — a client never has to find out which of its
  * files went in without an id.
  */
-export function uploadRoutes(deps: UploadRouteDeps, gate: UploadGate = uploadGate(deps)): FastifyPluginAsync {
+export function uploadRoutes(deps: UploadRouteDeps): FastifyPluginAsync {
+  const gate = new UploadGate(deps.limits ?? DEFAULT_LIMITS);
   return async (app) => {
     await app.register(multipart, {
       throwFileSizeLimit: true,
       limits: { fileSize: deps.maxUploadBytes, files: 100, fields: 20, parts: 200, headerPairs: 100 },
     });
-    // PUT /api/v1/files/{name} (the body is the file), in a scope of its own (no multipart parser, none at all),
-    // under the same bound on uploads in flight as this route.
-    await app.register(rawUploadRoutes(deps, gate));
+    // Before the PUT route's registration, so that it inherits the hook: one bound on uploads in flight for both.
     app.addHook("onRequest", gate.hook);
+    // PUT /api/v1/files/{name} (the body is the file), in a scope of its own: no multipart parser, none at all.
+    await app.register(rawUploadRoutes(deps));
     app.post("/files", { schema: uploadSchema, validatorCompiler: documentedOnly }, async (req, reply) => {
       if (!req.isMultipart()) {
         throw new ApiError(
