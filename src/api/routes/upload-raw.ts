@@ -37,7 +37,17 @@ export const rawUploadSchema = {
     required: ["name"],
     properties: { name: { type: "string", description: "the file's name in staging (its last path segment)" } },
   },
-  headers: { ...postHeaders, properties: { ...postHeaders.properties, ...digestHeaders } },
+  headers: {
+    ...postHeaders,
+    properties: {
+      "X-Sluice-Request": {
+        type: "string",
+        description:
+          "any value; required on every PUT as on every POST: a cross-site page cannot send it (403 without)",
+      },
+      ...digestHeaders,
+    },
+  },
   body: {
     content: {
       "application/octet-stream": {
@@ -46,7 +56,10 @@ export const rawUploadSchema = {
     },
   },
   response: {
-    202: uploadResponseSchema,
+    202: {
+      ...uploadResponseSchema,
+      description: "The file was received and handed to the pipeline: POST's answer, with this one file in `files`.",
+    },
     ...errorResponses([401, 421, 500], {
       400:
         "an unacceptable file name (SLUICE_ERR_INVALID_PARAMETER_TYPE); a malformed integrity header or a cut-off " +
