@@ -100,6 +100,23 @@ describe("PUT /api/v1/files/{name} on sluice serve", () => {
     c.socket.destroy();
   });
 
+  it("an empty body (Content-Length: 0, or a chunked body of no chunk) is an empty file, ingested", async () => {
+    const s = sandbox();
+    const { port } = await serve(s);
+    for (const [name, request] of [
+      ["empty.txt", putHead("empty.txt", 0, port)],
+      ["empty2.txt", `${putChunkedHead("empty2.txt", port)}${LAST_CHUNK}`],
+    ] as const) {
+      const c = await rawConnect(port);
+      c.socket.write(request);
+      await waitUntil(() => c.received().includes("}"), 10_000, `the answer to ${name}`);
+      expect(c.received()).toMatch(/^HTTP\/1\.1 202 /);
+      const id = /"id":"([^"]+)"/.exec(c.received())?.[1] as string;
+      expect(await ingested(s, id)).toMatchObject({ name, size: 0, sha256: sha256("") });
+      c.socket.destroy();
+    }
+  });
+
   it("a client gone mid-body, with a Content-Length or chunked: nothing kept, no temp file left", async () => {
     const s = sandbox();
     const { url, port } = await serve(s);
