@@ -1,9 +1,12 @@
 // Scenario k: the HTTP API of `sluice serve`. One fresh `sluice serve --listen 127.0.0.1:0` per pair, then:
-//   k1  one big file (1 GiB; quick 64 MiB) uploaded with POST /api/v1/files (multipart/form-data, streamed, with
-//       Content-Length, as `sluice upload` sends it), timed from the request to its 202 answer,
+//   k1  one big file (1 GiB; quick 64 MiB) uploaded with PUT /api/v1/files/{name} (the raw body, streamed with
+//       Content-Length, as `sluice upload` and `curl -T` send it), timed from the request to its 202 answer,
 //       vs `cp FILE DIR/ && sync DIR/FILE` of the same file into a directory on the staging filesystem: the limit
-//       (sluice reads the same bytes off a socket and fdatasyncs them before it answers 202);
-//       the server's peak RSS (VmHWM of its /proc status, a fresh process per pair) once the file is processed.
+//       (sluice reads the same bytes off a socket and fdatasyncs them before it answers 202), target ≥ 0.8×;
+//       and, as a report row, another file of the same size with POST /api/v1/files (multipart/form-data with
+//       Content-Length, as the dashboard sends it) vs the same cp + sync. PUT and POST go in alternating order
+//       (PUT first in odd pairs), each file waited for until processed before the next upload;
+//       the server's peak RSS (VmHWM of its /proc status, a fresh process per pair) once both are processed.
 //   k2  autocannon, 32 connections for 10 s (quick 2 s), against GET /api/v1/files/:id of that processed file:
 //       requests/s and p99 latency, report only; a single non-2xx answer or error fails the bench.
 // Every upload is checked: the 202 body carries the id, the file becomes `processed` under that id (GET) within a
@@ -12,7 +15,7 @@
 import { randomUUID } from "node:crypto";
 import { createReadStream, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { request } from "node:http";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import autocannon from "autocannon";
@@ -28,6 +31,7 @@ import { pairRatios, summarize } from "./stats.mjs";
 const RSS_LIMIT_MIB = 200;
 const CONNECTIONS = 32;
 const FILE_NAME = "big.dat";
+const PUT_NAME = "big-put.dat";
 
 /**
  * A figure of the server process's /proc status, in KiB (VmHWM = peak resident set size, VmRSS = now).
@@ -46,31 +50,37 @@ function procKiB(pid, key) {
 }
 
 /**
- * POST /api/v1/files with one `file` part, streamed from disk: a hand-built multipart/form-data body with its
- * Content-Length (head + file + tail), 1 MiB reads, the way `sluice upload` (src/cli/client/api-client.ts) sends it.
+ * Uploads one file streamed from disk with 1 MiB reads: `put`, the raw body of PUT /api/v1/files/{name} with the
+ * file's Content-Length, the way `sluice upload` (src/cli/client/api-client.ts) sends it; or `post`, one `file`
+ * part of a hand-built multipart/form-data body with its Content-Length (head + file + tail), as a browser does.
  * Resolves with the status and parsed body once the whole answer is in; never rejects on a non-2xx status.
  * @param {string} server   http://127.0.0.1:PORT
  * @param {string} path
+ * @param {"put" | "post"} how
  * @param {number} timeoutMs
  * @returns {Promise<{ status: number, body: any, ms: number }>}
  */
-function postFile(server, path, timeoutMs) {
+function uploadFile(server, path, how, timeoutMs) {
   const size = statSync(path).size;
   const boundary = `sluice-bench-${randomUUID()}`;
+  const name = basename(path);
   const head = Buffer.from(
-    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${FILE_NAME}"\r\n` +
-      "Content-Type: application/octet-stream\r\n\r\n",
+    how === "put"
+      ? ""
+      : `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\n` +
+          "Content-Type: application/octet-stream\r\n\r\n",
   );
-  const end = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const end = Buffer.from(how === "put" ? "" : `\r\n--${boundary}--\r\n`);
+  const url = new URL(how === "put" ? `/api/v1/files/${encodeURIComponent(name)}` : "/api/v1/files", server);
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const req = request(new URL("/api/v1/files", server), {
-      method: "POST",
+    const req = request(url, {
+      method: how === "put" ? "PUT" : "POST",
       agent: false,
       headers: {
-        "content-type": `multipart/form-data; boundary=${boundary}`,
+        "content-type": how === "put" ? "application/octet-stream" : `multipart/form-data; boundary=${boundary}`,
         "content-length": String(head.length + size + end.length),
-        // sluice serve refuses a POST without it (a cross-site form post could not send it).
+        // sluice serve refuses a POST or PUT without it (a cross-site page could not send it).
         "x-sluice-request": "1",
       },
     });
@@ -100,10 +110,10 @@ function postFile(server, path, timeoutMs) {
         resolve({ status: res.statusCode ?? 0, body, ms });
       });
     });
-    req.write(head);
+    if (head.length > 0) req.write(head);
     const file = createReadStream(path, { highWaterMark: MiB });
     file.on("error", (e) => req.destroy(e));
-    file.on("end", () => req.end(end));
+    file.on("end", () => (end.length > 0 ? req.end(end) : req.end()));
     file.pipe(req, { end: false });
   });
 }
@@ -214,7 +224,49 @@ async function hammer(url, seconds) {
 }
 
 /**
- * k: upload throughput through the API vs cp + sync (k1), GET /api/v1/files/:id under load (k2).
+ * One timed upload of a fresh file, then checked through to `processed`: the 202 body, the file's size and SHA-256
+ * by GET, and the `file_ingested` log line.
+ * @param {{ address: string, log: any, waitFor: Function }} svc
+ * @param {string} file
+ * @param {"put" | "post"} how
+ * @param {number} timeoutMs
+ */
+async function timedUpload(svc, file, how, timeoutMs) {
+  const name = basename(file);
+  const bytes = statSync(file).size;
+  const sha256 = await sha256File(file);
+  syncAll();
+  const up = await uploadFile(svc.address, file, how, timeoutMs);
+  const b = up.body;
+  const route = how === "put" ? `PUT /api/v1/files/${name}` : "POST /api/v1/files";
+  if (
+    up.status !== 202 ||
+    typeof b?.id !== "string" ||
+    b.id === "" ||
+    b.files?.[0]?.id !== b.id ||
+    b.name !== name ||
+    b.status !== "waiting"
+  ) {
+    throw new Error(
+      `scenario k1: ${route} answered ${up.status} ${JSON.stringify(b).slice(0, 600)}; ` +
+        `expected 202 {files:[{id,name,status}], id, name: "${name}", status: "waiting"}`,
+    );
+  }
+  const t202 = performance.now();
+  await waitProcessed(svc.address, b.id, { bytes, sha256 }, timeoutMs);
+  const toProcessedMs = performance.now() - t202;
+  // The state store says `done` before the log line has necessarily come through the pipe: wait for it too.
+  await svc.waitFor((/** @type {any} */ g) => g.byName.has(name), 10_000, `file_ingested of ${name} in the log`);
+  const logged = svc.log.byName.get(name);
+  if (logged?.sha256 !== sha256 || logged.bytes !== bytes) {
+    throw new Error(`scenario k1: sluice logged ${JSON.stringify(logged)} for ${name}; sha256 is ${sha256}`);
+  }
+  return { ms: up.ms, toProcessedMs, id: b.id };
+}
+
+/**
+ * k: upload throughput through the API vs cp + sync (k1: PUT, and POST as a report row), GET /api/v1/files/:id
+ * under load (k2).
  * @param {Ctx} ctx
  */
 export async function apiServe(ctx) {
@@ -223,8 +275,8 @@ export async function apiServe(ctx) {
   const mib = bytes / MiB;
   const timeoutMs = 60_000 + (bytes / GiB) * 120_000;
   const rate = (/** @type {number} */ ms) => mib / (ms / 1000);
-  /** @type {{ up: number[], cp: number[], rss: number[], rps: number[], p99: number[], runs: any[] }} */
-  const acc = { up: [], cp: [], rss: [], rps: [], p99: [], runs: [] };
+  /** @type {{ put: number[], post: number[], cp: number[], rss: number[], rps: number[], p99: number[], runs: any[] }} */
+  const acc = { put: [], post: [], cp: [], rss: [], rps: [], p99: [], runs: [] };
   for (let i = 1; i <= ctx.pairs; i++) {
     const root = freshDir(join(ctx.base, "k", String(i)));
     const l = makeLayout(root);
@@ -232,84 +284,65 @@ export async function apiServe(ctx) {
     const cpDir = freshDir(join(root, "cp"));
     if (devOf(cpDir) !== devOf(l.staging))
       throw new Error("scenario k: the cp target is not on the staging filesystem");
-    const file = join(srcDir, FILE_NAME);
+    // Two files of distinct content (each a fresh random block): the second upload is not a duplicate of the first.
+    const putFile = join(srcDir, PUT_NAME);
+    const postFile = join(srcDir, FILE_NAME);
     /** @type {Awaited<ReturnType<typeof startSluiceServe>> | null} */
     let svc = null;
     try {
-      makeBigFile(file, bytes);
-      const sha256 = await sha256File(file);
+      makeBigFile(putFile, bytes);
+      makeBigFile(postFile, bytes);
       syncAll();
       svc = await startSluiceServe(l, 0.2);
       const server = svc.address;
       const startRssKiB = procKiB(svc.pid, "VmHWM");
-      // k1 anchor: cp + sync of the same (warm) file onto the staging filesystem; the copy goes before the upload.
-      const cpDst = join(cpDir, FILE_NAME);
-      const a = await cpSyncFile(root, file, cpDst, timeoutMs);
+      // k1 anchor: cp + sync of the same (warm) file onto the staging filesystem; the copy goes before the uploads.
+      const cpDst = join(cpDir, PUT_NAME);
+      const a = await cpSyncFile(root, putFile, cpDst, timeoutMs);
       rmSync(cpDst);
       syncAll();
-      // k1 sluice: the upload, timed request → 202.
-      const up = await postFile(server, file, timeoutMs);
-      const b = up.body;
-      if (
-        up.status !== 202 ||
-        typeof b?.id !== "string" ||
-        b.id === "" ||
-        b.files?.[0]?.id !== b.id ||
-        b.name !== FILE_NAME ||
-        b.status !== "waiting"
-      ) {
-        throw new Error(
-          `scenario k1: POST /api/v1/files answered ${up.status} ${JSON.stringify(b).slice(0, 600)}; ` +
-            `expected 202 {files:[{id,name,status}], id, name: "${FILE_NAME}", status: "waiting"}`,
-        );
-      }
-      const id = b.id;
-      const at202RssKiB = procKiB(svc.pid, "VmHWM");
-      const t202 = performance.now();
-      await waitProcessed(server, id, { bytes, sha256 }, timeoutMs);
-      const toProcessedMs = performance.now() - t202;
+      // k1 sluice: both uploads, timed request → 202, in alternating order.
+      /** @type {Record<string, Awaited<ReturnType<typeof timedUpload>>>} */
+      const up = {};
+      const order = /** @type {const} */ (i % 2 === 1 ? ["put", "post"] : ["post", "put"]);
+      for (const how of order) up[how] = await timedUpload(svc, how === "put" ? putFile : postFile, how, timeoutMs);
+      const put = /** @type {Awaited<ReturnType<typeof timedUpload>>} */ (up.put);
+      const post = /** @type {Awaited<ReturnType<typeof timedUpload>>} */ (up.post);
       const rssKiB = procKiB(svc.pid, "VmHWM");
-      // The state store says `done` before the log line has necessarily come through the pipe: wait for it too.
-      await svc.waitFor((g) => g.byName.has(FILE_NAME), 10_000, `file_ingested of ${FILE_NAME} in the log`);
-      const logged = svc.log.byName.get(FILE_NAME);
-      if (logged?.sha256 !== sha256 || logged.bytes !== bytes) {
-        throw new Error(`scenario k1: sluice logged ${JSON.stringify(logged)} for ${FILE_NAME}; sha256 is ${sha256}`);
-      }
       const leftovers = readdirSync(l.staging);
-      if (countFiles(l.warehouse) !== 1 || leftovers.length !== 0) {
+      if (countFiles(l.warehouse) !== 2 || leftovers.length !== 0) {
         throw new Error(
           `scenario k1: warehouse holds ${countFiles(l.warehouse)} file(s), staging still holds ` +
             `[${leftovers.join(", ")}]`,
         );
       }
       // k2: GET /api/v1/files/:id of the processed file under load.
-      const g = await hammer(`${server}/api/v1/files/${encodeURIComponent(id)}`, seconds);
+      const g = await hammer(`${server}/api/v1/files/${encodeURIComponent(put.id)}`, seconds);
       const afterLoadRssKiB = procKiB(svc.pid, "VmHWM");
       const ex = await svc.stop();
       if (ex.code !== 0)
         throw new Error(`scenario k: sluice serve exited ${ex.code ?? ex.signal} on SIGTERM\n${svc.stderr()}`);
 
-      acc.up.push(rate(up.ms));
+      acc.put.push(rate(put.ms));
+      acc.post.push(rate(post.ms));
       acc.cp.push(rate(a.wallMs));
       if (rssKiB !== null) acc.rss.push(rssKiB / 1024);
       acc.rps.push(g.rps);
       acc.p99.push(g.latency_ms.p99);
       acc.runs.push({
         pair: i,
-        upload: { ms_to_202: up.ms, ms_202_to_processed: toProcessedMs, id },
+        order,
+        put: { ms_to_202: put.ms, ms_202_to_processed: put.toProcessedMs, id: put.id },
+        post: { ms_to_202: post.ms, ms_202_to_processed: post.toProcessedMs, id: post.id },
         cp_sync_file: { wall_ms: a.wallMs },
-        server_vmhwm_kib: {
-          after_start: startRssKiB,
-          at_202: at202RssKiB,
-          processed: rssKiB,
-          after_k2: afterLoadRssKiB,
-        },
+        server_vmhwm_kib: { after_start: startRssKiB, processed: rssKiB, after_k2: afterLoadRssKiB },
         get_load: g,
       });
       const mibOf = (/** @type {number | null} */ k) => (k === null ? "n/a" : `${(k / 1024).toFixed(0)} MiB`);
       ctx.log(
         `  k1 pair ${i}/${ctx.pairs}: cp + sync FILE ${s(a.wallMs)} (${rate(a.wallMs).toFixed(0)} MiB/s) | ` +
-          `upload → 202 ${s(up.ms)} (${rate(up.ms).toFixed(0)} MiB/s), 202 → processed ${s(toProcessedMs)}; ` +
+          `PUT → 202 ${s(put.ms)} (${rate(put.ms).toFixed(0)} MiB/s) | ` +
+          `POST → 202 ${s(post.ms)} (${rate(post.ms).toFixed(0)} MiB/s) [${order.join(" then ")}]; ` +
           `server peak RSS ${mibOf(rssKiB)} (${mibOf(startRssKiB)} after start)`,
       );
       ctx.log(
@@ -323,28 +356,42 @@ export async function apiServe(ctx) {
     }
   }
   rmrf(join(ctx.base, "k"));
-  const label = `k1 ${human(bytes)} upload (POST /api/v1/files → 202)`;
+  const label = (/** @type {string} */ route) => `k1 ${human(bytes)} upload (${route} → 202)`;
   return {
     id: "k",
     params: {
       file_bytes: bytes,
       server: "sluice serve --listen 127.0.0.1:0 --stability-seconds 0.2, fresh per pair (default --max-upload-bytes)",
       upload:
-        "node:http POST, hand-built multipart/form-data (field file) with Content-Length, 1 MiB reads; timed request → 202",
+        "node:http, 1 MiB reads, Content-Length: PUT /api/v1/files/{name} (raw body) and POST /api/v1/files " +
+        "(hand-built multipart/form-data, field file), two files of distinct content, alternating order; " +
+        "each timed request → 202 and waited for until processed",
       anchor: 'sh -c \'cp -- "$1" "$2" && sync -- "$2"\' (same source file, target dir on the staging filesystem)',
-      order: "per pair: generate + hash + sync (untimed), start the server, cp + sync FILE, upload, wait processed, k2",
+      order:
+        "per pair: generate 2 files + sync (untimed), start the server, cp + sync FILE, then PUT and POST (each: " +
+        "hash + sync untimed, upload, wait processed), PUT first in odd pairs; k2",
       get_load: { tool: "autocannon (programmatic)", connections: CONNECTIONS, duration_s: seconds },
     },
     runs: acc.runs,
     rows: /** @type {Row[]} */ ([
       {
+        id: "k1.put_vs_cp",
+        scenario: "k",
+        label: `${label("PUT /api/v1/files/{name}")}, vs cp + sync FILE (the limit)`,
+        unit: "MiB/s",
+        sluice: summarize(acc.put),
+        anchor: { name: "cp + sync FILE", unit: "MiB/s", summary: summarize(acc.cp) },
+        ratio: summarize(pairRatios(acc.put, acc.cp, (x, y) => x / y)),
+        target: { on: "ratio", op: ">=", value: 0.8, text: "≥ 0.8× cp + sync" },
+      },
+      {
         id: "k1.upload_vs_cp",
         scenario: "k",
-        label: `${label}, vs cp + sync FILE (the limit)`,
+        label: `${label("POST /api/v1/files, multipart")}, vs cp + sync FILE (the limit)`,
         unit: "MiB/s",
-        sluice: summarize(acc.up),
+        sluice: summarize(acc.post),
         anchor: { name: "cp + sync FILE", unit: "MiB/s", summary: summarize(acc.cp) },
-        ratio: summarize(pairRatios(acc.up, acc.cp, (x, y) => x / y)),
+        ratio: summarize(pairRatios(acc.post, acc.cp, (x, y) => x / y)),
         target: null,
       },
       {

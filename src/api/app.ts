@@ -57,6 +57,9 @@ export function buildApp(deps: ApiDeps, opts: BuildAppOptions = {}): FastifyInst
     // Errors raised before routing (a malformed URL) get the same shape as the rest.
     frameworkErrors: (err, req, reply) => handleError(err, req, reply),
     clientErrorHandler: handleClientError,
+    // PUT /api/v1/files/{name} takes a file name of up to 255 bytes, percent-encoded up to 3 characters a byte: a name
+    // POST accepts must not be refused for its length in the URL (Fastify's default caps a parameter at 100).
+    routerOptions: { maxParamLength: 1024 },
     ...(opts.timeouts
       ? {
           requestTimeout: opts.timeouts.requestTimeoutMs,

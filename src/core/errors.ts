@@ -222,6 +222,13 @@ export const ERROR_CATALOG = {
     httpStatus: 409,
     hint: "another reprocess of this file is running (or was cut off and is not recovered yet): try again once it ends",
   },
+  // Raw-body uploads (issue 22).
+  SLUICE_ERR_UPLOAD_DIGEST_MISMATCH: {
+    title: "Upload digest mismatch",
+    retriable: true,
+    httpStatus: 400,
+    hint: "the body's MD5 or SHA-256 is not the one its Content-MD5, x-amz-checksum-sha256, Digest or X-Sluice-Sha256 header gave: nothing was kept; send the file again",
+  },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -51,15 +51,20 @@ export class OpenApiChecker {
       }));
   }
 
-  /** The documented path template a URL falls under, or the bare path when none does. */
-  templateOf(url: string): string {
+  /**
+   * The documented path template a URL falls under, or the bare path when none does. With a method, a template that
+   * documents it: PUT /api/v1/files/{name} and GET /api/v1/files/{id} match the same URLs.
+   */
+  templateOf(url: string, method?: string): string {
     const path = url.split("?")[0] ?? "";
-    return this.templates.find((t) => t.re.test(path))?.path ?? path;
+    const m = method?.toLowerCase();
+    const matching = this.templates.filter((t) => t.re.test(path));
+    return (matching.find((t) => m === undefined || this.doc.paths[t.path]?.[m]) ?? matching[0])?.path ?? path;
   }
 
   check(r: SeenResponse): void {
     const method = r.method.toLowerCase();
-    const path = this.templateOf(r.url);
+    const path = this.templateOf(r.url, method);
     const key = `${r.method.toUpperCase()} ${path} ${r.status}`;
     this.seen.add(key);
     const operation = this.doc.paths[path]?.[method];

@@ -44,6 +44,7 @@ describe("the generated document", () => {
       "/api/v1/files/{id}/invalid-rows",
       "/api/v1/files/{id}/reprocess",
       "/api/v1/files/{id}/requeue",
+      "/api/v1/files/{name}",
       "/api/v1/openapi.json",
       "/api/v1/stats",
       "/healthz",
@@ -71,6 +72,24 @@ describe("the generated document", () => {
     );
     expect(upload.parameters).toEqual([
       expect.objectContaining({ name: "X-Sluice-Request", in: "header", required: true }),
+    ]);
+  });
+
+  it("documents the raw upload (PUT): its octet-stream body, its name, its headers and all its refusals", async () => {
+    const doc = (await generateOpenApiDocument()) as unknown as Doc;
+    const put = doc.paths["/api/v1/files/{name}"]!.put!;
+    expect(Object.keys(doc.paths["/api/v1/files/{name}"]!)).toEqual(["put"]);
+    expect(Object.keys(put.requestBody!.content)).toEqual(["application/octet-stream"]);
+    expect(Object.keys(put.responses).sort()).toEqual(
+      ["202", "400", "401", "403", "408", "413", "421", "500", "503"].sort(),
+    );
+    expect(put.parameters?.map((p) => [p.name, p.in, p.required])).toEqual([
+      ["name", "path", true],
+      ["X-Sluice-Request", "header", true],
+      ["Content-MD5", "header", false],
+      ["x-amz-checksum-sha256", "header", false],
+      ["Digest", "header", false],
+      ["X-Sluice-Sha256", "header", false],
     ]);
   });
 

@@ -124,6 +124,14 @@ async function send(opts: Omit<InjectOptions, "headers"> & { url: string; header
 
 const get = (url: string, headers: Headers = {}, on = app) => send({ url, headers }, on);
 
+/** PUT /api/v1/files/{name}: the body is the file. */
+function putFile(name: string, payload: string | Buffer, headers: Headers = {}, on = app) {
+  return send(
+    { method: "PUT", url: `/api/v1/files/${name}`, payload, headers: { "x-sluice-request": "1", ...headers } },
+    on,
+  );
+}
+
 function upload(payload: string | Buffer, headers: Headers = {}, on = app) {
   return send(
     {
@@ -225,6 +233,7 @@ describe("successful answers match the document", () => {
       ]),
     );
     expect(two.statusCode).toBe(202);
+    expect((await putFile("four.csv", "a\n4\n", { "content-type": "text/csv" })).statusCode).toBe(202);
 
     const ids: string[] = [];
     let url: string | null = "/api/v1/files?limit=7";
@@ -304,6 +313,18 @@ describe("error answers match the document", () => {
     expect((await upload(`${partHead("cut.csv")}no closing boundary`)).statusCode).toBe(400);
   });
 
+  it("raw upload (PUT): each way a request is refused", async () => {
+    expect((await putFile("x.csv", "x\n", { authorization: null })).statusCode).toBe(401);
+    expect((await putFile("x.csv", "x\n", { host: "evil.example" })).statusCode).toBe(421);
+    expect((await putFile("x.csv", "x\n", { "x-sluice-request": null })).statusCode).toBe(403);
+    expect((await putFile("x.csv", "x\n", { origin: "https://evil.example" })).statusCode).toBe(403);
+    expect((await putFile("big.bin", "x".repeat(MAX_UPLOAD + 1))).statusCode).toBe(413);
+    expect((await putFile(".hidden", "x\n")).json().code).toBe("SLUICE_ERR_INVALID_PARAMETER_TYPE");
+    expect((await putFile("x.csv", "x\n", { "x-sluice-sha256": "nope" })).json().code).toBe("SLUICE_ERR_BAD_REQUEST");
+    const wrong = await putFile("x.csv", "x\n", { "x-sluice-sha256": "0".repeat(64) });
+    expect([wrong.statusCode, wrong.json().code]).toEqual([400, "SLUICE_ERR_UPLOAD_DIGEST_MISMATCH"]);
+  });
+
   it("a state store that fails: 503 when it says so, 500 when it breaks; an unwritable staging: 500", async () => {
     const failing = (err: () => Error) =>
       new Proxy(fx.store, {
@@ -322,6 +343,7 @@ describe("error answers match the document", () => {
       expect((await get(url, {}, broken)).statusCode).toBe(500);
     }
     expect((await upload(multipartBody([{ name: "z.csv", data: "z\n" }]), {}, broken)).statusCode).toBe(500);
+    expect((await putFile("z.csv", "z\n", {}, broken)).statusCode).toBe(500);
   });
 
   it("over a real socket: a stalled body (408) and too many uploads from one client (503)", async () => {
@@ -362,6 +384,39 @@ describe("error answers match the document", () => {
     expect(status).toBe(408);
     const contentType = /^content-type: (.*)$/im.exec(head)?.[1];
     checker.check({ method: "POST", url: "/api/v1/files", status, contentType, body });
+
+    // The same for PUT: it holds the slot (a POST is refused), then is closed by the body-idle timeout.
+    const stalledPut = await rawConnect(Number(port));
+    stalledPut.socket.write(
+      `PUT /api/v1/files/stalled.csv HTTP/1.1\r\nHost: ${HOST}\r\nAuthorization: Bearer ${TOKEN}\r\n` +
+        "X-Sluice-Request: 1\r\nContent-Length: 900\r\n\r\na,b\n", // under the app's 1000-byte limit
+    );
+    await sleep(200);
+    const refusedPut = await fetch(`${base}/api/v1/files/second.csv`, {
+      method: "PUT",
+      body: "s\n",
+      headers: { host: HOST, authorization: `Bearer ${TOKEN}`, "x-sluice-request": "1" },
+    });
+    expect(refusedPut.status, stalledPut.received()).toBe(503);
+    checker.check({
+      method: "PUT",
+      url: "/api/v1/files/second.csv",
+      status: refusedPut.status,
+      contentType: refusedPut.headers.get("content-type") ?? undefined,
+      body: await refusedPut.text(),
+    });
+    await stalledPut.closed;
+    const [putHead = "", putBody = ""] = stalledPut.received().split("\r\n\r\n");
+    const putStatus = Number(/^HTTP\/1\.1 (\d{3}) /.exec(putHead)?.[1]);
+    expect(putStatus).toBe(408);
+    const putType = /^content-type: (.*)$/im.exec(putHead)?.[1];
+    checker.check({
+      method: "PUT",
+      url: "/api/v1/files/stalled.csv",
+      status: putStatus,
+      contentType: putType,
+      body: putBody,
+    });
   });
 });
 

@@ -2,48 +2,23 @@ import type { IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
 import multipart from "@fastify/multipart";
 import type { FastifyPluginAsync } from "fastify";
-import {
-  commitParts,
-  discardParts,
-  type ReceiveDeps,
-  type ReceivedPart,
-  receivePart,
-  stagingNameFor,
-  UnacceptableNameError,
-} from "../../service/receive-upload.js";
+import { commitParts, discardParts, type ReceivedPart, receivePart } from "../../service/receive-upload.js";
 import { ApiError, errorResponses } from "../errors.js";
-import { lingeringClose, RequestDied, requestDied, UploadGate, type UploadLimits } from "../upload-limits.js";
+import { lingeringClose, RequestDied, requestDied, UploadGate } from "../upload-limits.js";
 import { postHeaders } from "./shared-schemas.js";
+import {
+  acceptedBody,
+  DEFAULT_LIMITS,
+  documentedOnly,
+  stagingNameOrRefuse,
+  tooLarge,
+  type UploadRouteDeps,
+  uploadResponseSchema,
+} from "./upload-common.js";
 
-/** Used when a caller gives none (tests of other things): generous, but never unbounded. */
-const DEFAULT_LIMITS: UploadLimits = { bodyIdleTimeoutMs: 30_000, maxUploads: 64, maxUploadsPerClient: 8 };
+import { rawUploadRoutes } from "./upload-raw.js";
 
-export interface UploadRouteDeps extends ReceiveDeps {
-  maxUploadBytes: number;
-  limits?: UploadLimits;
-  /** The watcher's ignore rule: a name it would skip is refused rather than left in staging forever. */
-  isIgnored(name: string): boolean;
-}
-
-const accepted = {
-  type: "object",
-  properties: {
-    id: { type: "string", description: "ingest id: follow the file with GET /api/v1/files/{id}" },
-    name: { type: "string", description: "the name it was given in staging (made safe, and distinct if taken)" },
-    status: { type: "string", enum: ["waiting"] },
-  },
-  required: ["id", "name", "status"],
-} as const;
-
-/** The response schema of POST /api/v1/files. */
-export const uploadResponseSchema = {
-  type: "object",
-  description:
-    "The files were received and handed to the pipeline, one entry per file part in order. With exactly one " +
-    "file, its `id`, `name` and `status` are also given at the top level.",
-  properties: { files: { type: "array", items: accepted }, ...accepted.properties },
-  required: ["files"],
-} as const;
+export type { UploadRouteDeps } from "./upload-common.js";
 
 /**
  * The route's whole contract. The body and the header are documented here but
@@ -92,9 +67,6 @@ export const uploadSchema = {
   },
 } as const;
 
-/** For the schemas that document what the route checks itself (see `uploadSchema`). */
-const documentedOnly = () => () => true;
-
 /**
  * A body that ends (or a client that goes away) inside a file part leaves the
  * part's stream open for ever: the parser waits for a closing boundary that
@@ -136,9 +108,7 @@ function isFileTooLarge(err: unknown): boolean {
 /** The error a failed parse answers with: the client's fault is a 4xx with what to fix, the disk's a 500. */
 function refusal(err: unknown, maxUploadBytes: number): unknown {
   if (err instanceof ApiError) return err;
-  if (isFileTooLarge(err)) {
-    return new ApiError("SLUICE_ERR_PAYLOAD_TOO_LARGE", `a file is larger than ${maxUploadBytes} bytes`);
-  }
+  if (isFileTooLarge(err)) return tooLarge(maxUploadBytes);
   // The parser's count limits (files, parts, fields): a request too big in another way than bytes.
   if ((err as { statusCode?: number }).statusCode === 413) {
     return new ApiError(
@@ -167,7 +137,10 @@ export function uploadRoutes(deps: UploadRouteDeps): FastifyPluginAsync {
       throwFileSizeLimit: true,
       limits: { fileSize: deps.maxUploadBytes, files: 100, fields: 20, parts: 200, headerPairs: 100 },
     });
+    // Before the PUT route's registration, so that it inherits the hook: one bound on uploads in flight for both.
     app.addHook("onRequest", gate.hook);
+    // PUT /api/v1/files/{name} (the body is the file), in a scope of its own: no multipart parser, none at all.
+    await app.register(rawUploadRoutes(deps));
     app.post("/files", { schema: uploadSchema, validatorCompiler: documentedOnly }, async (req, reply) => {
       if (!req.isMultipart()) {
         throw new ApiError(
@@ -189,11 +162,9 @@ export function uploadRoutes(deps: UploadRouteDeps): FastifyPluginAsync {
           }
           let name: string;
           try {
-            name = stagingNameFor(part.filename, deps.isIgnored);
+            name = stagingNameOrRefuse(part.filename, deps.isIgnored);
           } catch (err) {
             part.file.resume();
-            if (err instanceof UnacceptableNameError)
-              throw new ApiError("SLUICE_ERR_INVALID_PARAMETER_TYPE", err.message);
             throw err;
           }
           const stopCut = cutOffWithRequest(req.raw, part.file);
@@ -228,13 +199,8 @@ export function uploadRoutes(deps: UploadRouteDeps): FastifyPluginAsync {
         died.stop();
       }
       if (received.length === 0) throw new ApiError("SLUICE_ERR_MISSING_FILE", "no file part named `file` in the body");
-      const files = (await commitParts(deps, received)).map((u) => ({
-        id: u.id,
-        name: u.name,
-        status: "waiting" as const,
-      }));
       reply.code(202);
-      return files.length === 1 ? { files, ...files[0] } : { files };
+      return acceptedBody(await commitParts(deps, received));
     });
   };
 }
