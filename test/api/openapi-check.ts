@@ -53,7 +53,7 @@ export class OpenApiChecker {
 
   /**
    * The documented path template a URL falls under, or the bare path when none does. With a method, a template that
-   * documents it: PUT /api/v1/files/{name} and GET /api/v1/files/{id} match the same URLs.
+   * documents it (GET /api/v1/files/{id}/invalid-rows and a PUT of a file named invalid-rows… share URLs' shapes).
    */
   templateOf(url: string, method?: string): string {
     const path = url.split("?")[0] ?? "";

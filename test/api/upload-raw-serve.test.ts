@@ -224,7 +224,7 @@ describe("PUT /api/v1/files/{name} on sluice serve", () => {
     expect(view).toMatchObject({ status: "processed", sha256: sha256(data), name: "via cli.bin" });
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(
-      /sluice_http_request_duration_seconds_count\{method="PUT",route="\/api\/v1\/files\/:name",status_code="202"\} 1/,
+      /sluice_http_request_duration_seconds_count\{method="PUT",route="\/api\/v1\/files\/:id",status_code="202"\} 1/,
     );
     expect(metrics).not.toMatch(/method="POST",route="\/api\/v1\/files"/);
   });

@@ -34,8 +34,15 @@ export const rawUploadSchema = {
   tags: ["files"],
   params: {
     type: "object",
-    required: ["name"],
-    properties: { name: { type: "string", description: "the file's name in staging (its last path segment)" } },
+    required: ["id"],
+    properties: {
+      id: {
+        type: "string",
+        description:
+          "for PUT, the name the file takes in staging (its last path segment), not an ingest id: one path template " +
+          "`/api/v1/files/{id}` serves both, as OpenAPI forbids two templates that differ only in a parameter's name",
+      },
+    },
   },
   headers: {
     ...postHeaders,
@@ -95,14 +102,14 @@ export function rawUploadRoutes(deps: UploadRouteDeps): FastifyPluginAsync {
     // parsed). Scoped to this plugin; the handler streams `request.raw` itself.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser("*", (_req, _payload, done) => done(null, undefined));
-    app.put<{ Params: { name: string } }>(
-      "/files/:name",
+    app.put<{ Params: { id: string } }>(
+      "/files/:id",
       { schema: rawUploadSchema, validatorCompiler: documentedOnly },
       async (req, reply) => {
         let name: string;
         let digests: ExpectedDigest[];
         try {
-          name = stagingNameOrRefuse(req.params.name, deps.isIgnored);
+          name = stagingNameOrRefuse(req.params.id, deps.isIgnored);
           const declared = req.headers["content-length"];
           if (declared !== undefined && Number(declared) > deps.maxUploadBytes) throw tooLarge(deps.maxUploadBytes);
           digests = expectedDigests(req.headers);
