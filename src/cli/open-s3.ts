@@ -24,8 +24,8 @@ export async function openS3Warehouse(
     log.warn({ event: "write_retry", what, attempt, error: describeS3Error(err), retry_in_ms: Math.round(delayMs) });
   try {
     await withS3Retries(() => sink.check(), { signal, onRetry: onRetry("s3: check bucket") });
-    // check() probed the endpoint: this is how every small object will be put (docs/s3.md, "Requests per object").
-    const f = await sink.putFeatures();
+    // How every small object will be put (docs/s3.md, "Requests per object"): decided now, logged once.
+    const f = await withS3Retries(() => sink.putFeatures(), { signal, onRetry: onRetry("s3: probe put features") });
     log.info({
       event: "s3_put_features",
       conditional_put: f.conditionalPut,

@@ -2,9 +2,10 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  isRetriableS3Error,
   S3KeyOccupiedError,
   type S3PutFeatures,
   S3Sink,
@@ -13,6 +14,7 @@ import {
   withS3Retries,
 } from "../../src/warehouse/s3/sink.js";
 import { type CountingProxy, startCountingProxy } from "../support/counting-proxy.js";
+import { startFaultProxy } from "../support/fault-proxy.js";
 import { radosGwUnavailable, type S3TestServer, startRadosGw, startS3rver } from "../support/s3-servers.js";
 
 // Installs Ceph with apt when missing and allowed; throws under CI=true rather than skip.
@@ -24,8 +26,8 @@ const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 /**
  * What each server is seen to enforce. RGW (Ceph 16, Pacific, as installed) refuses a second PUT with
- * If-None-Match: * (412) and a body that is not its signed SHA-256, but ignores x-amz-checksum-sha256 (Ceph 18
- * verifies it: this line changes with the Ceph version). s3rver ignores all three.
+ * If-None-Match: * (412) and a body that is not its signed SHA-256, but ignores x-amz-checksum-sha256 (a later Ceph
+ * may: this line would change with the Ceph version). s3rver ignores all three.
  */
 const servers: { name: string; start: () => Promise<S3TestServer>; skip?: string; features: S3PutFeatures }[] = [
   {
@@ -97,28 +99,57 @@ describe.each(servers)("S3Sink put features on $name", ({ name, start, skip, fea
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test("check() probes once: the verdict is what the server enforces, and the probe leaves no object", async () => {
+  test("the probe runs once: the verdict is what the server enforces, and it leaves no object", async () => {
     const sink = newSink();
     proxy.reset();
     await sink.check();
+    expect(calls(proxy)).toEqual(["HEAD 200"]); // check() is read-only (sluice verify, health checks)
+    proxy.reset();
     expect(await sink.putFeatures()).toEqual(features);
-    // HeadBucket, then PUT, conditional PUT, wrong payload hash, wrong checksum, and three deletes: once only.
+    // PUT, conditional PUT, wrong payload hash, wrong checksum, and three deletes: once only.
     const seen = calls(proxy);
-    expect(seen).toHaveLength(8);
-    expect(seen[0]).toBe("HEAD 200");
-    expect(seen[2]).toBe(features.conditionalPut ? "PUT 412" : "PUT 200");
-    expect(seen[3]).toBe(features.payloadHashVerified ? "PUT 400" : "PUT 200");
-    expect(seen[4]).toBe(features.checksumVerified ? "PUT 400" : "PUT 200");
-    expect(seen.slice(5).every((c) => c.startsWith("DELETE "))).toBe(true);
-    await sink.check();
-    expect(calls(proxy)).toHaveLength(9); // the second check is one HeadBucket: the verdict is kept
+    expect(seen).toHaveLength(7);
+    expect(seen[0]).toBe("PUT 200");
+    expect(seen[1]).toBe(features.conditionalPut ? "PUT 412" : "PUT 200");
+    expect(seen[2]).toBe(features.payloadHashVerified ? "PUT 400" : "PUT 200");
+    expect(seen[3]).toBe(features.checksumVerified ? "PUT 400" : "PUT 200");
+    expect(seen.slice(4).every((c) => c.startsWith("DELETE "))).toBe(true);
+    expect(await sink.putFeatures()).toEqual(features);
+    expect(calls(proxy)).toHaveLength(7); // the verdict is kept
     const left = await admin.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "wh/.sluice-probe/" }));
     expect(left.KeyCount ?? 0).toBe(0);
   });
 
+  test("a probe cut short by the endpoint decides nothing: the error is retriable, the next call probes again", async () => {
+    const faulty = await startFaultProxy(server.endpoint);
+    try {
+      const sink = newSink({ endpoint: faulty.endpoint, maxAttempts: 1 });
+      faulty.setFaults({ errorRate: 1 });
+      const err = await sink.putFeatures().catch((e: unknown) => e);
+      expect(isRetriableS3Error(err)).toBe(true);
+      faulty.setFaults({});
+      expect(await sink.putFeatures()).toEqual(features);
+      const s = source(100);
+      expect(await sink.put(s.key, { path: s.path }, s.meta)).toBe("uploaded");
+    } finally {
+      await faulty.close();
+    }
+  });
+
+  test("an object a failed probe delete left under .sluice-probe/ is not listed as stored", async () => {
+    const sink = newSink();
+    await admin.send(new PutObjectCommand({ Bucket: bucket, Key: "wh/.sluice-probe/left", Body: "x" }));
+    const s = source(10);
+    await sink.put(s.key, { path: s.path }, s.meta);
+    const listed: string[] = [];
+    for await (const o of sink.listObjects()) listed.push(o.key);
+    expect(listed).toContain(s.key);
+    expect(listed.filter((k) => k.includes(".sluice-probe"))).toEqual([]);
+  });
+
   test("a new small object costs exactly the requests its path promises, and reads back byte for byte", async () => {
     const sink = newSink();
-    await sink.check();
+    await sink.putFeatures();
     const s = source(4096);
     proxy.reset();
     expect(await sink.put(s.key, { path: s.path }, s.meta)).toBe("uploaded");
@@ -133,7 +164,7 @@ describe.each(servers)("S3Sink put features on $name", ({ name, start, skip, fea
 
   test("the same bytes again are 'exists'; other bytes on the key are refused and the object is kept", async () => {
     const sink = newSink();
-    await sink.check();
+    await sink.putFeatures();
     const s = source(4096);
     expect(await sink.put(s.key, { path: s.path }, s.meta)).toBe("uploaded");
     proxy.reset();
@@ -160,7 +191,7 @@ describe.each(servers)("S3Sink put features on $name", ({ name, start, skip, fea
       [twoStep, "conditional + HEAD"],
       [fallback, "HEAD + PUT"],
     ] as const) {
-      await sink.check();
+      await sink.putFeatures();
       const s = source(4096);
       proxy.reset();
       expect(await sink.put(s.key, { path: s.path }, s.meta)).toBe("uploaded");
@@ -174,7 +205,7 @@ describe.each(servers)("S3Sink put features on $name", ({ name, start, skip, fea
 
   test("above one part: multipart keeps the HEAD before and after, whatever the server enforces", async () => {
     const sink = newSink();
-    await sink.check();
+    await sink.putFeatures();
     const s = source(5 * MiB + 1);
     proxy.reset();
     expect(await sink.put(s.key, { path: s.path }, s.meta)).toBe("uploaded");
@@ -190,7 +221,7 @@ describe.each(servers)("S3Sink put features on $name", ({ name, start, skip, fea
     test("a byte flipped in flight is refused by the server on every path, and the retry stores the right bytes", async () => {
       for (const putFeatures of [{}, { payloadHashVerified: false }, { conditionalPut: false }]) {
         const sink = newSink({ putFeatures });
-        await sink.check();
+        await sink.putFeatures();
         const s = source(4096);
         proxy.corruptNextPuts(`/${s.key.split("/").at(-1)}`); // the SDK sends "=" as %3D
         proxy.reset();

@@ -98,8 +98,8 @@ export class S3Sink {
   }
 
   /**
-   * Confirms the bucket exists and the credentials may use it (throws S3PermanentError saying which is wrong),
-   * then finds out what the endpoint enforces on a PUT ({@link putFeatures}), so the answer is known at start.
+   * Confirms the bucket exists and the credentials may use it; throws S3PermanentError saying which is wrong.
+   * Read-only (`sluice verify`, health checks): the put probe is {@link putFeatures}.
    */
   async check(): Promise<void> {
     try {
@@ -107,7 +107,6 @@ export class S3Sink {
     } catch (err) {
       throw this.classify(err, "HeadBucket");
     }
-    await this.putFeatures();
   }
 
   /** The object at `key`, or null if there is none. */
@@ -184,8 +183,9 @@ export class S3Sink {
   }
 
   /**
-   * What the endpoint enforces on a single PUT (see probe.ts), found out once per sink by a probe under the
-   * prefix, lowered by the `putFeatures` option. A probe cut short (endpoint down, throttled) decides nothing:
+   * What the endpoint enforces on a single PUT (see probe.ts), found out once per sink by a probe that writes
+   * (and deletes) objects under the prefix — at start by `sluice run`, else before the first put — lowered by
+   * the `putFeatures` option. A probe cut short (endpoint down, throttled) decides nothing:
    * the error is thrown (retriable) and the next call probes again.
    */
   putFeatures(): Promise<S3PutFeatures> {
