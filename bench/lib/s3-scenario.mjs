@@ -11,6 +11,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { startCountingProxy } from "../../test/support/counting-proxy.mjs";
 import { radosGwUnavailable, startRadosGw, startS3rver } from "../../test/support/s3-servers.mjs";
 import { rcloneCopyS3 } from "./anchors.mjs";
 import { freshDir, GiB, KiB, MiB, makeBigFile, makeSmallFiles, rmrf } from "./data.mjs";
@@ -20,6 +21,7 @@ import { makeS3Layout, runSluiceOnce, sluiceRunRecord } from "./sluice.mjs";
 import { pairRatios, summarize } from "./stats.mjs";
 
 /** @typedef {import("../../test/support/s3-servers.mjs").S3TestServer} S3TestServer */
+/** @typedef {import("../../test/support/counting-proxy.mjs").CountingProxy} CountingProxy */
 /** @typedef {import("./scenarios.mjs").Ctx} Ctx */
 /** @typedef {import("./scenarios.mjs").Row} Row */
 
@@ -104,12 +106,16 @@ async function checkObjects(server, bucket, count, size, what) {
 
 /**
  * One pair: `rclone copy` of the staging directory, then sluice ingests it; both checked against the server.
+ * With `via`, both tools talk to the server through that counting proxy, and the requests each sent are returned.
  * @param {Ctx} ctx
  * @param {S3TestServer} server
  * @param {{ sub: "j1" | "j2", pair: number, files: number, fileBytes: number, timeoutMs: number,
- *           fill: (staging: string) => void }} o
+ *           fill: (staging: string) => void, via?: CountingProxy }} o
  */
 async function pair(ctx, server, o) {
+  const endpoint = o.via ? o.via.endpoint : server.endpoint;
+  /** @type {{ sluice: number | null, rclone: number | null }} */
+  const requests = { sluice: null, rclone: null };
   const root = freshDir(join(ctx.base, "j", `${o.sub}-${o.pair}`));
   const rclone = ctx.tools.rclone.available ? /** @type {string} */ (ctx.tools.rclone.path) : null;
   const rss = ctx.tools.time.available;
@@ -118,7 +124,7 @@ async function pair(ctx, server, o) {
     await server.createBucket(bucket("sluice"));
     if (rclone) await server.createBucket(bucket("rclone"));
     const l = makeS3Layout(join(root, "sluice"), `s3://${bucket("sluice")}/${PREFIX}`, {
-      endpoint: server.endpoint,
+      endpoint,
       accessKeyId: server.accessKeyId,
       secretAccessKey: server.secretAccessKey,
     });
@@ -131,14 +137,17 @@ async function pair(ctx, server, o) {
       const aroot = freshDir(join(root, "rclone"));
       const remote = {
         provider: server.kind === "radosgw" ? "Ceph" : "Other",
-        endpoint: server.endpoint,
+        endpoint,
         accessKeyId: server.accessKeyId,
         secretAccessKey: server.secretAccessKey,
         region: server.region,
       };
+      o.via?.reset();
       a = await rcloneCopyS3(rclone, aroot, l.staging, remote, `${bucket("rclone")}/${PREFIX}`, o.timeoutMs, rss);
+      if (o.via) requests.rclone = o.via.seen().length;
       await checkObjects(server, bucket("rclone"), o.files, o.fileBytes, `${o.sub} (rclone copy)`);
     }
+    o.via?.reset();
     const r = await runSluiceOnce(l, {
       expectFiles: o.files,
       stabilitySeconds: 0,
@@ -147,6 +156,7 @@ async function pair(ctx, server, o) {
       keepNames: o.sub === "j1",
       countStored: async () => (await listObjects(server, bucket("sluice"))).length,
     });
+    if (o.via) requests.sluice = o.via.seen().length;
     const stored = await checkObjects(server, bucket("sluice"), o.files, o.fileBytes, `${o.sub} (sluice)`);
     if (sha256) {
       const key = /** @type {string} */ (stored[0]?.key);
@@ -159,7 +169,7 @@ async function pair(ctx, server, o) {
         );
       }
     }
-    return { sluice: r, rclone: a };
+    return { sluice: r, rclone: a, requests };
   } finally {
     rmrf(root);
   }
@@ -199,6 +209,8 @@ export async function s3Ingest(ctx) {
     j1: { sl: [], an: [], rss: [], anRss: [], runs: [] },
     j2: { sl: [], an: [], rss: [], anRss: [], runs: [] },
   };
+  /** @type {{ sluice: number | null, rclone: number | null }} */
+  const perFile = { sluice: null, rclone: null };
   try {
     const subs = /** @type {const} */ ([
       {
@@ -245,6 +257,19 @@ export async function s3Ingest(ctx) {
             `sluice ${fig(r.wallMs)}${rssText(r.peakRssKiB)}`,
         );
       }
+    }
+    // Untimed: one more j2 run of each tool through a counting proxy (a proxy would slow the timed runs down).
+    const proxy = await startCountingProxy(server.endpoint);
+    try {
+      const p = await pair(ctx, server, { ...subs[1], pair: 0, via: proxy });
+      perFile.sluice = p.requests.sluice === null ? null : p.requests.sluice / n;
+      perFile.rclone = p.requests.rclone === null ? null : p.requests.rclone / n;
+      ctx.log(
+        `  j2 requests (counted through a proxy, untimed): sluice ${p.requests.sluice} for ${n} files` +
+          (p.requests.rclone === null ? "" : `, rclone copy ${p.requests.rclone}`),
+      );
+    } finally {
+      await proxy.close();
     }
   } finally {
     await server.stop();
@@ -309,7 +334,26 @@ export async function s3Ingest(ctx) {
     notes: fallback
       ? [`j: S3 server is s3rver, NOT Ceph RADOS Gateway: ${fallback}. Figures are against an emulator.`]
       : [],
-    rows: [...rowsOf("j1", j1Label, "MiB/s"), ...rowsOf("j2", j2Label, "files/s")],
+    rows: [
+      ...rowsOf("j1", j1Label, "MiB/s"),
+      ...rowsOf("j2", j2Label, "files/s"),
+      {
+        id: "j2.requests_per_file",
+        scenario: "j",
+        label: "j2 S3 requests per file (all a run sends, start-up included ÷ files; one run, untimed)",
+        unit: "requests",
+        sluice: summarize(perFile.sluice === null ? [] : [perFile.sluice]),
+        anchor: rclone
+          ? {
+              name: "rclone copy",
+              unit: "requests",
+              summary: summarize(perFile.rclone === null ? [] : [perFile.rclone]),
+            }
+          : { name: "rclone copy", unit: "requests", summary: null, missing: missing ?? "anchor missing" },
+        ratio: null,
+        target: null,
+      },
+    ],
     sluiceRss: [],
   };
 }

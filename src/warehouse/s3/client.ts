@@ -40,6 +40,11 @@ export interface S3SinkOptions {
   /** Extra CA certificates (PEM file) trusted for an https endpoint, as AWS_CA_BUNDLE means elsewhere. */
   caBundlePath?: string;
   log?: S3SinkLog;
+  /**
+   * Features of the endpoint not to use even when the probe finds them (false turns one off): never more than
+   * the server was seen to enforce, possibly less. Default: whatever the probe finds.
+   */
+  putFeatures?: { conditionalPut?: boolean; payloadHashVerified?: boolean; checksumVerified?: boolean };
 }
 
 /** The SDK client for these options, and how the endpoint is named in messages. */

@@ -10,6 +10,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { retry } from "../../core/retry.js";
 import { isRetriableS3Error, S3IntegrityError } from "./errors.js";
+import { signPayloadHash } from "./probe.js";
 
 /** What to upload and how. */
 export interface UploadJob {
@@ -29,6 +30,10 @@ export interface UploadJob {
   onProgress?: (bytesSent: number) => void;
   /** Called with the id of a multipart upload this call could not abort, for a later attempt. */
   onOrphan: (uploadId: string) => void;
+  /** A single PUT is sent with `If-None-Match: *` (refused with 412 if the key exists). */
+  ifAbsent?: boolean;
+  /** A single PUT carries `x-amz-checksum-sha256` (for a server seen to verify it). */
+  checksum?: boolean;
 }
 
 function preadFull(fd: number, buf: Buffer, length: number, position: number): Promise<number> {
@@ -91,17 +96,18 @@ async function putSingle(job: UploadJob, fd: number): Promise<void> {
   if (n !== job.size) throw mismatch(job, `${n} bytes`);
   await expectEnd(job, fd, createHash("sha256").update(body));
   job.signal?.throwIfAborted();
-  await job.client.send(
-    new PutObjectCommand({
-      Bucket: job.bucket,
-      Key: job.key,
-      Body: body,
-      ContentLength: job.size,
-      ContentType: "application/octet-stream",
-      Metadata: metadataOf(job),
-    }),
-    sendOpts(job),
-  );
+  const command = new PutObjectCommand({
+    Bucket: job.bucket,
+    Key: job.key,
+    Body: body,
+    ContentLength: job.size,
+    ContentType: "application/octet-stream",
+    Metadata: metadataOf(job),
+    ...(job.ifAbsent ? { IfNoneMatch: "*" } : {}),
+    ...(job.checksum ? { ChecksumSHA256: Buffer.from(job.sha256, "hex").toString("base64") } : {}),
+  });
+  // The body is the whole file, just checked against job.sha256: that is its payload hash, signed as such.
+  await job.client.send(signPayloadHash(command, job.sha256), sendOpts(job));
   job.onProgress?.(job.size);
 }
 
