@@ -140,12 +140,10 @@ async function convertCsv(
   const input: CsvInput = { path, head, fileBytes: (await stat(path)).size, outTmp };
   if (schema) return { ...(await convertValidatedCsv(conn, input, schema, rejectsPath)), sources: head.sources, facts };
   const plain = await convertPlainCsv(conn, input);
-  const invalid = await collectInvalidRows(
-    conn,
-    "sluice_invalid",
-    { skipped: plain.skipped, residual: null },
-    rejectsPath,
-  );
+  // Nothing rejected (most files): no invalid-rows table to build and count.
+  const invalid = plain.skipped
+    ? await collectInvalidRows(conn, "sluice_invalid", { skipped: plain.skipped, residual: null }, rejectsPath)
+    : { invalidCount: 0, invalidRows: [] };
   if (plain.rowCount === 0 && invalid.invalidCount > 0) {
     const first = invalid.invalidRows[0] as InvalidRow;
     const code = first.error.startsWith("invalid_encoding") ? "SLUICE_ERR_ENCODING" : "SLUICE_ERR_PARSE";
