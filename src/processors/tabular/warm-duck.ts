@@ -1,4 +1,4 @@
-import type { DuckDBInstance } from "@duckdb/node-api";
+import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import type { DuckOptions, DuckSession } from "./duckdb-session.js";
 
 /**
@@ -31,8 +31,16 @@ export class WarmDuck {
     const key = JSON.stringify([opts.memoryLimit, Math.max(1, opts.threads), opts.tempDirectory ?? null]);
     if (this.#current && this.#current.key !== key) this.discard();
     if (!this.#current) this.#current = { instance: await openDuckInstance(opts), key, lent: 0, retired: false };
-    const held = this.#current;
-    const conn = await held.instance.connect();
+    let held = this.#current;
+    let conn: DuckDBConnection;
+    try {
+      conn = await held.instance.connect();
+    } catch {
+      // An instance that cannot even give a connection is dead (invalidated by a fatal error): replace it once.
+      this.discard();
+      held = this.#current = { instance: await openDuckInstance(opts), key, lent: 0, retired: false };
+      conn = await held.instance.connect();
+    }
     held.lent++;
     let open = true;
     return {
