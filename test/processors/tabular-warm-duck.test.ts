@@ -162,6 +162,29 @@ describe("a warm DuckDB shared by conversions", () => {
     }
   });
 
+  it("renews the instance after 500 conversions (what an instance keeps stays bounded)", async () => {
+    const duck = new WarmDuck();
+    const marked = async (): Promise<boolean> => {
+      const s = await duck.session(DUCK);
+      try {
+        const r = await s.conn.runAndReadAll("SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'marker'");
+        return Number(r.getRowObjectsJS()[0]?.n) > 0;
+      } finally {
+        s.close();
+      }
+    };
+    try {
+      // A table of the main schema outlives its connection: it shows which instance a session is on.
+      const first = await duck.session(DUCK);
+      await first.conn.run("CREATE TABLE marker (x INTEGER)");
+      first.close();
+      for (let i = 2; i <= 500; i++) expect(await marked(), `session ${i}`).toBe(true);
+      expect(await marked()).toBe(false);
+    } finally {
+      duck.close();
+    }
+  });
+
   it("opens another instance when the options change, and closes at shutdown only once the conversion in hand is done", async () => {
     const duck = new WarmDuck();
     const threads = async (s: DuckSession) =>
