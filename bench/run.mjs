@@ -25,13 +25,14 @@ const HISTORY = join(RESULTS, "history");
 
 const USAGE = `usage: npm run bench [-- options]
   --quick          smoke mode (tiny sizes, 1 pair; reports, never asserts targets; < 60 s)
-  --only a,c       run a subset of the scenarios a b c d e f g h i j k l m (a also runs sluice with its state in
+  --only a,c       run a subset of the scenarios a b c d e f g h i j k l m n (a also runs sluice with its state in
                    PostgreSQL, SLUICE_BENCH_PG; g = peak RSS during c and d;
                    h = sensor CSV → Parquet vs DuckDB and pure JS; i = SQL dumps rows/s;
                    j = S3: a 1 GiB file and 2,000 small files to a local Ceph RADOS Gateway vs rclone copy;
                    k = HTTP API of sluice serve: a 1 GiB upload vs cp + sync, GET /api/v1/files/:id under autocannon;
                    l = 1, 2 and 4 nodes on one PostgreSQL state draining a shared directory, and the database's
-                   claim-and-commit rate; m = sluice prune: state bytes per file before and after)
+                   claim-and-commit rate; m = sluice prune: state bytes per file before and after;
+                   n = 500 small sensor CSVs → Parquet, plain and --schema, vs a warm DuckDB COPY loop)
   --pairs N        runs per command (default: full 3, quick 1)
   --no-build       do not run \`npm run build\` first
   --no-install     do not install missing anchors (apt-get: rclone, GNU time, and Ceph for j; npm into
@@ -137,6 +138,7 @@ async function main() {
         kSeconds: 2,
         lFiles: 300,
         m: 300,
+        n: 60,
       }
     : {
         a: 5000,
@@ -152,6 +154,7 @@ async function main() {
         kSeconds: 10,
         lFiles: 4000,
         m: 100_000,
+        n: 500,
       };
   const wanted = opts.only ?? [...SCENARIOS];
   const toRun = SCENARIOS.filter(
@@ -264,7 +267,7 @@ async function main() {
   for (const n of notes) log(`NOTE: ${n}`);
   const phaseRows = [];
   // j has two kinds of run (j1: one big file, j2: small files): one phase row each.
-  const phaseSets = ["a", "b", "c", "d", "f", "h", "i", "j"].flatMap((id) =>
+  const phaseSets = ["a", "b", "c", "d", "f", "h", "i", "j", "n"].flatMap((id) =>
     results[id]?.phaseRuns ? Object.entries(results[id].phaseRuns) : [[id, results[id]?.runs]],
   );
   for (const [id, runs] of phaseSets) {

@@ -45,7 +45,7 @@ const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
  * @param {{ extraArgs: string[], expectFiles: number, timeoutMs: number, rss: boolean, what: string }} o
  * @returns {Promise<ConvertRun>}
  */
-async function runSluiceConvert(l, o) {
+export async function runSluiceConvert(l, o) {
   const args = [...sluiceArgs(l, 0, true), ...o.extraArgs];
   const r = await runTimed(process.execPath, args, {
     cwd: l.root,

@@ -1,5 +1,6 @@
 // The scenarios of the benchmark issue (a–g; the conversion scenarios h and i live in convert-scenarios.mjs,
-// the S3 scenario j in s3-scenario.mjs, the HTTP API scenario k in api-scenario.mjs).
+// the S3 scenario j in s3-scenario.mjs, the HTTP API scenario k in api-scenario.mjs, the small CSVs of n in
+// small-csv-scenario.mjs).
 // Each one prepares fresh directories and data for every run (untimed, followed by an untimed `sync` so no
 // side pays for flushing the generator's writes), runs sluice and its anchor(s) alternately (A B A B …), and
 // returns its runs plus the rows of the report.
@@ -17,6 +18,7 @@ import { syncAll } from "./proc.mjs";
 import { pruneScenario } from "./prune-scenario.mjs";
 import { s3Ingest } from "./s3-scenario.mjs";
 import { makeLayout, runSluiceOnce, sluiceRunRecord, startSluiceService } from "./sluice.mjs";
+import { smallCsvs } from "./small-csv-scenario.mjs";
 import { pairRatios, percentile, prng, summarize } from "./stats.mjs";
 
 /**
@@ -31,10 +33,11 @@ import { pairRatios, percentile, prng, summarize } from "./stats.mjs";
  *           duckdb and purejs (scenario h) are detected only when h runs
  * @property {(s: string) => void} log
  * @property {{ a: number, b: number, bigBytes: number, e: number, f: number, h: number, hSlice: number,
- *             jBig: number, jSmall: number, kBig: number, kSeconds: number, lFiles: number, m: number }} sizes
+ *             jBig: number, jSmall: number, kBig: number, kSeconds: number, lFiles: number, m: number, n: number }} sizes
  *           h: the sensor CSV's bytes; hSlice: the bytes of its first rows that the pure-JS anchor converts;
  *           jBig: the bytes of j1's file; jSmall: the number of 4 KiB files of j2;
- *           kBig: the bytes of k1's upload; kSeconds: how long k2's autocannon run lasts
+ *           kBig: the bytes of k1's upload; kSeconds: how long k2's autocannon run lasts;
+ *           n: the number of small sensor CSVs of scenario n
  */
 
 /**
@@ -641,7 +644,7 @@ async function backlog(ctx) {
   };
 }
 
-export const SCENARIOS = /** @type {const} */ (["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m"]);
+export const SCENARIOS = /** @type {const} */ (["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n"]);
 
 /**
  * @param {Ctx} ctx
@@ -671,6 +674,8 @@ export function runScenario(ctx, id) {
       return clusterScale(ctx);
     case "m":
       return pruneScenario(ctx);
+    case "n":
+      return smallCsvs(ctx);
     default:
       throw new Error(`unknown scenario ${id}`);
   }

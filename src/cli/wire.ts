@@ -9,6 +9,7 @@ import { HashWorkerPool } from "../hashing/worker-pool.js";
 import { ManifestWriter } from "../manifest/manifest-writer.js";
 import type { OutboxWorker } from "../notify/outbox-worker.js";
 import type { IngestContext } from "../pipeline/context.js";
+import { WarmDuck } from "../processors/tabular/warm-duck.js";
 import { ErrorDirectory } from "../quarantine/error-directory.js";
 import type { Logger } from "../telemetry/logger.js";
 import { Metrics } from "../telemetry/metrics.js";
@@ -93,6 +94,7 @@ export async function wire(
     metrics,
     signal: abort.signal,
     converts: new Limiter(1),
+    duck: new WarmDuck(),
     uploads: null,
   };
   return {
@@ -100,6 +102,7 @@ export async function wire(
     abort,
     outbox,
     async close() {
+      ctx.duck.close();
       await manifests.close();
       await store.close();
       await pool.close();

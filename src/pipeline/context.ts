@@ -3,6 +3,7 @@ import type { Limiter } from "../core/limiter.js";
 import type { DirSyncer } from "../durable/fsync.js";
 import type { Hasher } from "../hashing/hasher.js";
 import type { ManifestWriter } from "../manifest/manifest-writer.js";
+import type { WarmDuck } from "../processors/tabular/warm-duck.js";
 import type { ErrorDirectory } from "../quarantine/error-directory.js";
 import type { UploadRegistry } from "../service/upload-registry.js";
 import type { StateStore } from "../store/state-store.js";
@@ -31,4 +32,6 @@ export interface IngestContext {
   uploads: UploadRegistry | null;
   /** Bounds how many DuckDB conversions run at once (each may use every CPU and --duckdb-memory-limit). */
   converts: Limiter;
+  /** The DuckDB instance conversions share, a connection each (closed by the wiring's close). */
+  duck: WarmDuck;
 }

@@ -10,6 +10,7 @@ import { DirSyncer } from "../../src/durable/fsync.js";
 import { Hasher } from "../../src/hashing/hasher.js";
 import { HashWorkerPool } from "../../src/hashing/worker-pool.js";
 import { ManifestWriter } from "../../src/manifest/manifest-writer.js";
+import { WarmDuck } from "../../src/processors/tabular/warm-duck.js";
 import { ErrorDirectory } from "../../src/quarantine/error-directory.js";
 import { IngestService } from "../../src/service/ingest-service.js";
 import { SqliteStateStore } from "../../src/store/sqlite/sqlite-store.js";
@@ -59,6 +60,7 @@ async function wireInProcess(config: RunConfig, log: Logger): Promise<Wired> {
   await work.open();
   await warehouse.open();
   await errorsDir.open();
+  const duck = new WarmDuck();
   return {
     outbox: null,
     ctx: {
@@ -74,6 +76,7 @@ async function wireInProcess(config: RunConfig, log: Logger): Promise<Wired> {
       metrics: new Metrics(),
       signal: abort.signal,
       converts: new Limiter(1),
+      duck,
       uploads: null,
     },
     abort,
@@ -81,6 +84,7 @@ async function wireInProcess(config: RunConfig, log: Logger): Promise<Wired> {
       await manifests.close();
       await store.close();
       await pool.close();
+      duck.close();
     },
   };
 }

@@ -127,6 +127,7 @@ async function convertOne(ctx: IngestContext, job: ProcessJob, started: number):
     schema,
     rejectsPath: tmpRejects,
     displayName: job.name,
+    duck: ctx.duck,
   });
   const v = r.validation;
   if (v && v.status === "failed") {

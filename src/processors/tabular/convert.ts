@@ -16,6 +16,7 @@ import { TabularError } from "./errors.js";
 import { delimiterOf, type TabularFormat } from "./format.js";
 import { convertJson } from "./json-convert.js";
 import { profileParquetByColumn } from "./parquet-profile.js";
+import type { WarmDuck } from "./warm-duck.js";
 
 export interface ConvertResult {
   /** The Parquet written, or null when the input holds no table (see `note`) or no valid row. */
@@ -40,6 +41,8 @@ export type ConvertOptions = DuckOptions & {
   rejectsPath?: string;
   /** The name the user knows the file by (its staging name), for error texts: DuckDB's name the descriptor path. */
   displayName?: string;
+  /** The run's shared DuckDB (a connection of its own per file); without it, a private instance for this file. */
+  duck?: WarmDuck;
 };
 
 interface Converted {
@@ -76,7 +79,7 @@ export async function convertTabular(
   const tmp = `${outPath}.tmp`;
   const schema = opts.schema ?? null;
   await rm(tmp, { force: true });
-  const session = await openDuck(opts);
+  const session = opts.duck ? await opts.duck.session(opts) : await openDuck(opts);
   const conn = session.conn;
   try {
     // Timestamps without an offset are UTC, whatever the host's zone: the same file must give the same values.
@@ -103,7 +106,10 @@ export async function convertTabular(
     return await finish(conn, converted, tmp, outPath, schema);
   } catch (err) {
     await rm(tmp, { force: true });
-    throw asTabularError(err, inputPath, opts.displayName);
+    const told = asTabularError(err, inputPath, opts.displayName);
+    // Not the file's fault (internal or fatal DuckDB error, out of memory, I/O): the next file gets a new instance.
+    if (!(told instanceof TabularError)) opts.duck?.discard();
+    throw told;
   } finally {
     session.close();
   }
@@ -134,12 +140,10 @@ async function convertCsv(
   const input: CsvInput = { path, head, fileBytes: (await stat(path)).size, outTmp };
   if (schema) return { ...(await convertValidatedCsv(conn, input, schema, rejectsPath)), sources: head.sources, facts };
   const plain = await convertPlainCsv(conn, input);
-  const invalid = await collectInvalidRows(
-    conn,
-    "sluice_invalid",
-    { skipped: plain.skipped, residual: null },
-    rejectsPath,
-  );
+  // Nothing rejected (most files): no invalid-rows table to build and count.
+  const invalid = plain.skipped
+    ? await collectInvalidRows(conn, "sluice_invalid", { skipped: plain.skipped, residual: null }, rejectsPath)
+    : { invalidCount: 0, invalidRows: [] };
   if (plain.rowCount === 0 && invalid.invalidCount > 0) {
     const first = invalid.invalidRows[0] as InvalidRow;
     const code = first.error.startsWith("invalid_encoding") ? "SLUICE_ERR_ENCODING" : "SLUICE_ERR_PARSE";

@@ -48,8 +48,7 @@ export async function readCsvHead(
 ): Promise<CsvHead> {
   const fh = await open(path, "r");
   try {
-    const buf = Buffer.alloc(HEAD_BYTES);
-    const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0);
+    const { buf, bytesRead } = await readStart(fh);
     const head = buf.subarray(0, bytesRead);
     if (head[0] === 0xfe && head[1] === 0xff) {
       throw new TabularError("SLUICE_ERR_ENCODING", "UTF-16 big-endian text is not supported: send UTF-8 or UTF-16LE", {
@@ -140,6 +139,22 @@ async function footerOf(
   }
   const split = (line: string) => parseRecords(line, dialect, 0, 1, true).records[0]?.fields.length ?? 0;
   return findFooter(tail, offset, width, split, dialect.quote);
+}
+
+/**
+ * The first MiB, in a buffer sized to the file (one byte over, to see its end): a 4 KiB file must not cost a
+ * zeroed MiB (allocating and collecting those was a tenth of a small file's CPU). A file grown since its size was
+ * read is read again the long way, so `bytesRead < HEAD_BYTES` still means the whole file was read.
+ */
+async function readStart(fh: Awaited<ReturnType<typeof open>>): Promise<{ buf: Buffer; bytesRead: number }> {
+  const size = (await fh.stat()).size;
+  let buf = Buffer.allocUnsafe(Math.min(HEAD_BYTES, size + 1));
+  let { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+  if (bytesRead === buf.length && buf.length < HEAD_BYTES) {
+    buf = Buffer.allocUnsafe(HEAD_BYTES);
+    ({ bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0));
+  }
+  return { buf, bytesRead };
 }
 
 async function restIsBlank(fh: Awaited<ReturnType<typeof open>>, utf16: boolean, from: number): Promise<boolean> {

@@ -14,8 +14,8 @@ export interface CsvInput {
 
 export interface PlainCsvOutcome {
   rowCount: number;
-  /** Relation (row, error, line) of the records DuckDB could not read. */
-  skipped: string;
+  /** Relation (row, error, line) of the records DuckDB could not read; null when it rejected none. */
+  skipped: string | null;
   /** Set when the file could only be read with DuckDB's strict mode off (mixed line endings). */
   lenient: boolean;
   /** Set when the sniffer could not be used, so every column is text. */
@@ -55,12 +55,17 @@ export async function convertPlainCsv(conn: DuckDBConnection, input: CsvInput): 
     if (described.currentRowCount !== input.head.names.length) break;
     // A footer's lines are no rows: what they hold types nothing.
     const footer = input.head.footer ? `AND line_byte_position < ${input.head.footer.fromByte}` : "";
+    // One query for both: the columns to widen, and whether anything was rejected at all (most files: no).
     const cast = await conn.runAndReadAll(
-      `SELECT DISTINCT column_name FROM ${sqlIdent(rejects)} WHERE error_type = 'CAST' AND column_name IS NOT NULL ${footer}`,
+      `SELECT count(*) AS n, list(DISTINCT column_name) FILTER (WHERE error_type = 'CAST' AND column_name IS NOT NULL ${footer}) AS widen FROM ${sqlIdent(rejects)}`,
     );
-    const widen = cast.getRowObjectsJS().map((r) => String(r.column_name));
+    const found = cast.getRowObjectsJS()[0];
+    const widen = ((found?.widen as unknown[] | null) ?? []).map(String);
     if (widen.length === 0 || round === TYPE_ROUNDS) {
-      if (widen.length === 0) return { rowCount, skipped: skippedSql(rejects, input), lenient: false, untyped: false };
+      if (widen.length === 0) {
+        const skipped = Number(found?.n ?? 0) === 0 ? null : skippedSql(rejects, input);
+        return { rowCount, skipped, lenient: false, untyped: false };
+      }
       break;
     }
     for (const c of widen) types[c] = "VARCHAR";

@@ -14,8 +14,11 @@ export interface DuckSession {
   close(): void;
 }
 
-/** An in-memory DuckDB used for one conversion at a time: nothing persists in it between files. */
-export async function openDuck(opts: DuckOptions): Promise<DuckSession> {
+/**
+ * An in-memory DuckDB with sluice's limits. Conversions in a run share one (warm-duck.ts), each on a
+ * connection of its own; `openDuck` gives a private one, closed with its session.
+ */
+export async function openDuckInstance(opts: DuckOptions): Promise<DuckDBInstance> {
   const config: Record<string, string> = {
     memory_limit: opts.memoryLimit,
     threads: String(Math.max(1, opts.threads)),
@@ -25,7 +28,12 @@ export async function openDuck(opts: DuckOptions): Promise<DuckSession> {
     enable_external_access: "true",
   };
   if (opts.tempDirectory) config.temp_directory = opts.tempDirectory;
-  const instance = await DuckDBInstance.create(":memory:", config);
+  return DuckDBInstance.create(":memory:", config);
+}
+
+/** A private in-memory DuckDB for one conversion: nothing persists in it between files. */
+export async function openDuck(opts: DuckOptions): Promise<DuckSession> {
+  const instance = await openDuckInstance(opts);
   const conn = await DuckDBConnection.create(instance);
   return {
     conn,
