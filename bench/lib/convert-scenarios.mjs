@@ -297,7 +297,7 @@ export async function sensorCsv(ctx) {
           sluice: summarize(sl),
           anchor: { name: "DuckDB COPY", unit: "MB/s", summary: summarize(dk) },
           ratio: summarize(pairRatios(sl, dk, (x, y) => x / y)),
-          target: { on: "ratio", op: ">=", value: 0.85, text: "≥ 0.85× DuckDB" },
+          target: { on: "ratio", op: ">=", value: 0.95, text: "≥ 0.95× DuckDB" },
         },
         {
           id: "h.vs_pure_js",

@@ -220,7 +220,7 @@ async function smallFiles(ctx, id) {
       sluice: summarize(fps(walls.sluice)),
       anchor: null,
       ratio: null,
-      target: { on: "sluice", op: ">=", value: 5000, text: "≥ 5,000 files/s" },
+      target: { on: "sluice", op: ">=", value: 8000, text: "≥ 8,000 files/s" },
     });
     rows.push(
       fpsRow("a.vs_shell_loop", "a", "a … vs shell loop", fps(walls.sluice), "shell loop", fps(walls.shell), null, {
