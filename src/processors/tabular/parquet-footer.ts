@@ -22,6 +22,9 @@ export interface FooterColumn {
    * {@link footerBoundsSql} gives the column's true min and max without reading a value. False: scan it.
    */
   exact: boolean;
+  /** Exact columns: DuckDB's text of the least and the greatest value (null when every value is NULL). */
+  min: string | null;
+  max: string | null;
 }
 
 export interface Footer {
@@ -43,45 +46,64 @@ export async function readFooter(conn: DuckDBConnection, parquetPath: string): P
   const described = await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${path})`);
   const cols = described.getRowObjectsJS().map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
   const meta = await conn.runAndReadAll(
-    `SELECT column_id::BIGINT AS id, any_value(path_in_schema) AS leaf,
+    `SELECT any_value(path_in_schema) AS leaf, sum(row_group_num_rows)::BIGINT AS rows,
        sum(stats_null_count)::BIGINT AS nulls,
        count(*) FILTER (WHERE stats_null_count IS NULL)::BIGINT AS unknown_nulls,
        bool_and(coalesce(min_is_exact AND max_is_exact AND stats_min_value IS NOT NULL AND stats_max_value IS NOT NULL, false))
-         FILTER (WHERE stats_null_count IS NULL OR stats_null_count < row_group_num_rows) AS exact
+         FILTER (WHERE ${HOLDS_VALUES}) AS exact
      FROM parquet_metadata(${path}) GROUP BY column_id ORDER BY column_id`,
   );
-  const groups = await conn.runAndReadAll(
-    `SELECT coalesce(sum(n), 0)::BIGINT AS n FROM (SELECT DISTINCT row_group_id, row_group_num_rows AS n FROM parquet_metadata(${path}))`,
-  );
-  const rowCount = Number(groups.getRowObjectsJS()[0]?.n ?? 0);
   const leaves = meta.getRowObjectsJS();
-  // An empty file may have no row group at all: then there is nothing to read, every column is empty.
+  // A file of no rows may have no row group at all: then every column is empty.
   if (leaves.length === 0) {
-    if (rowCount !== 0) return null;
-    return { rowCount, columns: cols.map((c, index) => ({ ...c, index, nullCount: 0, exact: true })) };
+    return {
+      rowCount: 0,
+      columns: cols.map((c, index) => ({ ...c, index, nullCount: 0, exact: true, min: null, max: null })),
+    };
   }
   if (leaves.length !== cols.length || leaves.some((l, i) => String(l.leaf) !== cols[i]?.name)) return null;
-  const columns = cols.map((c, index) => {
+  const columns: FooterColumn[] = cols.map((c, index) => {
     const l = leaves[index] as Record<string, unknown>;
     const known = Number(l.unknown_nulls) === 0;
-    const typed = FOOTER_TYPES.test(c.type);
     // exact is NULL when no row group holds a value (all NULL): min and max are then NULL, exactly.
-    const exact = known && typed && l.exact !== false;
-    return { ...c, index, nullCount: known ? Number(l.nulls) : -1, exact };
+    const exact = known && FOOTER_TYPES.test(c.type) && l.exact !== false;
+    return { ...c, index, nullCount: known ? Number(l.nulls) : -1, exact, min: null, max: null };
   });
-  return { rowCount, columns };
+  await readBounds(conn, path, columns);
+  return { rowCount: Number(leaves[0]?.rows ?? 0), columns };
+}
+
+/** Row groups where a column holds at least one value: only those have (and need) statistics. */
+const HOLDS_VALUES = "(stats_null_count IS NULL OR stats_null_count < row_group_num_rows)";
+
+/**
+ * Fills in min and max of the exact columns, in one read of the footer: the least of the row groups' minimums
+ * and the greatest of their maximums, compared as the column's type (the CASE keeps each cast to its column).
+ */
+async function readBounds(conn: DuckDBConnection, path: string, columns: FooterColumn[]): Promise<void> {
+  const exact = columns.filter((c) => c.exact);
+  if (exact.length === 0) return;
+  const typed = (c: FooterColumn, field: string) =>
+    `CASE WHEN column_id = ${c.index} AND ${HOLDS_VALUES} THEN CAST(${field} AS ${c.type}) END`;
+  const parts = exact.flatMap((c) => [
+    `min(${typed(c, "stats_min_value")})::VARCHAR AS lo${c.index}`,
+    `max(${typed(c, "stats_max_value")})::VARCHAR AS hi${c.index}`,
+  ]);
+  const r = await conn.runAndReadAll(`SELECT ${parts.join(", ")} FROM parquet_metadata(${path})`);
+  const row = r.getRowObjectsJS()[0] ?? {};
+  for (const c of exact) {
+    const [lo, hi] = [row[`lo${c.index}`], row[`hi${c.index}`]];
+    c.min = lo === null || lo === undefined ? null : String(lo);
+    c.max = hi === null || hi === undefined ? null : String(hi);
+  }
 }
 
 /**
- * Scalar SQL giving an exact column's min and max, typed as the column, from its row-group statistics (NULL when
- * every value is NULL). The CASE keeps the cast to the rows of this column.
+ * SQL for an exact column's min and max as values of its type: DuckDB's text of a value of these types casts back
+ * to the same value (the session's TimeZone is the one the text was printed in).
  */
-export function footerBoundsSql(parquetPath: string, col: FooterColumn): { lo: string; hi: string } {
-  const from = `FROM parquet_metadata(${sqlString(parquetPath)})`;
-  const cast = (field: string) =>
-    `CASE WHEN column_id = ${col.index} AND (stats_null_count IS NULL OR stats_null_count < row_group_num_rows) THEN CAST(${field} AS ${col.type}) END`;
-  return {
-    lo: `(SELECT min(${cast("stats_min_value")}) ${from})`,
-    hi: `(SELECT max(${cast("stats_max_value")}) ${from})`,
-  };
+export function footerBoundsSql(col: FooterColumn): { lo: string; hi: string } {
+  const value = (text: string | null) =>
+    text === null ? `NULL::${col.type}` : `CAST(${sqlString(text)} AS ${col.type})`;
+  return { lo: value(col.min), hi: value(col.max) };
 }

@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { ColumnProfile, ProfileValue, TableProfile } from "../../core/profile.js";
 import { sqlIdent, sqlString } from "./duckdb-session.js";
-import { type Footer, footerBoundsSql, readFooter } from "./parquet-footer.js";
+import { type Footer, readFooter } from "./parquet-footer.js";
 
 const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL)/;
 
@@ -19,7 +19,7 @@ function asValue(v: unknown, type: string): ProfileValue {
 /**
  * The same TableProfile as `profileParquet` (duckdb-session.ts), without reading the data where the footer
  * already holds the answer: row count, null counts and the min/max of every column whose row-group statistics
- * are exact (see {@link readFooter}) come from one query over `parquet_metadata()`. Any other column is scanned,
+ * are exact (see {@link readFooter}) come from two queries over `parquet_metadata()`. Any other column is scanned,
  * one query per column (a lone min/max per column stays a columnar scan of that column only).
  */
 export async function profileParquetByColumn(
@@ -29,20 +29,15 @@ export async function profileParquetByColumn(
 ): Promise<TableProfile> {
   const footer = known === undefined ? await readFooter(conn, parquetPath) : known;
   if (footer === null) return profileByScan(conn, parquetPath);
-  const fromFooter = footer.columns.filter((c) => c.exact);
-  const bounds: Record<string, unknown> = {};
-  if (fromFooter.length > 0) {
-    const parts = fromFooter.flatMap((c) => {
-      const b = footerBoundsSql(parquetPath, c);
-      return [`${b.lo}::VARCHAR AS lo${c.index}`, `${b.hi}::VARCHAR AS hi${c.index}`];
-    });
-    Object.assign(bounds, (await conn.runAndReadAll(`SELECT ${parts.join(", ")}`)).getRowObjectsJS()[0] ?? {});
-  }
   const columns: ColumnProfile[] = [];
   for (const c of footer.columns) {
     if (c.exact) {
-      const [lo, hi] = [bounds[`lo${c.index}`], bounds[`hi${c.index}`]];
-      columns.push({ ...nameAndType(c), nullCount: c.nullCount, min: asValue(lo, c.type), max: asValue(hi, c.type) });
+      columns.push({
+        ...nameAndType(c),
+        nullCount: c.nullCount,
+        min: asValue(c.min, c.type),
+        max: asValue(c.max, c.type),
+      });
     } else {
       columns.push(await scanColumn(conn, parquetPath, c));
     }

@@ -46,7 +46,7 @@ export async function aggregateParquet(
   const exact = new Map((known?.columns ?? []).filter((c) => c.exact).map((c) => [c.name, c]));
   const bounds = (name: string) => {
     const col = exact.get(name);
-    return col ? footerBoundsSql(parquetPath, col) : { lo: `min(${sqlIdent(name)})`, hi: `max(${sqlIdent(name)})` };
+    return col ? footerBoundsSql(col) : { lo: `min(${sqlIdent(name)})`, hi: `max(${sqlIdent(name)})` };
   };
   const numeric =
     schema.valueColumns ?? schema.columns.filter((c) => c.type === "number" || c.type === "integer").map((c) => c.name);
