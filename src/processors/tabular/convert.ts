@@ -15,6 +15,7 @@ import { type DuckOptions, openDuck } from "./duckdb-session.js";
 import { TabularError } from "./errors.js";
 import { delimiterOf, type TabularFormat } from "./format.js";
 import { convertJson } from "./json-convert.js";
+import { readFooter } from "./parquet-footer.js";
 import { profileParquetByColumn } from "./parquet-profile.js";
 import type { WarmDuck } from "./warm-duck.js";
 
@@ -187,14 +188,16 @@ async function finish(
     return { parquetPath: null, profile: null, validation, ...c.facts };
   }
   // Profiled before the rename: a Parquet DuckDB cannot read back must not reach the output path.
-  const read = await profileParquetByColumn(conn, tmp);
+  // The footer once, for both: most of the profile and of the aggregations is in its statistics.
+  const footer = await readFooter(conn, tmp);
+  const read = await profileParquetByColumn(conn, tmp, footer);
   const columns = read.columns.map((col) => {
     const source = c.sources.get(col.name);
     return source === undefined ? col : { ...col, source };
   });
   const profile = { ...read, columns };
   const aggregations =
-    needsValidation && schema ? await aggregateParquet(conn, tmp, schema) : { row_count: c.rowCount };
+    needsValidation && schema ? await aggregateParquet(conn, tmp, schema, footer) : { row_count: c.rowCount };
   await rename(tmp, outPath);
   if (!needsValidation) return { parquetPath: outPath, profile, ...c.facts };
   const validation: ValidationResult = {

@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { sqlIdent, sqlString } from "../tabular/duckdb-session.js";
+import { type Footer, footerBoundsSql, readFooter } from "../tabular/parquet-footer.js";
 import { codeSuffix } from "./rules-sql.js";
 import type { FeedSchema } from "./schema.js";
 
@@ -37,20 +38,29 @@ export async function aggregateParquet(
   conn: DuckDBConnection,
   parquetPath: string,
   schema: FeedSchema,
+  footer?: Footer | null,
 ): Promise<Record<string, unknown>> {
   const src = `read_parquet(${sqlString(parquetPath)})`;
+  // min/max from the row-group statistics where they are exact (parquet-footer.ts), else from the values.
+  const known = footer === undefined ? await readFooter(conn, parquetPath) : footer;
+  const exact = new Map((known?.columns ?? []).filter((c) => c.exact).map((c) => [c.name, c]));
+  const bounds = (name: string) => {
+    const col = exact.get(name);
+    return col ? footerBoundsSql(col) : { lo: `min(${sqlIdent(name)})`, hi: `max(${sqlIdent(name)})` };
+  };
   const numeric =
     schema.valueColumns ?? schema.columns.filter((c) => c.type === "number" || c.type === "integer").map((c) => c.name);
   const stamps = schema.columns.filter((c) => c.type === "timestamp").map((c) => c.name);
   const selects = ["count(*) AS row_count"];
   numeric.forEach((c, i) => {
-    selects.push(`min(${sqlIdent(c)}) AS n_lo${i}`, `max(${sqlIdent(c)}) AS n_hi${i}`);
+    const b = bounds(c);
+    selects.push(`${b.lo} AS n_lo${i}`, `${b.hi} AS n_hi${i}`);
   });
   stamps.forEach((c, i) => {
-    // Convert after aggregating: min/max then come from Parquet statistics instead of a per-row conversion.
-    const id = sqlIdent(c);
-    selects.push(`strftime(min(${id}) AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S.%f') AS t_lo${i}`);
-    selects.push(`strftime(max(${id}) AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S.%f') AS t_hi${i}`);
+    // Convert after aggregating: one conversion per bound instead of one per row.
+    const b = bounds(c);
+    selects.push(`strftime(${b.lo} AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S.%f') AS t_lo${i}`);
+    selects.push(`strftime(${b.hi} AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S.%f') AS t_hi${i}`);
   });
   const row = (await conn.runAndReadAll(`SELECT ${selects.join(", ")} FROM ${src}`)).getRowObjectsJS()[0] ?? {};
   const out: Record<string, unknown> = { row_count: jsonNumber(row.row_count) ?? 0 };
