@@ -1,7 +1,7 @@
 import type { Logger } from "../telemetry/logger.js";
 import type { ResolvedS3Config } from "../warehouse/s3/config.js";
 import { S3Warehouse } from "../warehouse/s3/s3-warehouse.js";
-import { describeS3Error, S3Sink, smallPutRequests, withS3Retries } from "../warehouse/s3/sink.js";
+import { describeS3Error, S3Sink, withS3Retries } from "../warehouse/s3/sink.js";
 
 /**
  * Opens the S3 warehouse at start: the bucket must exist and the credentials
@@ -24,15 +24,8 @@ export async function openS3Warehouse(
     log.warn({ event: "write_retry", what, attempt, error: describeS3Error(err), retry_in_ms: Math.round(delayMs) });
   try {
     await withS3Retries(() => sink.check(), { signal, onRetry: onRetry("s3: check bucket") });
-    // How every small object will be put (docs/s3.md, "Requests per object"): decided now, logged once.
-    const f = await withS3Retries(() => sink.putFeatures(), { signal, onRetry: onRetry("s3: probe put features") });
-    log.info({
-      event: "s3_put_features",
-      conditional_put: f.conditionalPut,
-      payload_hash_verified: f.payloadHashVerified,
-      checksum_verified: f.checksumVerified,
-      requests_per_small_put: smallPutRequests(f),
-    });
+    // How small objects are put (docs/s3.md, "Requests per object") is probed before the first put, not here: the
+    // probe's requests through a slow endpoint must not hold up the start (the node's lease heartbeat, recovery).
   } catch (err) {
     sink.close();
     throw err;

@@ -11,6 +11,7 @@ export interface S3Location {
 /** Receives the sink's rare warnings; a pino logger fits. */
 export interface S3SinkLog {
   warn(fields: Record<string, unknown>): void;
+  info?(fields: Record<string, unknown>): void;
 }
 
 /** Options for the S3 sink; `resolveS3Config` (config.ts) builds them from the settings the configuration picked. */

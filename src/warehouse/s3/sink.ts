@@ -14,7 +14,7 @@ import { DEFAULT_PART_SIZE_BYTES, DEFAULT_QUEUE_SIZE, MIN_PART_SIZE_BYTES } from
 import { classifyS3Error, describeS3Error, S3IntegrityError, S3KeyOccupiedError, s3HttpStatus } from "./errors.js";
 import { joinKey, keyFor, placementKeys } from "./keys.js";
 import { OpenUploads } from "./open-uploads.js";
-import { PROBE_DIR, probePutFeatures, type S3PutFeatures } from "./probe.js";
+import { PROBE_DIR, probePutFeatures, type S3PutFeatures, smallPutRequests } from "./probe.js";
 import { uploadFile } from "./upload.js";
 
 export type { S3Location, S3SinkLog, S3SinkOptions } from "./client.js";
@@ -184,7 +184,8 @@ export class S3Sink {
 
   /**
    * What the endpoint enforces on a single PUT (see probe.ts), found out once per sink by a probe that writes
-   * (and deletes) objects under the prefix — at start by `sluice run`, else before the first put — lowered by
+   * (and deletes) objects under the prefix before the first put (not at start: through a slow endpoint its
+   * requests would hold up the node's start and its lease heartbeat), logged once (`s3_put_features`), lowered by
    * the `putFeatures` option. A probe cut short (endpoint down, throttled) decides nothing:
    * the error is thrown (retriable) and the next call probes again.
    */
@@ -192,11 +193,22 @@ export class S3Sink {
     this.features ??= probePutFeatures(this.client, this.location.bucket, this.location.prefix, (key, err) =>
       this.log?.warn({ event: "s3_probe_leftover", key, error: describeS3Error(err) }),
     ).then(
-      (found) => ({
-        conditionalPut: found.conditionalPut && this.allowed.conditionalPut !== false,
-        payloadHashVerified: found.payloadHashVerified && this.allowed.payloadHashVerified !== false,
-        checksumVerified: found.checksumVerified && this.allowed.checksumVerified !== false,
-      }),
+      (found) => {
+        const f = {
+          conditionalPut: found.conditionalPut && this.allowed.conditionalPut !== false,
+          payloadHashVerified: found.payloadHashVerified && this.allowed.payloadHashVerified !== false,
+          checksumVerified: found.checksumVerified && this.allowed.checksumVerified !== false,
+        };
+        // The verdict, once per sink (the promise is kept): how every small object will be put from now on.
+        this.log?.info?.({
+          event: "s3_put_features",
+          conditional_put: f.conditionalPut,
+          payload_hash_verified: f.payloadHashVerified,
+          checksum_verified: f.checksumVerified,
+          requests_per_small_put: smallPutRequests(f),
+        });
+        return f;
+      },
       (err: unknown) => {
         this.features = undefined;
         throw this.classify(err, "PutObject (probe)", joinKey(this.location.prefix, PROBE_DIR));
